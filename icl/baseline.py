@@ -1,0 +1,65 @@
+"""The straightforward implementation, kept as the benchmark's baseline and as a reference.
+
+Written the way the authors' code reads: nn.Linear projections Q, K, V of every token for all
+heads at once, causal attention over the whole sequence, an output projection, then the
+prediction is read from the last token. One model, no model axis, autograd for everything.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .data import Prompts
+
+__all__ = ["NaiveAttention"]
+
+
+class NaiveAttention(nn.Module):
+    """H-head causal self-attention on tokens of width D = d + T, residual, no bias."""
+
+    def __init__(self, d: int, n_tasks: int, heads: int):
+        super().__init__()
+        self.d, self.n_tasks, self.heads = d, n_tasks, heads
+        self.D = D = d + n_tasks
+        self.W_q = nn.Linear(D, heads * D, bias=False)
+        self.W_k = nn.Linear(D, heads * D, bias=False)
+        self.W_v = nn.Linear(D, heads * D, bias=False)
+        self.W_o = nn.Linear(heads * D, D, bias=False)  # [O_1 … O_H] side by side
+
+    @classmethod
+    def from_factors(cls, model, index: int = 0) -> "NaiveAttention":
+        """Copy model `index` of an `AttentionModel` (softmax only)."""
+        if model.config.normalisation != "softmax":
+            raise ValueError("NaiveAttention implements softmax attention only")
+        H, D = model.config.heads, model.D
+        net = cls(model.d, model.n_tasks, H)
+        with torch.no_grad():
+            net.W_q.weight.copy_(model.q[index].reshape(H * D, D))
+            net.W_k.weight.copy_(model.k[index].reshape(H * D, D))
+            net.W_v.weight.copy_(model.v[index].reshape(H * D, D))
+            net.W_o.weight.copy_(model.o[index].permute(1, 0, 2).reshape(D, H * D))
+        return net.to(model.q.device)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens: (B, N, D), the query last → prediction (B, T) from the last token."""
+        B, N, D = tokens.shape
+        H = self.heads
+        q = self.W_q(tokens).view(B, N, H, D).transpose(1, 2)  # (B, H, N, D)
+        k = self.W_k(tokens).view(B, N, H, D).transpose(1, 2)
+        v = self.W_v(tokens).view(B, N, H, D).transpose(1, 2)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(D)  # (B, H, query, key)
+        mask = torch.ones(N, N, dtype=torch.bool, device=tokens.device).tril(-1)  # key < query
+        scores = scores.masked_fill(~mask, float("-inf"))
+        attn = torch.nan_to_num(torch.softmax(scores, dim=-1), nan=0.0)  # first token: no keys
+        heads = (attn @ v).transpose(1, 2).reshape(B, N, H * D)
+        out = tokens + self.W_o(heads)
+        return out[:, -1, self.d :]
+
+    @staticmethod
+    def tokens(prompts: Prompts) -> torch.Tensor:
+        """(B, L+1, D) token sequence: the context, then z_q = (x_q, 0)."""
+        zq = torch.cat([prompts.x_q, torch.zeros_like(prompts.y_q)], dim=-1)
+        return torch.cat([prompts.Z, zq[:, None]], dim=1)

@@ -1,0 +1,81 @@
+"""Command line: `icl chapters`, `icl sweep`, `icl bench`."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+
+
+def _int_list(s: str) -> list[int]:
+    try:
+        return [int(x) for x in s.split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
+
+
+def cmd_chapters(a):
+    from .pipeline import execute_chapters
+
+    execute_chapters(profile=a.profile, device=a.device, out_dir=a.out, only=a.only or None)
+
+
+def cmd_sweep(a):
+    from dataclasses import replace
+
+    from .data import TaskConfig
+    from .experiments import load_or_train_many, run_config
+    from .profiles import get_profile
+
+    prof = get_profile(a.profile)
+    if a.steps is not None:
+        prof = replace(prof, steps=a.steps)
+    task = TaskConfig(d=a.d, L=a.L, sigma2=a.sigma2, covariance=a.covariance, rho=a.rho)
+    configs = [
+        run_config(prof, heads=h, seed=s, task=task, normalisation=n)
+        for h, s, n in itertools.product(a.heads, a.seeds, a.normalisation)
+    ]
+    runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet)
+    for r in runs:
+        c = r.config
+        print(f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} final loss {r.final_loss():.4f}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="icl", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    c = sub.add_parser("chapters", help="execute the chapters with papermill")
+    c.add_argument("--profile", default="quick", help="smoke | quick | paper")
+    c.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    c.add_argument("--out", default="executed", help="folder for the executed notebooks")
+    c.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")
+    c.set_defaults(func=cmd_chapters)
+
+    s = sub.add_parser("sweep", help="train seeds × heads × normalisations into the cache (batched engine)")
+    s.add_argument("--profile", default="quick")
+    s.add_argument("--steps", type=int, default=None, help="override the profile's steps")
+    s.add_argument("--heads", type=_int_list, default=[1, 2, 4])
+    s.add_argument("--seeds", type=_int_list, default=[0])
+    s.add_argument("--normalisation", nargs="+", default=["softmax"])
+    s.add_argument("--d", type=int, default=5)
+    s.add_argument("--L", type=int, default=40)
+    s.add_argument("--sigma2", type=float, default=0.1)
+    s.add_argument("--covariance", default="isotropic")
+    s.add_argument("--rho", type=float, default=0.5)
+    s.add_argument("--device", default="auto")
+    s.add_argument("--cache-dir", default=None)
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_sweep)
+
+    a = p.parse_args(argv)
+    try:
+        a.func(a)
+    except ValueError as e:  # bad parameters: a clear message, not a traceback
+        print(f"icl {a.cmd}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

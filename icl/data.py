@@ -1,0 +1,188 @@
+"""Prompt samplers for in-context linear regression (paper §2, §5.3, §5.4).
+
+A prompt holds L context pairs (x_l, y_l) and a query x_q with its noisy target y_q:
+
+    x_l, x_q ~ N(0, Σ)          Σ = I_d (§2) or Σ_ij = ρ^|i-j| (Kac-Murdock-Szegö, §5.3)
+    β ~ N(0, I_d / d)           so E‖β‖² = 1
+    y_l = βᵀ x_l + ε_l,  ε_l ~ N(0, σ²)
+
+With T tasks (§5.4) every task t has a support S_t ⊂ {1..d} and y^(t) = β_{S_t}ᵀ x_{S_t} + ε_t.
+Prompts always carry a task axis T (T = 1 for the single-task problem).
+
+The context is stored already embedded, Z_{1:L} = [x_l; y_l] ∈ R^{d+T}, because that is what the
+model reads; ``X`` and ``y`` are views into it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+__all__ = ["TaskConfig", "Prompts", "sample_prompts", "prompts_from_normals", "n_normals", "covariance_matrix"]
+
+COVARIANCES = ("isotropic", "kms")
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """The prompt distribution.
+
+    d: input dimension. L: number of context examples. sigma2: label-noise variance σ².
+    covariance: "isotropic" (Σ = I) or "kms" (Σ_ij = rho^|i-j|).
+    supports: for multi-task prompts, one tuple of 1-based coordinates per task (the paper's
+      S_t); None is the single-task problem (one task on all coordinates).
+    shared_beta: multi-task only. True is the paper's Def. 5.1 (every task uses the sub-vector
+      β_{S_t} of one β); False is the authors' code (an independent β per task, each
+      N(0, I_d/d) restricted to S_t).
+    """
+
+    d: int = 5
+    L: int = 40
+    sigma2: float = 0.1
+    covariance: str = "isotropic"
+    rho: float = 0.5
+    supports: tuple[tuple[int, ...], ...] | None = None
+    shared_beta: bool = True
+
+    def __post_init__(self):
+        _check_int("d", self.d, 1)
+        _check_int("L", self.L, 1)
+        if not (isinstance(self.sigma2, (int, float)) and math.isfinite(self.sigma2) and self.sigma2 >= 0):
+            raise ValueError(f"sigma2 must be a finite number >= 0, got {self.sigma2!r}")
+        if self.covariance not in COVARIANCES:
+            raise ValueError(f"covariance must be one of {COVARIANCES}, got {self.covariance!r}")
+        if not (isinstance(self.rho, (int, float)) and -1 < self.rho < 1):
+            raise ValueError(f"rho must lie in (-1, 1) for a positive definite KMS matrix, got {self.rho!r}")
+        if self.supports is not None:
+            if len(self.supports) == 0:
+                raise ValueError("supports must name at least one task (or be None)")
+            sup = tuple(tuple(int(i) for i in s) for s in self.supports)
+            for s in sup:
+                if len(s) == 0 or len(set(s)) != len(s) or not all(1 <= i <= self.d for i in s):
+                    raise ValueError(
+                        f"supports must be non-empty tuples of distinct coordinates in 1..d={self.d}, got {self.supports!r}"
+                    )
+            object.__setattr__(self, "supports", sup)
+
+    @property
+    def n_tasks(self) -> int:
+        """T, the number of outputs."""
+        return 1 if self.supports is None else len(self.supports)
+
+    @property
+    def D(self) -> int:
+        """Token width d + T."""
+        return self.d + self.n_tasks
+
+    def support_mask(self) -> np.ndarray:
+        """(d, T) 0/1 matrix, column t marks S_t."""
+        if self.supports is None:
+            return np.ones((self.d, 1))
+        m = np.zeros((self.d, self.n_tasks))
+        for t, s in enumerate(self.supports):
+            m[[i - 1 for i in s], t] = 1.0
+        return m
+
+    def with_length(self, L: int) -> "TaskConfig":
+        """The same distribution with L context examples (test length L')."""
+        return replace(self, L=L)
+
+
+def _check_int(name, value, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def covariance_matrix(task: TaskConfig) -> np.ndarray:
+    """Σ as a (d, d) array."""
+    if task.covariance == "isotropic":
+        return np.eye(task.d)
+    idx = np.arange(task.d)
+    return task.rho ** np.abs(idx[:, None] - idx[None, :])
+
+
+@dataclass
+class Prompts:
+    """A batch of prompts. Z: (B, L, d+T) embedded context; x_q: (B, d); y_q: (B, T); beta: (B, d, T)."""
+
+    Z: torch.Tensor
+    x_q: torch.Tensor
+    y_q: torch.Tensor
+    beta: torch.Tensor
+
+    @property
+    def d(self) -> int:
+        return self.x_q.shape[-1]
+
+    @property
+    def X(self) -> torch.Tensor:  # (B, L, d)
+        return self.Z[..., : self.d]
+
+    @property
+    def y(self) -> torch.Tensor:  # (B, L, T)
+        return self.Z[..., self.d :]
+
+    def __len__(self) -> int:
+        return self.Z.shape[0]
+
+
+def n_normals(task: TaskConfig, batch: int, L: int | None = None) -> int:
+    """How many standard normals one batch of prompts consumes."""
+    L = task.L if L is None else L
+    return batch * ((L + 1) * task.D + task.d * _n_beta(task))
+
+
+def _n_beta(task: TaskConfig) -> int:
+    return 1 if (task.supports is None or task.shared_beta) else task.n_tasks
+
+
+def prompts_from_normals(task: TaskConfig, normals: torch.Tensor, batch: int, L: int | None = None) -> Prompts:
+    """Turn i.i.d. N(0, 1) draws into prompts, in place (no copy of the bulk of the data).
+
+    normals: (..., n_normals(task, batch, L)), consumed: the first B·(L+1)·D entries become the
+    tokens (x, ε) → (x, βᵀx + σε) in place, the rest is β. Leading axes (e.g. a model axis M)
+    are kept, so prompts for M models drawn row by row equal M separate `sample_prompts` calls.
+    The returned tensors are views of `normals`.
+    """
+    L = task.L if L is None else L
+    d, T, D, B, nb = task.d, task.n_tasks, task.D, batch, _n_beta(task)
+    lead = normals.shape[:-1]
+    if normals.shape[-1] != n_normals(task, batch, L):
+        raise ValueError(f"normals must have {n_normals(task, batch, L)} entries on the last axis, got {normals.shape[-1]}")
+    dt, dev = normals.dtype, normals.device
+    n_tok = B * (L + 1) * D
+    tokens = normals[..., :n_tok].view(*lead, B, L + 1, D)  # (…, B, L+1, D), the query last
+    beta = normals[..., n_tok:].view(*lead, B, d, nb) / math.sqrt(d)
+    x, y = tokens[..., :d], tokens[..., d:]
+    if task.covariance != "isotropic":
+        chol = torch.linalg.cholesky(torch.as_tensor(covariance_matrix(task), dtype=dt, device=dev))
+        x.copy_(x @ chol.T)
+    if task.supports is not None:
+        beta = beta * torch.as_tensor(task.support_mask(), dtype=dt, device=dev)  # (…, B, d, T)
+    y.mul_(math.sqrt(task.sigma2)).add_(torch.matmul(x, beta))  # y = βᵀx + σε
+    return Prompts(Z=tokens[..., :L, :], x_q=x[..., L, :], y_q=y[..., L, :], beta=beta.expand(*lead, B, d, T))
+
+
+def sample_prompts(
+    task: TaskConfig,
+    batch: int,
+    generator: torch.Generator,
+    *,
+    L: int | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Prompts:
+    """Draw `batch` prompts from `task` (with L context examples if given, else task.L).
+
+    All randomness comes from `generator` (one `randn` call); its device decides where the
+    prompts live.
+    """
+    _check_int("batch", batch, 1)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    L = task.L if L is None else L
+    _check_int("L", L, 1)
+    normals = torch.randn(n_normals(task, batch, L), generator=generator, device=generator.device, dtype=dtype)
+    return prompts_from_normals(task, normals, batch, L)

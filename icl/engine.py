@@ -1,0 +1,347 @@
+"""The training engine: M models, fresh prompts every step, Adam, one update for all.
+
+What makes it fast on a small CPU (measured in `benchmarks/`, see the README):
+- only the query column is computed (2.3), O(B·H·L·D) instead of O(B·H·L²·D);
+- for softmax attention the gradient is written out by hand (`softmax_loss_and_grad`), so a
+  step is ~30 tensor operations and no autograd graph; other normalisations use autograd;
+- all factors of all models sit in one tensor, so Adam is six vector operations;
+- each model's prompts come from its own generator as one `normal_` call into a row of a
+  preallocated buffer, then one batched transform for all models.
+
+Models never mix: model m's result depends only on its own seed (a test checks it against a
+run of model m alone).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import TaskConfig, n_normals, prompts_from_normals
+from .models import AttentionModel, ModelConfig
+
+__all__ = [
+    "TrainConfig",
+    "Trainer",
+    "TrainingDiverged",
+    "softmax_loss_and_grad",
+    "resolve_device",
+    "snapshot_steps",
+    "seed_streams",
+]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation: Adam(lr, betas, eps) for `steps` steps of `batch` fresh prompts; `seed`
+    fixes both the initialisation and the data stream; `n_snapshots` log-spaced steps at which
+    the circuits are recorded. Defaults are the authors' (notes §1) but for `steps`."""
+
+    steps: int = 20_000
+    batch: int = 256
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    seed: int = 0
+    n_snapshots: int = 60
+
+    def __post_init__(self):
+        for name in ("steps", "batch", "n_snapshots"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        b1, b2 = self.betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"betas must lie in [0, 1), got {self.betas!r}")
+        object.__setattr__(self, "betas", (float(b1), float(b2)))
+        if not self.eps > 0:
+            raise ValueError(f"eps must be > 0, got {self.eps!r}")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """"auto" → cuda when available, else cpu; anything else is checked and passed through."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:n]', got {device!r}") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available; use device='auto' or 'cpu'")
+    return dev
+
+
+def seed_streams(seed: int) -> tuple[int, int]:
+    """Independent (initialisation, data) seeds derived from one run seed."""
+    init, data = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint32)
+    return int(init), int(data)
+
+
+def snapshot_steps(steps: int, n: int) -> np.ndarray:
+    """Step 0, then about n log-spaced steps up to `steps` (inclusive), without repeats."""
+    grid = np.unique(np.round(np.logspace(0, math.log10(steps), n)).astype(int))
+    return np.unique(np.concatenate([[0], grid, [steps]]))
+
+
+def softmax_loss_and_grad(factors, Z, x_q, y_q, d: int, scale: float):
+    """Per-model MSE of softmax attention and its gradient, by hand.
+
+    factors: (M, 4, H, D, D); Z: (M, B, L, D); x_q: (M, B, d); y_q: (M, B, T)
+    → loss (M,), grad (M, 4, H, D, D). Equal to autograd of `AttentionModel.forward` (tested).
+    """
+    Q, K, V, O = factors.unbind(1)  # (M, H, D, D)
+    M, B, L, D = Z.shape
+    H, T = Q.shape[1], D - d
+    W = scale * K.transpose(-1, -2) @ Q  # (M, H, D, D) KQ circuit
+    U = (O[..., d:, :] @ V)  # (M, H, T, D) rows of the OV circuit that write y
+    Wx = W[..., :d].reshape(M, H * D, d)  # rows (h, i)
+    U_flat = U.transpose(-1, -2).reshape(M, H * D, T)  # [(h, i), t]
+    Zf = Z.reshape(M * B, L, D)
+    q_tilde = torch.bmm(x_q, Wx.transpose(1, 2)).view(M * B, H, D)  # W_h z_q
+    logits = torch.bmm(q_tilde, Zf.transpose(1, 2))  # (MB, H, L)
+    p = torch.softmax(logits, dim=-1)
+    a = torch.bmm(p, Zf).view(M, B, H * D)  # Σ_l p_hl z_l
+    r = torch.bmm(a, U_flat) - y_q  # (M, B, T) residual ŷ − y_q
+    loss = (r * r).mean(dim=(1, 2))
+    g_y = r * (2.0 / (B * T))
+    g_U = torch.bmm(a.transpose(1, 2), g_y).view(M, H, D, T).transpose(-1, -2)  # (M, H, T, D)
+    g_a = torch.bmm(g_y, U_flat.transpose(1, 2)).view(M * B, H, D)
+    g_p = torch.bmm(g_a, Zf.transpose(1, 2))  # (MB, H, L)
+    g_logits = torch._softmax_backward_data(g_p, p, -1, p.dtype)  # p ∘ (g_p − ⟨p, g_p⟩)
+    g_q = torch.bmm(g_logits, Zf).view(M, B, H * D)
+    g_Wx = torch.bmm(g_q.transpose(1, 2), x_q).view(M, H, D, d)  # ∂/∂W[..., :d]; other columns 0
+    grad = torch.zeros_like(factors)
+    grad[:, 0, ..., :d] = scale * (K @ g_Wx)  # W = s KᵀQ → ∂Q = s K ∂W
+    grad[:, 1] = scale * (Q[..., :d] @ g_Wx.transpose(-1, -2))  # ∂K = s Q ∂Wᵀ
+    grad[:, 2] = O[..., d:, :].transpose(-1, -2) @ g_U  # OV = O V → ∂V = Oᵀ ∂OV
+    grad[:, 3, ..., d:, :] = g_U @ V.transpose(-1, -2)  # ∂O = ∂OV Vᵀ
+    return loss, grad
+
+
+def autograd_loss_and_grad(model: AttentionModel, Z, x_q, y_q):
+    """The same for any normalisation, through autograd."""
+    with torch.enable_grad():
+        loss = ((model(Z, x_q) - y_q) ** 2).mean(dim=(1, 2))
+        (grad,) = torch.autograd.grad(loss.sum(), model.factors)
+    return loss.detach(), grad
+
+
+class Trainer:
+    """Trains M models of one configuration, differing only in their seeds, in lockstep.
+
+    The whole state (factors, Adam moments, step, generator states, losses, snapshots) is in
+    `state_dict()`, so a run can be checkpointed and resumed bit for bit.
+    """
+
+    def __init__(self, task: TaskConfig, model: ModelConfig, train: TrainConfig, seeds, device="auto"):
+        self.task, self.model_config, self.train = task, model, train
+        self.seeds = [int(s) for s in seeds]
+        self.device = resolve_device(device)
+        inits, datas = zip(*(seed_streams(s) for s in self.seeds))
+        self.model = AttentionModel(task.d, task.n_tasks, model, list(inits), L_train=task.L).to(self.device)
+        self.theta = self.model.factors.data  # (M, 4, H, D, D), updated in place
+        self.exp_avg = torch.zeros_like(self.theta)
+        self.exp_avg_sq = torch.zeros_like(self.theta)
+        self.generators = [torch.Generator(device=self.device).manual_seed(s) for s in datas]
+        self.step = 0
+        M = len(self.seeds)
+        self.losses = torch.full((train.steps, M), float("nan"), device=self.device)
+        self.snap_steps = snapshot_steps(train.steps, train.n_snapshots)
+        S, H, D = len(self.snap_steps), model.heads, self.model.D
+        self.snap_kq = torch.full((S, M, H, D, D), float("nan"), device=self.device)
+        self.snap_ov = torch.full((S, M, H, D, D), float("nan"), device=self.device)
+        self._normals = torch.empty(M, n_normals(task, train.batch), device=self.device)
+        self._fast = model.normalisation == "softmax"
+        self._record_snapshot()
+
+    @property
+    def n_models(self) -> int:
+        return len(self.seeds)
+
+    def _record_snapshot(self):
+        hit = np.flatnonzero(self.snap_steps == self.step)
+        if hit.size:
+            with torch.no_grad():
+                self.snap_kq[hit[0]] = self.model.kq()
+                self.snap_ov[hit[0]] = self.model.ov()
+
+    def sample(self):
+        """The next batch of every model: (Z, x_q, y_q) with a leading model axis."""
+        self._draw(self._normals)
+        return self._prompts(self._normals)
+
+    def _draw(self, normals: torch.Tensor):
+        for row, g in zip(normals, self.generators):  # model m's stream only from its generator
+            row.normal_(generator=g)
+
+    def _prompts(self, normals: torch.Tensor):
+        P = prompts_from_normals(self.task, normals, self.train.batch)
+        return P.Z, P.x_q, P.y_q
+
+    def loss_and_grad(self, Z, x_q, y_q):
+        if self._fast:
+            return softmax_loss_and_grad(self.theta, Z, x_q, y_q, self.task.d, self.model.scale)
+        return autograd_loss_and_grad(self.model, Z, x_q, y_q)
+
+    def adam_update(self, grad: torch.Tensor):
+        """torch.optim.Adam's update (no weight decay, no amsgrad), on the one flat tensor."""
+        b1, b2 = self.train.betas
+        t = self.step + 1
+        self.exp_avg.lerp_(grad, 1 - b1)
+        self.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        denom = (self.exp_avg_sq.sqrt() / math.sqrt(bc2)).add_(self.train.eps)
+        self.theta.addcdiv_(self.exp_avg, denom, value=-self.train.lr / bc1)
+
+    def run(self, until: int | None = None, *, progress: bool = False, on_chunk=None, chunk: int = 1000, prefetch: bool | None = None):
+        """Train up to step `until` (default: the configured steps).
+
+        Every `chunk` steps the losses are checked (NaN/inf stops the run with the step number)
+        and `on_chunk(self)` is called (used for checkpoints). prefetch (default: on a CPU)
+        draws the next batch's normals in a second thread while this one computes; the
+        streams, and so the results, are the same either way.
+        """
+        until = self.train.steps if until is None else min(until, self.train.steps)
+        if prefetch is None:
+            prefetch = self.device.type == "cpu"
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.train.steps, initial=self.step, desc=f"train H={self.model_config.heads} M={self.n_models}", unit="step", mininterval=1.0)
+        try:
+            while self.step < until:
+                # chunks end on multiples of `chunk`; a prefetcher never draws past one, so at a
+                # chunk's end the generators sit exactly at self.step (checkpoints need this)
+                start, end = self.step, min(until, (self.step // chunk + 1) * chunk)
+                self._run_steps(end, prefetch)
+                self._check_finite(start)
+                if bar is not None:
+                    bar.n = self.step
+                    bar.refresh()
+                if on_chunk is not None:
+                    on_chunk(self)
+        finally:
+            if bar is not None:
+                bar.close()
+        return self
+
+    @torch.no_grad()
+    def _run_steps(self, end: int, prefetch: bool):
+        batches = _Prefetcher(self, end - self.step) if prefetch else None
+        try:
+            while self.step < end:
+                if batches is None:
+                    normals = self._normals
+                    self._draw(normals)
+                else:
+                    normals = batches.get()
+                loss, grad = self.loss_and_grad(*self._prompts(normals))
+                if batches is not None:
+                    batches.release(normals)
+                self.losses[self.step] = loss
+                self.adam_update(grad)
+                self.step += 1
+                self._record_snapshot()
+        finally:
+            if batches is not None:
+                batches.close()
+
+    def _check_finite(self, start: int):
+        block = self.losses[start : self.step]
+        bad = ~torch.isfinite(block)
+        if bad.any() or not torch.isfinite(self.theta).all():
+            rows, cols = torch.nonzero(bad, as_tuple=True) if bad.any() else (torch.tensor([block.shape[0] - 1]), torch.tensor([0]))
+            step, m = start + int(rows[0]) + 1, int(cols[0])
+            raise TrainingDiverged(
+                f"training diverged: the loss is not finite at step {step} (model seed {self.seeds[m]}, "
+                f"heads={self.model_config.heads}, lr={self.train.lr}); lower lr or check the configuration"
+            )
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "step": torch.tensor(self.step),
+            "theta": self.theta.cpu().clone(),
+            "exp_avg": self.exp_avg.cpu().clone(),
+            "exp_avg_sq": self.exp_avg_sq.cpu().clone(),
+            "losses": self.losses.cpu().clone(),
+            "snap_kq": self.snap_kq.cpu().clone(),
+            "snap_ov": self.snap_ov.cpu().clone(),
+            "rng": [g.get_state() for g in self.generators],
+            "seeds": torch.tensor(self.seeds),
+        }
+
+    def load_state_dict(self, state: dict):
+        if state["seeds"].tolist() != self.seeds or state["theta"].shape != self.theta.shape:
+            raise ValueError("checkpoint belongs to another run (seeds or shapes differ)")
+        self.step = int(state["step"])
+        for name in ("theta", "exp_avg", "exp_avg_sq", "losses", "snap_kq", "snap_ov"):
+            getattr(self, name).copy_(state[name])
+        for g, s in zip(self.generators, state["rng"]):
+            g.set_state(s)
+        return self
+
+
+class _Prefetcher:
+    """Draws the normals of the next `n` batches in a background thread (double buffering).
+
+    Only the random draws move to the thread; the consumer turns them into prompts. It draws
+    exactly `n` batches, so when they are consumed the generators are where a run without
+    prefetching would have left them.
+    """
+
+    def __init__(self, trainer: Trainer, n: int, depth: int = 2):
+        import queue
+        import threading
+
+        self.trainer, self.n = trainer, n
+        self.free: "queue.Queue" = queue.Queue()
+        self.ready: "queue.Queue" = queue.Queue()
+        for _ in range(depth):
+            self.free.put(torch.empty_like(trainer._normals))
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._work, daemon=True)
+        self.thread.start()
+
+    def _work(self):
+        import queue
+
+        try:
+            for _ in range(self.n):
+                while True:
+                    if self.stop.is_set():
+                        return
+                    try:
+                        buf = self.free.get(timeout=0.1)
+                        break
+                    except queue.Empty:
+                        continue
+                self.trainer._draw(buf)
+                self.ready.put(buf)
+        except BaseException as e:  # surfaced in the consumer
+            self.ready.put(e)
+
+    def get(self) -> torch.Tensor:
+        item = self.ready.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def release(self, buf: torch.Tensor):
+        self.free.put(buf)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()

@@ -1,0 +1,325 @@
+"""Frozen run configurations and a cache of trained results keyed by their hash.
+
+`load_or_train(config)` returns the cached `TrainedRun` when there is a valid entry, else trains
+it (with the engine) and stores it. `load_or_train_many(configs)` batches every group of
+configurations that differ only in the seed into one engine run (one optimiser step for all).
+
+Cache layout, one directory per run: <cache>/<key>/{arrays.safetensors, meta.json}. The key
+hashes the full config and CODE_VERSION. An entry is written into a temporary directory and
+renamed into place, so a reader sees all of it or none; meta.json records the SHA-256 of the
+arrays, and an entry whose hash or config does not match is deleted and retrained. Runs in
+progress checkpoint to <cache>/partial/<group>.pt (atomically) and resume from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .circuits import HeadPattern, extract
+from .data import TaskConfig
+from .engine import TrainConfig, Trainer, resolve_device
+from .models import AttentionModel, ModelConfig
+
+__all__ = ["CODE_VERSION", "RunConfig", "TrainedRun", "load_or_train", "load_or_train_many", "default_cache_dir", "run_config"]
+
+# Bump when a change alters what a given config trains to (data stream, init, update rule).
+CODE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a trained model."""
+
+    task: TaskConfig = field(default_factory=TaskConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunConfig":
+        t = dict(d["task"])
+        if t.get("supports") is not None:
+            t["supports"] = tuple(tuple(s) for s in t["supports"])
+        tr = dict(d["train"])
+        tr["betas"] = tuple(tr["betas"])
+        return cls(TaskConfig(**t), ModelConfig(**d["model"]), TrainConfig(**tr))
+
+    def key(self) -> str:
+        """Content hash of the config and CODE_VERSION (16 hex digits)."""
+        blob = json.dumps({"config": self.to_dict(), "version": CODE_VERSION}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def with_seed(self, seed: int) -> "RunConfig":
+        return replace(self, train=replace(self.train, seed=seed))
+
+
+def run_config(profile, *, heads: int = 2, seed: int = 0, task: TaskConfig | None = None, **model_kw) -> RunConfig:
+    """A RunConfig with the paper's defaults and the profile's training budget."""
+    return RunConfig(
+        task=task or TaskConfig(),
+        model=ModelConfig(heads=heads, **model_kw),
+        train=TrainConfig(steps=profile.steps, batch=profile.batch, seed=seed),
+    )
+
+
+@dataclass
+class TrainedRun:
+    """A trained model with its history.
+
+    factors: (4, H, D, D) = Q, K, V, O per head. losses: (steps,) training loss per step.
+    snapshot_steps: (S,); snapshot_kq, snapshot_ov: (S, H, D, D) circuits at those steps.
+    """
+
+    config: RunConfig
+    factors: torch.Tensor
+    losses: np.ndarray
+    snapshot_steps: np.ndarray
+    snapshot_kq: np.ndarray
+    snapshot_ov: np.ndarray
+    provenance: dict
+
+    def model(self, device="cpu") -> AttentionModel:
+        """The trained model as an `AttentionModel` with one model (M = 1)."""
+        c = self.config
+        m = AttentionModel(c.task.d, c.task.n_tasks, c.model, [0], L_train=c.task.L)
+        with torch.no_grad():
+            m.factors.copy_(self.factors[None])
+        return m.to(resolve_device(device)).requires_grad_(False)
+
+    def predictor(self, name: str | None = None, device="cpu"):
+        from .estimators import TransformerPredictor
+
+        return TransformerPredictor(self.model(device), name=name or f"softmax H={self.config.model.heads}")
+
+    @property
+    def kq(self) -> np.ndarray:
+        return self.snapshot_kq[-1]
+
+    @property
+    def ov(self) -> np.ndarray:
+        return self.snapshot_ov[-1]
+
+    def pattern(self) -> HeadPattern:
+        """(ω_h, μ_h) and pattern metrics of the final model."""
+        return extract(self.kq, self.ov, self.config.task.d)
+
+    def history(self) -> HeadPattern:
+        """The same at every snapshot (leading axis S)."""
+        return extract(self.snapshot_kq, self.snapshot_ov, self.config.task.d)
+
+    def final_loss(self, window: int = 1000) -> float:
+        """Mean training loss over the last `window` steps."""
+        return float(np.mean(self.losses[-window:]))
+
+
+def default_cache_dir() -> Path:
+    """$ICL_CACHE_DIR, else ~/.cache/icl-demystified."""
+    return Path(os.environ.get("ICL_CACHE_DIR") or Path.home() / ".cache" / "icl-demystified")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read_entry(path: Path, config: RunConfig) -> TrainedRun | None:
+    """The entry at `path` if it is complete and belongs to `config`, else None."""
+    from safetensors.numpy import load_file
+
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        arrays_path = path / "arrays.safetensors"
+        if meta.get("version") != CODE_VERSION or meta.get("config") != json.loads(json.dumps(config.to_dict())):
+            return None
+        if _sha256(arrays_path) != meta["sha256"]:
+            return None
+        a = load_file(str(arrays_path))
+        return TrainedRun(
+            config=config,
+            factors=torch.from_numpy(a["factors"]),
+            losses=a["losses"],
+            snapshot_steps=a["snapshot_steps"],
+            snapshot_kq=a["snapshot_kq"],
+            snapshot_ov=a["snapshot_ov"],
+            provenance=meta["provenance"],
+        )
+    except Exception:  # missing file, truncated JSON or arrays, wrong keys: not a valid entry
+        return None
+
+
+def _write_entry(cache: Path, run: TrainedRun) -> Path:
+    from safetensors.numpy import save_file
+
+    final = cache / run.config.key()
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=cache))
+    try:
+        arrays = {
+            "factors": run.factors.cpu().numpy().astype(np.float32),
+            "losses": np.asarray(run.losses, dtype=np.float32),
+            "snapshot_steps": np.asarray(run.snapshot_steps, dtype=np.int64),
+            "snapshot_kq": np.asarray(run.snapshot_kq, dtype=np.float32),
+            "snapshot_ov": np.asarray(run.snapshot_ov, dtype=np.float32),
+        }
+        save_file(arrays, str(tmp / "arrays.safetensors"))
+        meta = {
+            "key": final.name,
+            "version": CODE_VERSION,
+            "config": run.config.to_dict(),
+            "provenance": run.provenance,
+            "sha256": _sha256(tmp / "arrays.safetensors"),
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(tmp, final)  # atomic on one file system
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _group_key(configs: list[RunConfig]) -> str:
+    blob = json.dumps({"configs": [c.to_dict() for c in configs], "version": CODE_VERSION}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _save_checkpoint(path: Path, trainer: Trainer):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save(trainer.state_dict(), tmp)
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, trainer: Trainer) -> bool:
+    if not path.exists():
+        return False
+    try:
+        trainer.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+        return True
+    except Exception:
+        path.unlink(missing_ok=True)  # unreadable or foreign: start over
+        return False
+
+
+def _provenance(trainer: Trainer, wall: float, resumed_from: int) -> dict:
+    import importlib.metadata as md
+
+    try:
+        version = md.version("icl-demystified")
+    except md.PackageNotFoundError:
+        version = "unknown"
+    return {
+        "package_version": version,
+        "code_version": CODE_VERSION,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "device": str(trainer.device),
+        "device_name": torch.cuda.get_device_name(trainer.device) if trainer.device.type == "cuda" else platform.processor() or platform.machine(),
+        "host": socket.gethostname(),
+        "models_trained_together": trainer.n_models,
+        "wall_seconds": round(wall, 3),
+        "resumed_from_step": resumed_from,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def load_or_train_many(
+    configs,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    device="auto",
+    progress: bool = False,
+    checkpoint_every: int = 5_000,
+    max_models: int = 16,
+    verbose: bool = True,
+) -> list[TrainedRun]:
+    """Cached results for every config, training the missing ones.
+
+    Missing configs that differ only in their seed are trained together (up to `max_models`
+    at a time) by one `Trainer`; each gets exactly the result it would get alone.
+    """
+    configs = list(configs)
+    for c in configs:
+        if not isinstance(c, RunConfig):
+            raise ValueError(f"configs must be RunConfig objects, got {type(c).__name__}")
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    results: dict[str, TrainedRun] = {}
+    missing: dict[str, list[RunConfig]] = {}
+    for c in configs:
+        k = c.key()
+        if k in results:
+            continue
+        entry = cache / k
+        run = _read_entry(entry, c) if entry.exists() else None
+        if run is None:
+            if entry.exists():
+                shutil.rmtree(entry, ignore_errors=True)  # invalid entry: never read, retrain
+            group = c.with_seed(0).key()
+            if c not in missing.setdefault(group, []):
+                missing[group].append(c)
+        else:
+            results[k] = run
+    for group in missing.values():
+        for i in range(0, len(group), max_models):
+            for run in _train_group(group[i : i + max_models], cache, device, progress, checkpoint_every, verbose):
+                results[run.config.key()] = run
+    return [results[c.key()] for c in configs]
+
+
+def load_or_train(config: RunConfig, **kw) -> TrainedRun:
+    """The cached result of `config`, trained and stored first if needed (see load_or_train_many)."""
+    return load_or_train_many([config], **kw)[0]
+
+
+def _train_group(configs, cache, device, progress, checkpoint_every, verbose) -> list[TrainedRun]:
+    c0 = configs[0]
+    trainer = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device)
+    ckpt = cache / "partial" / f"{_group_key(configs)}.pt"
+    resumed = trainer.step if _load_checkpoint(ckpt, trainer) else 0
+    t0 = time.perf_counter()
+    trainer.run(progress=progress, chunk=checkpoint_every, on_chunk=lambda tr: tr.step < tr.train.steps and _save_checkpoint(ckpt, tr))
+    wall = time.perf_counter() - t0
+    prov = _provenance(trainer, wall, resumed)
+    runs = []
+    for m, c in enumerate(configs):
+        run = TrainedRun(
+            config=c,
+            factors=trainer.theta[m].detach().cpu().clone(),
+            losses=trainer.losses[:, m].cpu().numpy(),
+            snapshot_steps=trainer.snap_steps.copy(),
+            snapshot_kq=trainer.snap_kq[:, m].cpu().numpy(),
+            snapshot_ov=trainer.snap_ov[:, m].cpu().numpy(),
+            provenance=prov,
+        )
+        _write_entry(cache, run)
+        runs.append(run)
+    ckpt.unlink(missing_ok=True)
+    if verbose:
+        steps = c0.train.steps - resumed
+        print(
+            f"trained {len(configs)} model(s) H={c0.model.heads} ({c0.model.normalisation}) for {steps} steps "
+            f"on {trainer.device} in {wall:.1f} s ({steps * len(configs) / max(wall, 1e-9):.0f} model-steps/s)"
+        )
+    return runs

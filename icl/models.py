@@ -1,0 +1,217 @@
+"""One-layer multi-head attention in the authors' factored parametrisation (paper §2).
+
+Every head h has Q_h, K_h, V_h, O_h ∈ R^{D×D}, D = d + T (token = [x; y^(1..T)]). With a strict
+causal mask (a position attends only to earlier ones, App. C) the prediction for task t is the
+(d+t)-th entry of the query column of
+
+    TF(Z) = Z + Σ_h O_h V_h Z · norm(mask(s · Zᵀ K_hᵀ Q_h Z)),      s = 1/√D          (2.2)
+
+and because the query token's y-slots are 0 only two circuits matter (2.3):
+
+    ŷ_t = Σ_h u_{h,t}ᵀ Z_{1:L} norm(Z_{1:L}ᵀ W_h z_q),   W_h = s K_hᵀ Q_h,  u_{h,t} = (O_h V_h)[d+t, :].
+
+`AttentionModel.forward` computes only that in O(B·H·L·D) by forming q̃_h = W_h z_q first;
+`forward_full` is the literal (2.2) over the whole sequence and exists to check it.
+
+A leading model axis M holds independent models (seeds of one configuration) trained together:
+parameters are (M, H, D, D) and nothing mixes models.
+
+norm is the column normalisation: "softmax"; "linear" (s ↦ s / n, n fixed, §5.1); or
+f(s)/Σf(s) for a positive f (§5.2): "relu" f = relu(1 + s), "square" f = (1 + s)²,
+"sigmoid" f = σ(s). The constants of the f's are our choice; the paper's were lost.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = ["ModelConfig", "AttentionModel", "NORMALISATIONS", "INITS"]
+
+NORMALISATIONS = ("softmax", "linear", "relu", "square", "sigmoid")
+INITS = ("default", "opposite_identity")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and initialisation.
+
+    heads: H. normalisation: one of NORMALISATIONS. linear_n: the fixed normaliser n of linear
+    attention (defaults to the training L). init: "default" (nn.Linear's U(±1/√D) for every
+    factor) or "opposite_identity" (App. B: head h gets W_h = ±omega0·I, u_h = ±mu0 e_y, signs
+    alternating, every other entry 0). omega0, mu0: scales of that init.
+    """
+
+    heads: int = 2
+    normalisation: str = "softmax"
+    linear_n: int | None = None
+    init: str = "default"
+    omega0: float = 0.01
+    mu0: float = 0.01
+
+    def __post_init__(self):
+        if isinstance(self.heads, bool) or not isinstance(self.heads, int) or self.heads < 1:
+            raise ValueError(f"heads must be an integer >= 1, got {self.heads!r}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.linear_n is not None and (not isinstance(self.linear_n, int) or self.linear_n < 1):
+            raise ValueError(f"linear_n must be a positive integer or None, got {self.linear_n!r}")
+        for name in ("omega0", "mu0"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+
+
+def normalise(logits: torch.Tensor, kind: str, n: int | None) -> torch.Tensor:
+    """Attention weights from logits (..., L) along the last axis."""
+    if kind == "softmax":
+        return torch.softmax(logits, dim=-1)
+    if kind == "linear":
+        return logits / (n if n is not None else logits.shape[-1])
+    f = positive_f(logits, kind)
+    return f / f.sum(dim=-1, keepdim=True).clamp_min(1e-30)
+
+
+class AttentionModel(nn.Module):
+    """M independent one-layer H-head attention models on tokens of width D = d + T.
+
+    factors: (M, 4, H, D, D), the parameters Q_h, K_h, V_h, O_h of each model (also as the
+    views q, k, v, o). seeds: one per model; model m is initialised from seeds[m] alone.
+    """
+
+    def __init__(self, d: int, n_tasks: int, config: ModelConfig, seeds, L_train: int | None = None):
+        super().__init__()
+        seeds = [int(s) for s in ([seeds] if isinstance(seeds, int) else seeds)]
+        if not seeds:
+            raise ValueError("seeds must name at least one model")
+        self.d, self.n_tasks, self.config = d, n_tasks, config
+        self.D = D = d + n_tasks
+        self.scale = 1.0 / math.sqrt(D)
+        self.linear_n = config.linear_n if config.linear_n is not None else L_train
+        # (M, 4, H, D, D): Q_h, K_h, V_h, O_h of every model in one tensor, so an optimiser
+        # step is a handful of vector operations
+        self.factors = nn.Parameter(torch.stack([self._init_factors(s) for s in seeds]))
+
+    @property
+    def q(self) -> torch.Tensor:  # (M, H, D, D)
+        return self.factors[:, 0]
+
+    @property
+    def k(self) -> torch.Tensor:
+        return self.factors[:, 1]
+
+    @property
+    def v(self) -> torch.Tensor:
+        return self.factors[:, 2]
+
+    @property
+    def o(self) -> torch.Tensor:
+        return self.factors[:, 3]
+
+    def _init_factors(self, seed: int) -> torch.Tensor:
+        H, D, d, cfg = self.config.heads, self.D, self.d, self.config
+        if cfg.init == "default":
+            g = torch.Generator().manual_seed(seed)
+            bound = 1.0 / math.sqrt(D)  # nn.Linear(D, D).weight's kaiming_uniform(a=√5) bound
+            return (torch.rand(4, H, D, D, generator=g) * 2 - 1) * bound
+        # opposite small identity: W_h = s K_hᵀQ_h = ±ω0 I, (O_h V_h) = ±μ0 I on the y-block
+        sign = torch.tensor([(-1.0) ** h for h in range(H)]).view(H, 1, 1)
+        eye = torch.eye(D).expand(H, D, D)
+        qk = math.sqrt(cfg.omega0 / self.scale)
+        ov = math.sqrt(cfg.mu0)
+        q = sign * qk * eye
+        k = qk * eye
+        v_eye = torch.zeros(D, D)
+        v_eye[d:, d:] = torch.eye(self.n_tasks)
+        v = ov * v_eye.expand(H, D, D)
+        o = sign * ov * eye
+        return torch.stack([q, k, v, o])
+
+    @classmethod
+    def from_circuits(cls, kq, ov, d: int, config: ModelConfig, L_train: int | None = None) -> "AttentionModel":
+        """A model whose circuits are exactly kq, ov ((M, H, D, D) or (H, D, D)): K = I,
+        Q = kq / s, V = ov, O = I. Dtype and device follow kq."""
+        kq, ov = torch.as_tensor(kq), torch.as_tensor(ov, dtype=torch.as_tensor(kq).dtype)
+        if kq.ndim == 3:
+            kq, ov = kq[None], ov[None]
+        M, H, D, _ = kq.shape
+        if H != config.heads or ov.shape != kq.shape or D <= d:
+            raise ValueError(f"kq and ov must both be (M, H={config.heads}, D, D) with D > d={d}; got {tuple(kq.shape)} and {tuple(ov.shape)}")
+        m = cls(d, D - d, config, list(range(M)), L_train=L_train).to(kq.dtype)
+        eye = torch.eye(D, dtype=kq.dtype).expand(M, H, D, D)
+        with torch.no_grad():
+            m.factors.copy_(torch.stack([kq / m.scale, eye, ov, eye], dim=1))
+        return m.to(kq.device)
+
+    @property
+    def n_models(self) -> int:
+        return self.q.shape[0]
+
+    def kq(self) -> torch.Tensor:
+        """W_h = s K_hᵀ Q_h, (M, H, D, D); row = key coordinate, column = query coordinate."""
+        return self.scale * self.k.transpose(-1, -2) @ self.q
+
+    def ov(self) -> torch.Tensor:
+        """O_h V_h, (M, H, D, D); row d + t writes the prediction of task t."""
+        return self.o @ self.v
+
+    def forward(self, Z: torch.Tensor, x_q: torch.Tensor) -> torch.Tensor:
+        """ŷ from the query column only.
+
+        Z: (M, B, L, D) embedded contexts, x_q: (M, B, d) queries → (M, B, T).
+        """
+        d = self.d
+        W = self.kq()[..., :d]  # (M, H, D, d): z_q's y-slots are 0
+        U = self.ov()[..., d:, :]  # (M, H, T, D)
+        q_tilde = torch.einsum("mhij,mbj->mbhi", W, x_q)  # (M, B, H, D)
+        logits = q_tilde @ Z.transpose(-1, -2)  # (M, B, H, L)
+        p = normalise(logits, self.config.normalisation, self.linear_n)
+        a = p @ Z  # (M, B, H, D): attention-weighted context
+        return torch.einsum("mbhi,mhti->mbt", a, U)
+
+    def forward_full(self, Z_full: torch.Tensor) -> torch.Tensor:
+        """The literal model (2.2) on whole sequences.
+
+        Z_full: (M, B, D, N) with N = L + 1 columns, the query last → TF(Z), (M, B, D, N).
+        Column i attends to columns j < i (strict causal mask); column 1 attends to nothing.
+        """
+        N = Z_full.shape[-1]
+        keys = torch.einsum("mhij,mbjn->mbhin", self.k, Z_full)  # K_h Z
+        queries = torch.einsum("mhij,mbjn->mbhin", self.q, Z_full)  # Q_h Z
+        S = self.scale * torch.einsum("mbhij,mbhik->mbhjk", keys, queries)  # (…, key j, query k)
+        allowed = torch.ones(N, N, dtype=torch.bool, device=Z_full.device).triu(1)  # j < k
+        kind = self.config.normalisation
+        if kind == "linear":
+            P = torch.where(allowed, S, torch.zeros((), dtype=S.dtype, device=S.device))
+            P = P / (self.linear_n if self.linear_n is not None else N - 1)
+        else:
+            Sm = S.transpose(-1, -2)  # (…, query, key): normalise over keys
+            if kind == "softmax":
+                Sm = Sm.masked_fill(~allowed.T, float("-inf"))
+                P = torch.softmax(Sm, dim=-1)
+            else:
+                f = positive_f(Sm, kind).masked_fill(~allowed.T, 0.0)
+                P = f / f.sum(dim=-1, keepdim=True).clamp_min(1e-30)
+            P = torch.nan_to_num(P, nan=0.0).transpose(-1, -2)  # column 1 has no keys
+        values = torch.einsum("mhij,mbjn->mbhin", self.ov(), Z_full)  # O_h V_h Z
+        return Z_full + torch.einsum("mbhin,mbhnk->mbik", values, P)
+
+    def predict_full(self, Z_full: torch.Tensor) -> torch.Tensor:
+        """ŷ read off the full forward: entries d.. of the last column, (M, B, T)."""
+        return self.forward_full(Z_full)[..., self.d :, -1]
+
+
+def positive_f(s: torch.Tensor, kind: str) -> torch.Tensor:
+    """The positive activation f of a normalised-activation attention (§5.2)."""
+    if kind == "relu":
+        return torch.relu(1.0 + s)
+    if kind == "square":
+        return (1.0 + s) ** 2
+    if kind == "sigmoid":
+        return torch.sigmoid(s)
+    raise ValueError(f"normalisation {kind!r} has no positive activation f")

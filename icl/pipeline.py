@@ -1,0 +1,63 @@
+"""Execute the chapter sources (jupytext py:percent) with papermill into executed notebooks.
+
+papermill cannot read .py files, so each source is read with jupytext, its jupytext metadata
+dropped, and the notebook object handed to papermill with the parameters (profile, device).
+A chapter that raises stops the run with a non-zero exit (papermill's error is re-raised),
+because a failed notebook would otherwise still render.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["chapter_sources", "execute_chapter", "execute_chapters"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def chapter_sources(notebooks: Path | None = None, only: list[str] | None = None) -> list[Path]:
+    """The chapter sources in book order (by file name), optionally filtered by name prefix."""
+    src = sorted((notebooks or ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    if only:
+        src = [p for p in src if any(p.stem.startswith(o) or p.stem == o for o in only)]
+        if not src:
+            raise ValueError(f"no chapter matches {only!r}")
+    return src
+
+
+def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> Path:
+    """Run one chapter with papermill; returns the executed notebook's path."""
+    import jupytext
+    import papermill as pm
+
+    nb = jupytext.read(source)
+    nb.metadata.pop("jupytext", None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{source.stem}.ipynb"
+    pm.execute_notebook(nb, str(out), parameters=parameters, cwd=str(out_dir), kernel_name="python3", progress_bar=False)
+    return out
+
+
+def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str | os.PathLike = "executed", only=None) -> list[Path]:
+    """Execute every chapter (or those named in `only`) in order; stop at the first failure."""
+    from .profiles import get_profile
+
+    get_profile(profile)  # fail early on a bad name
+    out = Path(out_dir).resolve()
+    os.environ.setdefault("ICL_CLAIMS_DIR", str(out / "claims"))
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    done = []
+    for src in chapter_sources(only=only):
+        t0 = time.perf_counter()
+        print(f"[chapters] {src.name} (profile={profile}, device={device}) …", flush=True)
+        execute_chapter(src, out, {"profile": profile, "device": device})
+        print(f"[chapters] {src.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
+        done.append(out / f"{src.stem}.ipynb")
+    return done
+
+
+if __name__ == "__main__":  # pragma: no cover
+    execute_chapters(*sys.argv[1:])

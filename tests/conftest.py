@@ -1,0 +1,19 @@
+import pytest
+import torch
+
+
+def pytest_addoption(parser):
+    parser.addoption("--executed", default=None, help="folder of executed chapter notebooks to check")
+
+
+@pytest.fixture
+def executed_dir(request):
+    path = request.config.getoption("--executed")
+    if path is None:
+        pytest.skip("needs --executed DIR (run by `make test` after the chapters are executed)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _deterministic():
+    torch.manual_seed(0)

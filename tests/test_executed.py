@@ -1,0 +1,33 @@
+"""Checks on the executed chapters (run by `make test` with --executed DIR)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from icl.pipeline import chapter_sources
+
+
+def test_every_chapter_was_executed_without_errors(executed_dir):
+    folder = Path(executed_dir)
+    for src in chapter_sources():
+        nb_path = folder / f"{src.stem}.ipynb"
+        assert nb_path.exists(), f"{src.name} was not executed"
+        nb = json.loads(nb_path.read_text())
+        assert not nb["metadata"].get("papermill", {}).get("exception"), f"{nb_path.name} raised"
+        for cell in nb["cells"]:
+            for out in cell.get("outputs", []):
+                assert out.get("output_type") != "error", f"{nb_path.name}: {out.get('ename')}: {out.get('evalue')}"
+
+
+def test_every_chapter_saved_its_claims(executed_dir):
+    claims = Path(executed_dir) / "claims"
+    for src in chapter_sources():
+        if src.stem.startswith("99_"):
+            continue
+        f = claims / f"{src.stem}.json"
+        assert f.exists(), f"{src.stem} saved no claims"
+        data = json.loads(f.read_text())
+        assert data["claims"], f"{src.stem} has an empty claims table"
+        for c in data["claims"]:
+            assert c["status"] in {"pass", "fail", "not evaluated"}

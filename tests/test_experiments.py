@@ -1,0 +1,90 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import icl.experiments as ex
+from icl.data import TaskConfig
+from icl.engine import TrainConfig, Trainer
+from icl.experiments import RunConfig, load_or_train, load_or_train_many
+from icl.models import ModelConfig
+
+
+def cfg(seed=0, heads=2, steps=40):
+    return RunConfig(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=steps, batch=16, seed=seed, n_snapshots=4))
+
+
+def test_key_depends_on_every_field():
+    assert cfg().key() == cfg().key()
+    assert len({cfg().key(), cfg(seed=1).key(), cfg(heads=3).key(), cfg(steps=41).key()}) == 4
+    assert RunConfig.from_dict(json.loads(json.dumps(cfg().to_dict()))) == cfg()
+
+
+def test_cache_returns_the_identical_result_without_training(tmp_path, monkeypatch):
+    first = load_or_train(cfg(), cache_dir=tmp_path, device="cpu", verbose=False)
+
+    def no_training(*a, **k):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(ex, "_train_group", no_training)
+    second = load_or_train(cfg(), cache_dir=tmp_path, device="cpu")
+    assert torch.equal(first.factors, second.factors)
+    np.testing.assert_array_equal(first.losses, second.losses)
+    np.testing.assert_array_equal(first.snapshot_kq, second.snapshot_kq)
+    assert second.provenance["device"] == "cpu" and "torch" in second.provenance
+
+
+def test_truncated_entry_is_ignored_and_retrained(tmp_path):
+    first = load_or_train(cfg(), cache_dir=tmp_path, device="cpu", verbose=False)
+    arrays = tmp_path / cfg().key() / "arrays.safetensors"
+    data = arrays.read_bytes()
+    arrays.write_bytes(data[: len(data) // 2])
+    calls = []
+    orig = ex._train_group
+
+    def counting(configs, *a, **k):
+        calls.append(len(configs))
+        return orig(configs, *a, **k)
+
+    ex._train_group = counting
+    try:
+        again = load_or_train(cfg(), cache_dir=tmp_path, device="cpu", verbose=False)
+    finally:
+        ex._train_group = orig
+    assert calls == [1]
+    assert torch.equal(first.factors, again.factors)  # retrained from the same seed
+
+
+def test_entry_for_another_config_is_not_read(tmp_path):
+    load_or_train(cfg(), cache_dir=tmp_path, device="cpu", verbose=False)
+    meta = tmp_path / cfg().key() / "meta.json"
+    m = json.loads(meta.read_text())
+    m["config"]["train"]["lr"] = 0.5
+    meta.write_text(json.dumps(m))
+    assert ex._read_entry(tmp_path / cfg().key(), cfg()) is None
+
+
+def test_seeds_are_batched_and_equal_single_runs(tmp_path):
+    runs = load_or_train_many([cfg(seed=s) for s in (1, 2)], cache_dir=tmp_path / "a", device="cpu", verbose=False)
+    assert runs[0].provenance["models_trained_together"] == 2
+    alone = load_or_train(cfg(seed=2), cache_dir=tmp_path / "b", device="cpu", verbose=False)
+    assert torch.equal(runs[1].factors, alone.factors)
+
+
+def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
+    c = cfg(steps=50)
+    # simulate a run killed after its checkpoint at step 20
+    tr = Trainer(c.task, c.model, c.train, [c.train.seed], device="cpu")
+    tr.run(until=20)
+    ex._save_checkpoint(tmp_path / "partial" / f"{ex._group_key([c])}.pt", tr)
+    resumed = load_or_train(c, cache_dir=tmp_path, device="cpu", verbose=False)
+    assert resumed.provenance["resumed_from_step"] == 20
+    fresh = load_or_train(c, cache_dir=tmp_path / "fresh", device="cpu", verbose=False)
+    assert torch.equal(resumed.factors, fresh.factors)
+    assert not (tmp_path / "partial" / f"{ex._group_key([c])}.pt").exists()
+
+
+def test_bad_configs_are_rejected(tmp_path):
+    with pytest.raises(ValueError, match="RunConfig"):
+        load_or_train_many([{"heads": 2}], cache_dir=tmp_path)
