@@ -191,8 +191,12 @@ def _write_entry(cache: Path, run: TrainedRun) -> Path:
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
         if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)  # atomic on one file system
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.rename(tmp, final)  # atomic on one file system
+        except OSError:
+            if _read_entry(final, run.config) is None:  # another process won the race: keep its
+                raise  # entry when it is valid
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
