@@ -12,7 +12,6 @@ DEVICE ?= auto
 EXECUTED ?= executed
 export ICL_CACHE_DIR ?= $(CURDIR)/.cache/icl
 export ICL_CLAIMS_DIR = $(CURDIR)/$(EXECUTED)/claims
-export MPLBACKEND = Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 JB_FLAGS = --all -W -n --keep-going
 

@@ -113,8 +113,10 @@ class ClaimsTable:
 
     def to_markdown(self) -> str:
         head = "| ref | claim | measured | criterion | status |\n|---|---|---|---|---|\n"
+        cell = lambda v: str(v).replace("|", "\\|")  # a literal | would split the cell
         body = "".join(
-            f"| {r['ref']} | {r['claim']} | {r['measured']} | {r['criterion']} | {_badge(r['status'])} |\n" for r in self.rows()
+            f"| {cell(r['ref'])} | {cell(r['claim'])} | {r['measured']} | {r['criterion']} | {_badge(r['status'])} |\n"
+            for r in self.rows()
         )
         notes = "".join(f"\n- *{c.ref}* — {c.note}" for c in self.claims if c.note)
         return head + body + (("\n**Notes.**" + notes) if notes else "")

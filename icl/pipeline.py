@@ -48,7 +48,6 @@ def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str 
     get_profile(profile)  # fail early on a bad name
     out = Path(out_dir).resolve()
     os.environ.setdefault("ICL_CLAIMS_DIR", str(out / "claims"))
-    os.environ.setdefault("MPLBACKEND", "Agg")
     done = []
     for src in chapter_sources(only=only):
         t0 = time.perf_counter()
