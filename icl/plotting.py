@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["use_style", "plot_circuits", "coordinate_labels"]
+__all__ = ["use_style", "plot_circuits", "coordinate_labels", "log_binned"]
 
 
 def use_style():
@@ -59,3 +59,13 @@ def plot_circuits(kq, ov, d: int, *, title: str | None = None, head_labels=None,
     if title:
         fig.suptitle(title)
     return fig
+
+
+def log_binned(values, n_bins: int = 100):
+    """Means of `values` (one per step, step 1 first) over log-spaced bins of steps, for a
+    noisy training curve on a log axis: (bin centre steps, bin means)."""
+    values = np.asarray(values, dtype=float)
+    edges = np.unique(np.round(np.logspace(0, np.log10(len(values) + 1), n_bins + 1)).astype(int))
+    centres = np.sqrt(edges[:-1] * np.maximum(edges[1:] - 1, edges[:-1]))
+    means = np.array([values[a - 1 : b - 1].mean() for a, b in zip(edges[:-1], edges[1:])])
+    return centres, means

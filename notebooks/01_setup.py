@@ -40,7 +40,7 @@ from icl.engine import resolve_device
 from icl.estimators import DebiasedGD, KernelSum, TransformerPredictor, icl_risks
 from icl.experiments import load_or_train, run_config
 from icl.models import AttentionModel, ModelConfig
-from icl.plotting import plot_circuits, use_style
+from icl.plotting import log_binned, plot_circuits, use_style
 from icl.profiles import get_profile
 
 use_style()
@@ -149,10 +149,7 @@ print(f"Σ_h μ_h = {pat.mu.sum():.4f},   Σ_h ω_h μ_h = {eta_learned:.4f},   
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3.4))
-steps = np.arange(1, len(run.losses) + 1)
-w = max(1, len(run.losses) // 200)
-smooth = np.convolve(run.losses, np.ones(w) / w, mode="valid")
-ax.plot(steps[w - 1:], smooth, lw=1.5, label="training loss (running mean)")
+ax.plot(*log_binned(run.losses), lw=1.5, label="training loss (mean over log-spaced bins)")
 ax.axhline(theory.dgd_risk(theory.eta_eff(d, L, s2), d, L, s2), color="k", ls="--", lw=1, label=r"debiased GD at $\eta_\mathrm{eff}$ (exact risk)")
 ax.axhline(1 + s2, color="grey", ls=":", lw=1, label=r"$1+\sigma^2$ (predict 0)")
 ax.set(xscale="log", xlabel="Adam step", ylabel="MSE", ylim=(0, 1.3), title="Training a two-head model")
