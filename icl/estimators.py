@@ -61,25 +61,23 @@ class VanillaGD(Predictor):
     gamma: np.ndarray | None = None
     name: str = "vanilla GD"
 
+    def covariates(self, X: torch.Tensor) -> torch.Tensor:
+        return X
+
     def __call__(self, prompts: Prompts) -> torch.Tensor:
         X, y = prompts.X, prompts.y
         xq = _precondition(prompts.x_q, self.gamma)
-        return self.eta / X.shape[1] * torch.einsum("blt,bld,bd->bt", y, X, xq)
+        return self.eta / X.shape[1] * torch.einsum("blt,bld,bd->bt", y, self.covariates(X), xq)
 
 
 @dataclass
-class DebiasedGD(Predictor):
-    """Debiased (centred-covariate) GD with rate η (and pre-conditioner Γ)."""
+class DebiasedGD(VanillaGD):
+    """Debiased GD: the same step on centred covariates x_l − x̄."""
 
-    eta: float
-    gamma: np.ndarray | None = None
     name: str = "debiased GD"
 
-    def __call__(self, prompts: Prompts) -> torch.Tensor:
-        X, y = prompts.X, prompts.y
-        Xc = X - X.mean(dim=1, keepdim=True)
-        xq = _precondition(prompts.x_q, self.gamma)
-        return self.eta / X.shape[1] * torch.einsum("blt,bld,bd->bt", y, Xc, xq)
+    def covariates(self, X: torch.Tensor) -> torch.Tensor:
+        return X - X.mean(dim=1, keepdim=True)
 
 
 @dataclass
