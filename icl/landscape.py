@@ -1,0 +1,123 @@
+"""The true ICL loss of the structured two-head model and the softmax-vector norms (§4.1, App. A.4).
+
+The structured two-head model has heads (ω, μ) and (−ω, −μ) in the pattern (3.1), so
+
+    ŷ = μ · k_ω,   k_ω = Σ_l y_l [softmax(ω X x_q)_l − softmax(−ω X x_q)_l]             (4.9)
+
+and its true loss is quadratic in μ:  R(ω, μ) = μ² E k_ω² − 2μ E[k_ω βᵀx_q] + E(βᵀx_q)² + σ².
+`true_loss_grid` estimates these moments by Monte Carlo on one set of prompts for every ω
+(common random numbers, so the landscape is smooth in ω) and evaluates the whole μ-grid in
+closed form, with a standard error per grid point. The target's own noise ε_q is integrated out
+exactly (it adds σ²), which removes a variance term without changing the mean.
+
+`softmax_sq_norms` samples ‖softmax(ω X x_q)‖², the quantity whose smallness (≈ e^{dω²}/L) drives
+Prop. 4.1 (Fig. 20).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import TaskConfig, sample_prompts
+
+__all__ = ["LossGrid", "two_kernel_features", "true_loss_grid", "approx_loss_two_head", "softmax_sq_norms"]
+
+
+@dataclass
+class LossGrid:
+    """A loss landscape. omega: (n_ω,), mu: (n_μ,), mean and se: (n_ω, n_μ); se = 0 for exact values."""
+
+    omega: np.ndarray
+    mu: np.ndarray
+    mean: np.ndarray
+    se: np.ndarray
+    n_prompts: int = 0
+
+
+def _check_n(name, n, low=2):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {n!r}")
+
+
+def two_kernel_features(omegas, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu"):
+    """k_ω for every ω and prompt, and the noiseless targets f = βᵀx_q, on shared prompts.
+
+    omegas: (n_ω,) → k: (n_ω, n) float64 array, f: (n,). Single-task, isotropic prompts only.
+    """
+    omegas = np.atleast_1d(np.asarray(omegas, dtype=float))
+    if omegas.ndim != 1 or not np.all(np.isfinite(omegas)):
+        raise ValueError(f"omegas must be a finite 1-d array, got shape {omegas.shape}")
+    if task.n_tasks != 1:
+        raise ValueError(f"task must be single-task, got n_tasks = {task.n_tasks}")
+    _check_n("n_prompts", n_prompts)
+    _check_n("batch", batch, 1)
+    g = torch.Generator(device=device).manual_seed(seed)
+    w = torch.as_tensor(omegas, dtype=torch.float64, device=device)[:, None, None]  # (n_ω, 1, 1)
+    ks, fs = [], []
+    left = n_prompts
+    while left > 0:
+        P = sample_prompts(task, min(batch, left), g, dtype=torch.float64)
+        left -= len(P)
+        s = torch.einsum("bld,bd->bl", P.X, P.x_q)  # (B, L): x_lᵀ x_q
+        y = P.y[..., 0]  # (B, L)
+        k = ((torch.softmax(w * s, -1) - torch.softmax(-w * s, -1)) * y).sum(-1)  # (n_ω, B)
+        ks.append(k.cpu())
+        fs.append(torch.einsum("bd,bd->b", P.x_q, P.beta[..., 0]).cpu())  # βᵀx_q
+    return torch.cat(ks, 1).numpy(), torch.cat(fs).numpy()
+
+
+def true_loss_grid(omegas, mus, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu") -> LossGrid:
+    """Monte Carlo true ICL loss R(ω, μ) = E(μ k_ω − y_q)² of the structured two-head model on the
+    grid omegas × mus, from `n_prompts` prompts shared by all grid points."""
+    mus = np.atleast_1d(np.asarray(mus, dtype=float))
+    if mus.ndim != 1 or not np.all(np.isfinite(mus)):
+        raise ValueError(f"mus must be a finite 1-d array, got shape {mus.shape}")
+    k, f = two_kernel_features(omegas, task, n_prompts, seed=seed, batch=batch, device=device)
+    n = k.shape[1]
+    # moments of (k, f) per ω: E k^a f^b for a + b ≤ 4 as needed by the mean and the variance
+    mom = {(a, b): (k**a * f**b).mean(1) for a in range(5) for b in range(5 - a)}
+    m = mus[None, :]
+    M = lambda a, b: mom[(a, b)][:, None]  # noqa: E731  (n_ω, 1)
+    # e = μk − f: E e² and E e⁴ by the binomial expansion
+    e2 = m**2 * M(2, 0) - 2 * m * M(1, 1) + M(0, 2)
+    e4 = m**4 * M(4, 0) - 4 * m**3 * M(3, 1) + 6 * m**2 * M(2, 2) - 4 * m * M(1, 3) + M(0, 4)
+    var = np.maximum(e4 - e2**2, 0.0)
+    return LossGrid(omega=np.asarray(omegas, float).reshape(-1), mu=mus, mean=e2 + task.sigma2, se=np.sqrt(var / n), n_prompts=n)
+
+
+def approx_loss_two_head(omegas, mus, d: int, L: int, sigma2: float) -> LossGrid:
+    """L̃ (4.1) at ω = (ω, −ω), μ = (μ, −μ) on the grid: 1 + σ² − 4ωμ + 4μ²(ω² + c sinh(dω²))."""
+    w = np.atleast_1d(np.asarray(omegas, float))[:, None]
+    m = np.atleast_1d(np.asarray(mus, float))[None, :]
+    c = (1 + sigma2) / L
+    val = 1 + sigma2 - 4 * w * m + 4 * m**2 * (w**2 + c * np.sinh(d * w**2))
+    return LossGrid(omega=w[:, 0], mu=m[0], mean=val, se=np.zeros_like(val))
+
+
+def softmax_sq_norms(omega: float, d: int, L: int, n_prompts: int, *, seed: int = 0, batch: int = 2_000, device="cpu"):
+    """Samples of ‖softmax(ω X x_q)‖² (x_l, x_q ~ N(0, I_d), L keys) and of ‖x_q‖².
+
+    Returns (norms (n,), xq_sq (n,)). For fixed x_q, L‖p‖² → exp(ω²‖x_q‖²) as L → ∞, whose typical
+    value is the paper's e^{dω²}.
+    """
+    if not (isinstance(omega, (int, float)) and math.isfinite(omega)):
+        raise ValueError(f"omega must be a finite number, got {omega!r}")
+    _check_n("d", d, 1)
+    _check_n("L", L, 1)
+    _check_n("n_prompts", n_prompts, 1)
+    g = torch.Generator(device=device).manual_seed(seed)
+    out, rq = [], []
+    left = n_prompts
+    while left > 0:
+        b = min(batch, left)
+        left -= b
+        X = torch.randn(b, L, d, generator=g, device=device, dtype=torch.float64)
+        xq = torch.randn(b, d, generator=g, device=device, dtype=torch.float64)
+        p = torch.softmax(omega * torch.einsum("bld,bd->bl", X, xq), -1)
+        out.append((p**2).sum(-1).cpu())
+        rq.append((xq**2).sum(-1).cpu())
+    return torch.cat(out).numpy(), torch.cat(rq).numpy()

@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+
+from icl import theory
+from icl.dynamics import (
+    Trajectory,
+    approx_loss_and_grad,
+    flow_phases,
+    gd_approx,
+    small_init,
+    stage_times,
+    two_head_flow,
+)
+
+D, L, S2 = 5, 40, 0.1
+
+
+def test_batched_loss_and_gradient_match_theory_and_finite_differences():
+    w, m = small_init(3, 4, 0.3, seed=0)
+    loss, gw, gm = approx_loss_and_grad(w, m, D, L, S2)
+    for r in range(4):
+        assert loss[r] == pytest.approx(theory.approx_loss(w[r], m[r], D, L, S2), rel=1e-12)
+        tw, tm = theory.approx_loss_grad(w[r], m[r], D, L, S2)
+        np.testing.assert_allclose(gw[r], tw, rtol=1e-10)
+        np.testing.assert_allclose(gm[r], tm, rtol=1e-10)
+        h = 1e-6  # central differences of the scalar loss: an independent check of both
+        for i in range(3):
+            e = np.eye(3)[i] * h
+            fd_w = (theory.approx_loss(w[r] + e, m[r], D, L, S2) - theory.approx_loss(w[r] - e, m[r], D, L, S2)) / (2 * h)
+            fd_m = (theory.approx_loss(w[r], m[r] + e, D, L, S2) - theory.approx_loss(w[r], m[r] - e, D, L, S2)) / (2 * h)
+            assert gw[r, i] == pytest.approx(fd_w, rel=1e-6, abs=1e-8)
+            assert gm[r, i] == pytest.approx(fd_m, rel=1e-6, abs=1e-8)
+
+
+def test_gd_first_step_and_monotone_loss():
+    w0, m0 = small_init(4, 2, 0.05, seed=1)
+    tr = gd_approx(w0, m0, D, L, S2, lr=0.01, steps=2000, n_records=50)
+    _, gw, gm = approx_loss_and_grad(w0, m0, D, L, S2)
+    i = np.flatnonzero(tr.steps == 1)[0]
+    np.testing.assert_allclose(tr.omega[i], w0 - 0.01 * gw, rtol=1e-12)
+    np.testing.assert_allclose(tr.mu[i], m0 - 0.01 * gm, rtol=1e-12)
+    assert np.all(np.diff(tr.loss, axis=0) <= 1e-12)  # small steps descend
+    assert tr.omega.shape == (len(tr.steps), 2, 4) and tr.steps[0] == 0 and tr.steps[-1] == 2000
+
+
+def test_two_head_gd_reaches_the_optimality_condition():
+    tr = gd_approx([0.01, -0.01], [0.01, -0.01], D, L, S2, lr=0.05, steps=20_000, n_records=20)
+    w, m = tr.omega[-1, 0], tr.mu[-1, 0]
+    assert w[0] == pytest.approx(-w[1], rel=1e-12) and m[0] == pytest.approx(-m[1], rel=1e-12)  # symmetry kept
+    assert w @ m == pytest.approx(theory.eta_eff(D, L, S2), rel=0.01)  # (4.3)
+    # and μ sits at its optimum μ*(ω) of (4.6)
+    assert m[0] == pytest.approx(theory.manifold_mu(w[0], D, L, S2), rel=0.01)
+
+
+def test_flow_equals_small_step_gd_on_the_symmetric_family():
+    # the ODE is the per-head gradient flow: GD with a tiny step on (ω, −ω; μ, −μ) follows it
+    sol = two_head_flow(0.01, 0.01, D, L, S2, t_max=4.0, t_min=1e-3, n_eval=400)
+    tr = gd_approx([0.01, -0.01], [0.01, -0.01], D, L, S2, lr=1e-3, steps=4000, n_records=60)
+    for k in range(len(tr.steps)):
+        t = tr.time[k]
+        assert tr.omega[k, 0, 0] == pytest.approx(np.interp(t, sol.t, sol.omega), rel=0.02)
+        assert tr.mu[k, 0, 0] == pytest.approx(np.interp(t, sol.t, sol.mu), rel=0.02)
+
+
+def test_flow_phase_one_is_the_linear_solution_and_the_peak_is_a_maximum():
+    sol = two_head_flow(1e-3, 1e-3, D, L, S2, t_max=1e4, n_eval=3000)
+    early = (sol.t > 0) & (sol.t < 1.5)
+    # (B.5)-(B.6): ω ≈ μ ≈ ω₀ e^{2t} while both are small
+    np.testing.assert_allclose(sol.omega[early], 1e-3 * np.exp(2 * sol.t[early]), rtol=0.02)
+    ph = flow_phases(sol)
+    assert ph.n_peaks == 1
+    i = np.argmax(sol.omega)
+    assert sol.t[i - 1] <= ph.t_peak <= sol.t[i + 1]
+    assert ph.t1 < ph.t_peak and ph.decreasing_after_peak
+    assert ph.product_final == pytest.approx(ph.product_limit, rel=5e-3)
+
+
+def test_stage_times_on_a_constructed_trajectory():
+    steps = np.arange(6)
+    eta = theory.eta_eff(D, L, S2)
+    # two runs of H = 2 heads; run 0 gets every pattern at known records, run 1 never homogenises
+    w = np.array([[0.10, 0.05], [0.10, -0.05], [0.10, -0.09], [0.10, -0.10], [0.10, -0.10], [0.10, -0.10]])
+    m = np.array([[0.5, -0.1], [1.0, -0.2], [2.0, -1.0], [4.4, -4.4], [4.4, -4.4], [4.4, -4.4]])
+    omega = np.stack([w, w * [1, 0.5]], 1)  # (S, R, H)
+    mu = np.stack([m, m], 1)
+    tr = Trajectory(steps, omega, mu, np.zeros((6, 2)), lr=1.0)
+    st = stage_times(tr, D, L, S2)
+    inner = np.einsum("sh,sh->s", w, m)
+    assert st.stage1_end[0] == np.argmax(inner >= 0.95 * eta)
+    assert st.sign[0] == 1 and st.zero_sum[0] == 3 and st.homogeneous[0] == 3
+    assert st.homogeneous[1] == -1
+
+
+def test_bad_input_raises():
+    with pytest.raises(ValueError, match="lr"):
+        gd_approx([0.1], [0.1], D, L, S2, lr=-1.0, steps=10)
+    with pytest.raises(ValueError, match="same shape"):
+        gd_approx([0.1, 0.2], [0.1], D, L, S2, lr=0.1, steps=10)
+    with pytest.raises(ValueError, match="steps"):
+        gd_approx([0.1], [0.1], D, L, S2, lr=0.1, steps=0)
+    with pytest.raises(ValueError, match="omega0"):
+        two_head_flow(-0.1, 0.1, D, L, S2)
+    with pytest.raises(ValueError, match="scale"):
+        small_init(2, 1, 0.0, seed=0)
+    with pytest.raises(ValueError, match="d must"):
+        gd_approx([0.1], [0.1], 0, L, S2, lr=0.1, steps=1)
