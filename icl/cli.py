@@ -41,6 +41,16 @@ def cmd_sweep(a):
         print(f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} final loss {r.final_loss():.4f}")
 
 
+def cmd_bench(a):
+    from .bench import format_table, run_benchmark
+
+    result = run_benchmark(heads=a.heads, batched_models=a.models, batched_heads=a.batched_heads, device=a.device,
+                           seconds=a.seconds, out=a.out)
+    print()
+    print(format_table(result))
+    print(f"\nwritten to {a.out}")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="icl", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -67,6 +77,15 @@ def main(argv=None):
     s.add_argument("--cache-dir", default=None)
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_sweep)
+
+    b = sub.add_parser("bench", help="training speed: straightforward implementation vs engine (steps/s, memory)")
+    b.add_argument("--heads", type=_int_list, default=[1, 2, 4, 8])
+    b.add_argument("--models", type=int, default=8, help="models trained together in the batched measurement")
+    b.add_argument("--batched-heads", type=int, default=4)
+    b.add_argument("--seconds", type=float, default=4.0, help="wall time per measurement")
+    b.add_argument("--device", default="auto")
+    b.add_argument("--out", default="benchmarks/results/latest.json")
+    b.set_defaults(func=cmd_bench)
 
     a = p.parse_args(argv)
     try:

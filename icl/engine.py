@@ -65,6 +65,9 @@ class TrainConfig:
             raise ValueError(f"eps must be > 0, got {self.eps!r}")
 
 
+CPU_CHUNK_ELEMENTS = 1 << 17
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
@@ -163,6 +166,10 @@ class Trainer:
         self.snap_ov = torch.full((S, M, H, D, D), float("nan"), device=self.device)
         self._normals = torch.empty(M, n_normals(task, train.batch), device=self.device)
         self._fast = model.normalisation == "softmax"
+        # models per call of the hand-written gradient: all at once on a GPU; on a CPU about
+        # 2^17 attention weights (B·H·L per model) at a time (measured in benchmarks/)
+        per_model = train.batch * model.heads * task.L
+        self._chunk = M if self.device.type != "cpu" else max(1, min(M, CPU_CHUNK_ELEMENTS // per_model))
         self._record_snapshot()
 
     @property
@@ -190,9 +197,25 @@ class Trainer:
         return P.Z, P.x_q, P.y_q
 
     def loss_and_grad(self, Z, x_q, y_q):
-        if self._fast:
-            return softmax_loss_and_grad(self.theta, Z, x_q, y_q, self.task.d, self.model.scale)
-        return autograd_loss_and_grad(self.model, Z, x_q, y_q)
+        """Per-model loss (M,) and gradient (M, 4, H, D, D) on one batch per model."""
+        if not self._fast:
+            return autograd_loss_and_grad(self.model, Z, x_q, y_q)
+        d, s, c = self.task.d, self.model.scale, self._chunk
+        if c >= self.n_models:
+            return softmax_loss_and_grad(self.theta, Z, x_q, y_q, d, s)
+        # a few models at a time keep the (B, H, L) attention arrays in a CPU core's L2 cache;
+        # models never mix, so the numbers are those of the one-shot call
+        parts = [softmax_loss_and_grad(self.theta[i : i + c], Z[i : i + c], x_q[i : i + c], y_q[i : i + c], d, s)
+                 for i in range(0, self.n_models, c)]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+    def step_on(self, Z, x_q, y_q):
+        """One Adam step of every model on the given batches; records the loss and snapshots."""
+        loss, grad = self.loss_and_grad(Z, x_q, y_q)
+        self.losses[self.step] = loss
+        self.adam_update(grad)
+        self.step += 1
+        self._record_snapshot()
 
     def adam_update(self, grad: torch.Tensor):
         """torch.optim.Adam's update (no weight decay, no amsgrad), on the one flat tensor."""
@@ -210,7 +233,7 @@ class Trainer:
 
         Every `chunk` steps the losses are checked (NaN/inf stops the run with the step number)
         and `on_chunk(self)` is called (used for checkpoints). prefetch (default: on a CPU)
-        draws the next batch's normals in a second thread while this one computes; the
+        prepares the next batch (draws and transform) in a second thread while this one computes; the
         streams, and so the results, are the same either way. threads: torch's intra-op threads
         during the run on a CPU (None leaves the setting alone). One is as fast for these small
         operations and, unlike two spinning OpenMP threads, does not collapse when the CPU is
@@ -251,17 +274,12 @@ class Trainer:
         try:
             while self.step < end:
                 if batches is None:
-                    normals = self._normals
-                    self._draw(normals)
+                    self._draw(self._normals)
+                    self.step_on(*self._prompts(self._normals))
                 else:
-                    normals = batches.get()
-                loss, grad = self.loss_and_grad(*self._prompts(normals))
-                if batches is not None:
-                    batches.release(normals)
-                self.losses[self.step] = loss
-                self.adam_update(grad)
-                self.step += 1
-                self._record_snapshot()
+                    buf, batch = batches.get()
+                    self.step_on(*batch)
+                    batches.release(buf)
         finally:
             if batches is not None:
                 batches.close()
@@ -303,11 +321,10 @@ class Trainer:
 
 
 class _Prefetcher:
-    """Draws the normals of the next `n` batches in a background thread (double buffering).
-
-    Only the random draws move to the thread; the consumer turns them into prompts. It draws
-    exactly `n` batches, so when they are consumed the generators are where a run without
-    prefetching would have left them.
+    """Prepares the next `n` batches in a background thread (double buffering): the random
+    draws and their transformation into prompts, in place in a buffer the consumer releases
+    after its step. It draws exactly `n` batches, so when they are consumed the generators are
+    where a run without prefetching would have left them.
     """
 
     def __init__(self, trainer: Trainer, n: int, depth: int = 2):
@@ -337,11 +354,12 @@ class _Prefetcher:
                     except queue.Empty:
                         continue
                 self.trainer._draw(buf)
-                self.ready.put(buf)
+                self.ready.put((buf, self.trainer._prompts(buf)))
         except BaseException as e:  # surfaced in the consumer
             self.ready.put(e)
 
-    def get(self) -> torch.Tensor:
+    def get(self):
+        """(buffer, (Z, x_q, y_q)) of the next batch."""
         item = self.ready.get()
         if isinstance(item, BaseException):
             raise item

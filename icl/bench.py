@@ -1,0 +1,180 @@
+"""Training speed: the straightforward implementation (`icl.baseline`) against the engine.
+
+Every measurement runs in a fresh process (so that its peak memory is its own and thread
+settings do not leak), trains at the paper's sizes (d = 5, L = 40, batch 256, fresh prompts
+every step) for about `seconds` of wall time after a warm-up, and reports steps per second.
+
+- baseline: `NaiveAttention` (nn.Linear Q, K, V, O of every token, causal attention over the
+  whole sequence), `torch.optim.Adam`, `sample_prompts` every step, autograd. Measured with
+  torch's default intra-op threads and with one; the faster counts.
+- engine: `Trainer` with its defaults (query-only forward, hand-written gradient, one Adam
+  update for all models, batches prepared in a second thread).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import platform
+import resource
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+__all__ = ["Measurement", "measure", "run_benchmark", "format_table"]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One timed run: `steps_per_s` optimiser steps per second, each training `models` models."""
+
+    impl: str  # "baseline" | "engine"
+    heads: int
+    models: int
+    threads: int
+    device: str
+    steps: int
+    seconds: float
+    steps_per_s: float
+    peak_rss_mb: float
+    peak_cuda_mb: float | None
+
+    @property
+    def model_steps_per_s(self) -> float:
+        return self.steps_per_s * self.models
+
+
+def _baseline_runner(heads: int, batch: int, device):
+    import torch
+
+    from .baseline import NaiveAttention
+    from .data import TaskConfig, sample_prompts
+
+    task = TaskConfig()
+    torch.manual_seed(0)
+    net = NaiveAttention(task.d, task.n_tasks, heads).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    g = torch.Generator(device=device).manual_seed(0)
+
+    def run(n: int):
+        for _ in range(n):
+            P = sample_prompts(task, batch, g)
+            loss = ((net(NaiveAttention.tokens(P)) - P.y_q) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        float(loss.detach())  # wait for the device
+
+    return run
+
+
+def _engine_runner(heads: int, models: int, batch: int, device):
+    from .data import TaskConfig
+    from .engine import TrainConfig, Trainer
+    from .models import ModelConfig
+
+    trainer = Trainer(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=1_000_000, batch=batch, n_snapshots=1),
+                      list(range(models)), device=device)
+
+    def run(n: int):
+        trainer.run(until=trainer.step + n, chunk=1_000_000, threads=None)
+        float(trainer.losses[trainer.step - 1, 0])  # wait for the device
+
+    return run
+
+
+def _measure_here(impl, heads, models, threads, device, batch, seconds, queue):
+    import torch
+
+    from .engine import resolve_device
+
+    dev = resolve_device(device)
+    if dev.type == "cpu":
+        torch.set_num_threads(threads)
+    run = _baseline_runner(heads, batch, dev) if impl == "baseline" else _engine_runner(heads, models, batch, dev)
+    run(20)  # warm-up
+    t0 = time.perf_counter()
+    run(20)
+    probe = (time.perf_counter() - t0) / 20
+    steps = max(20, int(seconds / probe))
+    t0 = time.perf_counter()
+    run(steps)
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    cuda = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
+    queue.put(Measurement(impl, heads, models, threads, str(dev), steps, round(wall, 3), steps / wall, round(rss, 1), cuda))
+
+
+def measure(impl: str, heads: int, models: int = 1, *, threads: int = 1, device="auto", batch: int = 256,
+            seconds: float = 4.0) -> Measurement:
+    """Time one implementation in a fresh process (see the module docstring)."""
+    if impl not in ("baseline", "engine"):
+        raise ValueError(f"impl must be 'baseline' or 'engine', got {impl!r}")
+    if impl == "baseline" and models != 1:
+        raise ValueError("models must be 1 for the baseline (it trains one model at a time)")
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_measure_here, args=(impl, heads, models, threads, device, batch, seconds, q))
+    p.start()
+    result = q.get()
+    p.join()
+    return result
+
+
+def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: int = 4, *, device="auto",
+                  seconds: float = 4.0, out: str | Path | None = None, echo=print) -> dict:
+    """Baseline vs engine for every H, and M models of `batched_heads` heads trained together.
+
+    Returns (and writes to `out` as JSON) the measurements and the ratios."""
+    import os
+
+    import torch
+
+    default_threads = torch.get_num_threads()
+    rows, singles = [], {}
+    for h in heads:
+        base = [measure("baseline", h, threads=t, device=device, seconds=seconds) for t in sorted({default_threads, 1})]
+        best = max(base, key=lambda m: m.steps_per_s)
+        eng = measure("engine", h, device=device, seconds=seconds)
+        singles[h] = eng
+        row = {"heads": h, "baseline": [asdict(b) for b in base], "engine": asdict(eng),
+               "speedup": eng.steps_per_s / best.steps_per_s}
+        rows.append(row)
+        echo(f"H={h}: baseline {best.steps_per_s:7.0f} steps/s ({best.threads} thread(s)), "
+             f"engine {eng.steps_per_s:7.0f} steps/s, speed-up {row['speedup']:.1f}x, "
+             f"peak RSS {best.peak_rss_mb:.0f} / {eng.peak_rss_mb:.0f} MB")
+    batched = measure("engine", batched_heads, batched_models, device=device, seconds=seconds)
+    echo(f"M={batched_models} models of H={batched_heads} together: {batched.model_steps_per_s:7.0f} model-steps/s, "
+         f"peak RSS {batched.peak_rss_mb:.0f} MB")
+    result = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpus": os.cpu_count(), "torch": torch.__version__, "torch_threads_default": default_threads,
+                    "load_average_before": os.getloadavg()},
+        "sizes": {"d": 5, "L": 40, "batch": 256, "seconds_per_measurement": seconds},
+        "single": rows,
+        "batched": dict(asdict(batched), model_steps_per_s=batched.model_steps_per_s,
+                        vs_single=batched.model_steps_per_s / singles[batched_heads].steps_per_s
+                        if batched_heads in singles else None),
+    }
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        tmp.write_text(json.dumps(result, indent=1))
+        tmp.replace(out)
+    return result
+
+
+def format_table(result: dict) -> str:
+    """The benchmark as a Markdown table."""
+    lines = ["| H | models | baseline steps/s | engine steps/s | speed-up | engine model-steps/s | peak RSS baseline / engine (MB) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in result["single"]:
+        best = max(r["baseline"], key=lambda m: m["steps_per_s"])
+        e = r["engine"]
+        lines.append(f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | {e['steps_per_s']:.0f} | {r['speedup']:.1f}× | "
+                     f"{e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |")
+    b = result["batched"]
+    lines.append(f"| {b['heads']} | {b['models']} | — | {b['steps_per_s']:.0f} | — | {b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)

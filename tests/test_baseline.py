@@ -1,0 +1,51 @@
+"""The engine computes the same mathematics as the straightforward implementation."""
+
+import torch
+
+from icl.baseline import NaiveAttention
+from icl.data import TaskConfig
+from icl.engine import TrainConfig, Trainer
+from icl.models import ModelConfig
+
+
+def tokens(Z, x_q, y_q):
+    """(B, L+1, D) token sequence with the query last."""
+    zq = torch.cat([x_q, torch.zeros_like(y_q)], -1)
+    return torch.cat([Z, zq[:, None]], 1)
+
+
+def test_baseline_forward_equals_the_query_only_forward():
+    task = TaskConfig()
+    tr = Trainer(task, ModelConfig(heads=3), TrainConfig(steps=1, batch=64), [0], device="cpu")
+    model = tr.model.double()
+    Z, xq, yq = (t.double() for t in tr.sample())
+    net = NaiveAttention.from_factors(model).double()
+    with torch.no_grad():
+        fast = model(Z, xq)[0]
+        naive = net(tokens(Z[0], xq[0], yq[0]))
+    assert ((fast - naive).abs().max() / naive.abs().max()).item() < 1e-10
+
+
+def test_same_weights_and_batches_give_the_same_loss_trajectory():
+    """1000 Adam steps in float32 from one initialisation on one stream of batches."""
+    task, steps = TaskConfig(), 1000
+    tr = Trainer(task, ModelConfig(heads=2), TrainConfig(steps=steps, batch=32), [4], device="cpu")
+    net = NaiveAttention.from_factors(tr.model)
+    opt = torch.optim.Adam(net.parameters(), lr=tr.train.lr, betas=tr.train.betas, eps=tr.train.eps)
+    naive_losses = torch.empty(steps)
+    with torch.no_grad():
+        for i in range(steps):
+            Z, xq, yq = tr.sample()
+            with torch.enable_grad():
+                loss = ((net(tokens(Z[0], xq[0], yq[0])) - yq[0]) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+            opt.step()
+            naive_losses[i] = loss.detach()
+            tr.step_on(Z, xq, yq)
+    engine_losses = tr.losses[:, 0]
+    rel = ((engine_losses - naive_losses).abs() / naive_losses.abs()).max().item()
+    assert rel < 1e-4, rel
+    assert naive_losses[-100:].mean() < 0.7 * naive_losses[:10].mean()  # it did learn something
+    kq_naive = net.W_k.weight.view(2, 6, 6).transpose(-1, -2) @ net.W_q.weight.view(2, 6, 6) / 6**0.5
+    assert torch.allclose(tr.model.kq()[0], kq_naive, atol=1e-3)
