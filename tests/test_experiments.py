@@ -88,3 +88,33 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
 def test_bad_configs_are_rejected(tmp_path):
     with pytest.raises(ValueError, match="RunConfig"):
         load_or_train_many([{"heads": 2}], cache_dir=tmp_path)
+
+
+def test_a_killed_run_resumes_to_the_same_result(tmp_path):
+    """SIGKILL a training process after its first checkpoint; the next call resumes from it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    c = cfg(steps=4000)
+    script = (
+        "import sys; from icl.experiments import load_or_train, RunConfig; import json;"
+        f"c = RunConfig.from_dict(json.loads({json.dumps(json.dumps(c.to_dict()))}));"
+        f"load_or_train(c, cache_dir={str(tmp_path)!r}, device='cpu', checkpoint_every=100, verbose=False)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    ckpt = tmp_path / "partial" / f"{ex._group_key([c])}.pt"
+    deadline = time.time() + 120
+    while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert ckpt.exists(), "the process never wrote a checkpoint"
+    assert not (tmp_path / c.key()).exists()  # nothing half-trained in the cache
+    resumed = load_or_train(c, cache_dir=tmp_path, device="cpu", verbose=False)
+    assert 0 < resumed.provenance["resumed_from_step"] < c.train.steps
+    fresh = load_or_train(c, cache_dir=tmp_path / "fresh", device="cpu", verbose=False)
+    assert torch.equal(resumed.factors, fresh.factors)
+    np.testing.assert_array_equal(resumed.losses, fresh.losses)
