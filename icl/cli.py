@@ -30,10 +30,12 @@ def cmd_sweep(a):
     prof = get_profile(a.profile)
     if a.steps is not None:
         prof = replace(prof, steps=a.steps)
+    if a.batch is not None:
+        prof = replace(prof, batch=a.batch)
     task = TaskConfig(d=a.d, L=a.L, sigma2=a.sigma2, covariance=a.covariance, rho=a.rho)
     configs = [
-        run_config(prof, heads=h, seed=s, task=task, normalisation=n)
-        for h, s, n in itertools.product(a.heads, a.seeds, a.normalisation)
+        run_config(prof, heads=h, seed=s, task=task, normalisation=n, init=i)
+        for h, s, n, i in itertools.product(a.heads, a.seeds, a.normalisation, a.init)
     ]
     runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet)
     for r in runs:
@@ -67,7 +69,9 @@ def main(argv=None):
     s.add_argument("--steps", type=int, default=None, help="override the profile's steps")
     s.add_argument("--heads", type=_int_list, default=[1, 2, 4])
     s.add_argument("--seeds", type=_int_list, default=[0])
+    s.add_argument("--batch", type=int, default=None, help="override the profile's batch size")
     s.add_argument("--normalisation", nargs="+", default=["softmax"])
+    s.add_argument("--init", nargs="+", default=["default"], help="default | opposite_identity")
     s.add_argument("--d", type=int, default=5)
     s.add_argument("--L", type=int, default=40)
     s.add_argument("--sigma2", type=float, default=0.1)

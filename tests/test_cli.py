@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from icl.cli import main
+
+
+def test_sweep_fills_the_cache_and_reuses_it(tmp_path, capsys):
+    args = ["sweep", "--profile", "smoke", "--steps", "20", "--heads", "1,2", "--seeds", "0,1", "--cache-dir", str(tmp_path), "--quiet", "--device", "cpu"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert first.count("trained 2 model(s)") == 2  # seeds batched, one run per head count
+    assert len([p for p in tmp_path.iterdir() if p.is_dir() and p.name != "partial"]) == 4
+    assert main(args) == 0
+    assert "trained" not in capsys.readouterr().out  # all four from the cache
+
+
+def test_bad_arguments_give_a_message_naming_them(capsys):
+    assert main(["sweep", "--profile", "smoke", "--normalisation", "tanh", "--quiet"]) == 2
+    assert "normalisation" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sweep", "--heads", "two"])
+    assert "--heads" in capsys.readouterr().err
+
+
+def test_bench_measures_both_implementations(tmp_path):
+    from icl.bench import format_table, run_benchmark
+
+    out = tmp_path / "bench.json"
+    result = run_benchmark(heads=(1,), batched_models=2, batched_heads=1, device="cpu", seconds=0.05, out=out, echo=lambda s: None)
+    saved = json.loads(out.read_text())
+    assert saved["single"][0]["engine"]["steps_per_s"] > 0 and saved["batched"]["models"] == 2
+    assert all(b["steps_per_s"] > 0 for b in saved["single"][0]["baseline"])
+    assert "| 1 | 2 |" in format_table(result)
