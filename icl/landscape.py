@@ -24,7 +24,7 @@ import torch
 
 from .data import TaskConfig, sample_prompts
 
-__all__ = ["LossGrid", "two_kernel_features", "true_loss_grid", "approx_loss_two_head", "softmax_sq_norms"]
+__all__ = ["LossGrid", "TwoKernelSample", "two_kernel_sample", "true_loss_grid", "approx_loss_two_head", "softmax_sq_norms"]
 
 
 @dataclass
@@ -43,10 +43,60 @@ def _check_n(name, n, low=2):
         raise ValueError(f"{name} must be an integer >= {low}, got {n!r}")
 
 
-def two_kernel_features(omegas, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu"):
+@dataclass
+class TwoKernelSample:
+    """Monte Carlo sample of the two-head model's kernel output on shared prompts.
+
+    omega: (n_ω,); k: (n_ω, n) the values k_ω per prompt; f: (n,) the noiseless targets βᵀx_q;
+    sigma2: the label noise, added exactly to every loss.
+    """
+
+    omega: np.ndarray
+    k: np.ndarray
+    f: np.ndarray
+    sigma2: float
+
+    @property
+    def n(self) -> int:
+        return self.f.shape[0]
+
+    def loss_grid(self, mus) -> LossGrid:
+        """R(ω, μ) = E(μ k_ω − f)² + σ² on omega × mus, with standard errors over prompts."""
+        mus = np.atleast_1d(np.asarray(mus, dtype=float))
+        if mus.ndim != 1 or not np.all(np.isfinite(mus)):
+            raise ValueError(f"mus must be a finite 1-d array, got shape {mus.shape}")
+        k, f = self.k, self.f
+        # moments E k^a f^b, a + b ≤ 4, per ω: enough for the mean and the variance of (μk − f)²
+        mom = {(a, b): (k**a * f**b).mean(1)[:, None] for a in range(5) for b in range(5 - a)}
+        m = mus[None, :]
+        e2 = m**2 * mom[2, 0] - 2 * m * mom[1, 1] + mom[0, 2]
+        e4 = m**4 * mom[4, 0] - 4 * m**3 * mom[3, 1] + 6 * m**2 * mom[2, 2] - 4 * m * mom[1, 3] + mom[0, 4]
+        var = np.maximum(e4 - e2**2, 0.0)
+        return LossGrid(omega=self.omega, mu=mus, mean=e2 + self.sigma2, se=np.sqrt(var / self.n), n_prompts=self.n)
+
+    def losses_at(self, mu_per_omega) -> np.ndarray:
+        """Per-prompt losses (μ_j k_{ω_j} − f)² + σ² with one μ_j per ω_j: (n_ω, n), for paired comparisons."""
+        m = np.asarray(mu_per_omega, dtype=float).reshape(-1)
+        if m.shape != self.omega.shape:
+            raise ValueError(f"mu_per_omega must have one entry per omega ({self.omega.shape[0]}), got {m.shape[0]}")
+        return (m[:, None] * self.k - self.f[None, :]) ** 2 + self.sigma2
+
+    def mu_star(self) -> np.ndarray:
+        """argmin_μ R(ω, μ) = E[k_ω f] / E[k_ω²] per ω (the true loss's valley), (n_ω,)."""
+        return (self.k * self.f).mean(1) / (self.k**2).mean(1)
+
+    def valley(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(μ*(ω), R(ω, μ*(ω)), its standard error) along the true loss's valley."""
+        ms = self.mu_star()
+        vals = [self.loss_grid([m]) for m in ms]
+        idx = np.arange(len(ms))
+        return ms, np.array([g.mean[i, 0] for i, g in zip(idx, vals)]), np.array([g.se[i, 0] for i, g in zip(idx, vals)])
+
+
+def two_kernel_sample(omegas, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu") -> TwoKernelSample:
     """k_ω for every ω and prompt, and the noiseless targets f = βᵀx_q, on shared prompts.
 
-    omegas: (n_ω,) → k: (n_ω, n) float64 array, f: (n,). Single-task, isotropic prompts only.
+    Single-task prompts from `task` (any covariance); computed in float64 on `device`.
     """
     omegas = np.atleast_1d(np.asarray(omegas, dtype=float))
     if omegas.ndim != 1 or not np.all(np.isfinite(omegas)):
@@ -67,7 +117,7 @@ def two_kernel_features(omegas, task: TaskConfig, n_prompts: int, *, seed: int =
         k = ((torch.softmax(w * s, -1) - torch.softmax(-w * s, -1)) * y).sum(-1)  # (n_ω, B)
         ks.append(k.cpu())
         fs.append(torch.einsum("bd,bd->b", P.x_q, P.beta[..., 0]).cpu())  # βᵀx_q
-    return torch.cat(ks, 1).numpy(), torch.cat(fs).numpy()
+    return TwoKernelSample(omegas, torch.cat(ks, 1).numpy(), torch.cat(fs).numpy(), float(task.sigma2))
 
 
 def true_loss_grid(omegas, mus, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu") -> LossGrid:
@@ -76,17 +126,7 @@ def true_loss_grid(omegas, mus, task: TaskConfig, n_prompts: int, *, seed: int =
     mus = np.atleast_1d(np.asarray(mus, dtype=float))
     if mus.ndim != 1 or not np.all(np.isfinite(mus)):
         raise ValueError(f"mus must be a finite 1-d array, got shape {mus.shape}")
-    k, f = two_kernel_features(omegas, task, n_prompts, seed=seed, batch=batch, device=device)
-    n = k.shape[1]
-    # moments of (k, f) per ω: E k^a f^b for a + b ≤ 4 as needed by the mean and the variance
-    mom = {(a, b): (k**a * f**b).mean(1) for a in range(5) for b in range(5 - a)}
-    m = mus[None, :]
-    M = lambda a, b: mom[(a, b)][:, None]  # noqa: E731  (n_ω, 1)
-    # e = μk − f: E e² and E e⁴ by the binomial expansion
-    e2 = m**2 * M(2, 0) - 2 * m * M(1, 1) + M(0, 2)
-    e4 = m**4 * M(4, 0) - 4 * m**3 * M(3, 1) + 6 * m**2 * M(2, 2) - 4 * m * M(1, 3) + M(0, 4)
-    var = np.maximum(e4 - e2**2, 0.0)
-    return LossGrid(omega=np.asarray(omegas, float).reshape(-1), mu=mus, mean=e2 + task.sigma2, se=np.sqrt(var / n), n_prompts=n)
+    return two_kernel_sample(omegas, task, n_prompts, seed=seed, batch=batch, device=device).loss_grid(mus)
 
 
 def approx_loss_two_head(omegas, mus, d: int, L: int, sigma2: float) -> LossGrid:

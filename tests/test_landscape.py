@@ -4,7 +4,7 @@ import pytest
 from icl import theory
 from icl.data import TaskConfig
 from icl.estimators import icl_risks, two_kernel
-from icl.landscape import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_features
+from icl.landscape import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_sample
 
 TASK = TaskConfig()  # d = 5, L = 40, σ² = 0.1
 D, L, S2 = TASK.d, TASK.L, TASK.sigma2
@@ -29,10 +29,20 @@ def test_true_loss_at_vanishing_omega_is_debiased_gd():
 def test_true_loss_grid_is_the_quadratic_in_mu():
     omegas, mus = np.array([0.1, 0.4]), np.linspace(0, 4, 9)
     grid = true_loss_grid(omegas, mus, TASK, 3_000, seed=0)
-    k, f = two_kernel_features(omegas, TASK, 3_000, seed=0)
+    smp = two_kernel_sample(omegas, TASK, 3_000, seed=0)
+    k, f = smp.k, smp.f
     direct = ((mus[None, :, None] * k[:, None, :] - f[None, None, :]) ** 2).mean(-1) + S2
     np.testing.assert_allclose(grid.mean, direct, rtol=1e-10)
     assert grid.mean.shape == grid.se.shape == (2, 9) and np.all(grid.se > 0)
+    # the valley: μ*(ω) minimises the quadratic, checked on a fine μ grid
+    ms, vals, _ = smp.valley()
+    fine = smp.loss_grid(np.linspace(0, 10, 20_001))
+    np.testing.assert_allclose(fine.mu[np.argmin(fine.mean, 1)], ms, atol=1e-3)
+    np.testing.assert_allclose(fine.mean.min(1), vals, rtol=1e-6)
+    assert np.all(vals <= fine.mean.min(1) + 1e-12)
+    np.testing.assert_allclose(smp.losses_at(ms).mean(1), vals, rtol=1e-10)
+    with pytest.raises(ValueError, match="mu_per_omega"):
+        smp.losses_at([1.0])
 
 
 def test_approx_loss_two_head_matches_theory():
@@ -56,6 +66,6 @@ def test_bad_input_raises():
     with pytest.raises(ValueError, match="mus"):
         true_loss_grid([0.1], [np.nan], TASK, 100)
     with pytest.raises(ValueError, match="single-task"):
-        two_kernel_features([0.1], TaskConfig(supports=((1, 2), (3,))), 100)
+        two_kernel_sample([0.1], TaskConfig(supports=((1, 2), (3,))), 100)
     with pytest.raises(ValueError, match="omega"):
         softmax_sq_norms(float("inf"), D, L, 10)
