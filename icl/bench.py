@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["Measurement", "measure", "run_benchmark", "format_table"]
+__all__ = ["Measurement", "measure", "stage_costs", "run_benchmark", "format_table"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,41 @@ def measure(impl: str, heads: int, models: int = 1, *, threads: int = 1, device=
     return result
 
 
+def stage_costs(heads: int, models: int, *, batch: int = 256, repeats: int = 100) -> dict:
+    """CPU time (ms of this thread) per model-step of the engine's three stages on one core:
+    drawing the normals, turning them into prompts, and the update (loss, gradient, Adam).
+    Thread CPU time hardly depends on other processes, so this explains the wall-clock numbers:
+    with the draws and the transform in a second thread, steps/s ≤ 1 / max(draw + transform, step)."""
+    import torch
+
+    from .data import TaskConfig
+    from .engine import TrainConfig, Trainer
+    from .models import ModelConfig
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        tr = Trainer(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=repeats + 20, batch=batch, n_snapshots=1),
+                     list(range(models)), device="cpu")
+        for _ in range(10):
+            tr._draw(tr._normals)
+            tr.step_on(*tr._prompts(tr._normals))
+        t = [time.thread_time()]
+        for _ in range(repeats):
+            tr._draw(tr._normals)
+        t.append(time.thread_time())
+        for _ in range(repeats):
+            batch_ = tr._prompts(tr._normals)  # in place: values drift, cost does not
+        t.append(time.thread_time())
+        for _ in range(repeats):
+            tr.step_on(*batch_)
+        t.append(time.thread_time())
+    finally:
+        torch.set_num_threads(saved)
+    per = [(b - a) / repeats / models * 1e3 for a, b in zip(t, t[1:])]
+    return {"heads": heads, "models": models, "draw_ms": per[0], "transform_ms": per[1], "step_ms": per[2]}
+
+
 def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: int = 4, *, device="auto",
                   seconds: float = 4.0, out: str | Path | None = None, echo=print) -> dict:
     """Baseline vs engine for every H, and M models of `batched_heads` heads trained together.
@@ -146,6 +181,10 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
     batched = measure("engine", batched_heads, batched_models, device=device, seconds=seconds)
     echo(f"M={batched_models} models of H={batched_heads} together: {batched.model_steps_per_s:7.0f} model-steps/s, "
          f"peak RSS {batched.peak_rss_mb:.0f} MB")
+    stages = [stage_costs(h, m) for h, m in [(batched_heads, 1), (batched_heads, batched_models)]]
+    for c in stages:
+        echo(f"CPU ms per model-step, H={c['heads']} M={c['models']}: draw {c['draw_ms']:.3f}, "
+             f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}")
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
@@ -153,6 +192,7 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
                     "load_average_before": os.getloadavg()},
         "sizes": {"d": 5, "L": 40, "batch": 256, "seconds_per_measurement": seconds},
         "single": rows,
+        "stage_cpu_ms_per_model_step": stages,
         "batched": dict(asdict(batched), model_steps_per_s=batched.model_steps_per_s,
                         vs_single=batched.model_steps_per_s / singles[batched_heads].steps_per_s
                         if batched_heads in singles else None),
@@ -177,4 +217,7 @@ def format_table(result: dict) -> str:
                      f"{e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |")
     b = result["batched"]
     lines.append(f"| {b['heads']} | {b['models']} | — | {b['steps_per_s']:.0f} | — | {b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |")
+    for c in result.get("stage_cpu_ms_per_model_step", []):
+        lines.append(f"\nCPU ms per model-step (H={c['heads']}, M={c['models']}): draw {c['draw_ms']:.3f}, "
+                     f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}")
     return "\n".join(lines)
