@@ -173,7 +173,7 @@ print(f"grid steps where it rises: {np.mean(steps_up > 0):.0%}; where it falls b
 # In the limit $\omega \to 0$ along the valley the two-head predictor becomes debiased GD with
 # step $\eta = 2\omega\mu$ (Theorem 4.2 (i)), so both limits are exact. For $\tilde{\mathcal{L}}$
 # it is $1+\sigma^2-\eta_\mathrm{eff}$; for the true loss it is the risk of debiased GD at
-# $\eta_\mathrm{eff}$, and with the exact moments of debiased GD (chapter 1's `dgd_risk`) one finds
+# $\eta_\mathrm{eff}$, and with the exact moments of debiased GD (`theory.dgd_risk`) one finds
 # two things: $\eta_\mathrm{eff} = L/(L + d(1+\sigma^2))$ is *exactly* the risk-optimal debiased-GD
 # step, and the true risk there is $1 + \sigma^2 - \eta_\mathrm{eff} + \eta_\mathrm{eff}/L$. So
 # $\tilde{\mathcal{L}}$ puts the valley in the right place but under-estimates its floor by exactly
