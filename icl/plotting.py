@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["use_style", "plot_circuits", "coordinate_labels", "log_binned"]
+__all__ = ["use_style", "plot_circuits", "coordinate_labels", "log_binned", "plot_head_dynamics", "plot_risk_curves", "GROUP_COLOURS"]
 
 
 def use_style():
@@ -69,3 +69,85 @@ def log_binned(values, n_bins: int = 100):
     centres = np.sqrt(edges[:-1] * np.maximum(edges[1:] - 1, edges[:-1]))
     means = np.array([values[a - 1 : b - 1].mean() for a, b in zip(edges[:-1], edges[1:])])
     return centres, means
+
+
+GROUP_COLOURS = {+1: "#c0392b", -1: "#2166ac", 0: "#8c8c8c"}  # positive, negative, dummy heads
+
+
+def _group_name(g: int) -> str:
+    return {+1: "+", -1: "−", 0: "dummy"}[int(g)]
+
+
+def plot_head_dynamics(steps, omega, mu, groups, *, onset=None, axes=None, title: str | None = None):
+    """Training dynamics of the effective parameters (Observation 4, Figs 5 and 13).
+
+    Left: ω_h against the step; right: μ_h, with the group sums Σ_{h+} μ_h, Σ_{h−} μ_h and Σ_h μ_h
+    dashed. Heads are coloured by their final group (positive red, negative blue, dummy grey).
+    steps: (S,) snapshot steps (step 0 is dropped: log axis); omega, mu: (S, H); groups: (H,) in
+    {+1, −1, 0}; onset: a step to mark (e.g. `icl.circuits.pattern_onset`). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    steps, omega, mu, groups = np.asarray(steps), np.asarray(omega), np.asarray(mu), np.asarray(groups)
+    if omega.shape != mu.shape or omega.ndim != 2 or omega.shape[0] != steps.shape[0]:
+        raise ValueError(f"omega and mu must both be (S={steps.shape[0]}, H), got {omega.shape} and {mu.shape}")
+    if groups.shape != (omega.shape[1],):
+        raise ValueError(f"groups must have one entry per head ({omega.shape[1]}), got shape {groups.shape}")
+    keep = steps > 0
+    t, omega, mu = steps[keep], omega[keep], mu[keep]
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig = axes[0].figure
+    H = omega.shape[1]
+    for h in range(H):
+        c, g = GROUP_COLOURS[int(groups[h])], _group_name(groups[h])
+        axes[0].plot(t, omega[:, h], color=c, lw=1.6, alpha=0.9, label=f"head {h + 1} ({g})")
+        axes[1].plot(t, mu[:, h], color=c, lw=1.6, alpha=0.9, label=f"head {h + 1} ({g})")
+    if H > 1:
+        for g, name in ((+1, r"$\Sigma_{h\in +}\,\mu_h$"), (-1, r"$\Sigma_{h\in -}\,\mu_h$")):
+            if (groups == g).sum() > 1:
+                axes[1].plot(t, mu[:, groups == g].sum(1), color=GROUP_COLOURS[g], ls="--", lw=1.2, label=name)
+        axes[1].plot(t, mu.sum(1), color="k", ls="--", lw=1.2, label=r"$\Sigma_h\,\mu_h$")
+    for ax, name in zip(axes, (r"$\omega_h$", r"$\mu_h$")):
+        ax.axhline(0, color="k", lw=0.6)
+        if onset is not None and onset > 0:
+            ax.axvline(onset, color="0.3", ls=":", lw=1.2)
+        ax.set(xscale="log", xlabel="Adam step", ylabel=name, title=f"KQ scale {name}" if "omega" in name else f"OV scale {name}")
+    if onset is not None and onset > 0:
+        axes[0].annotate("pattern settled", (onset, 0.98), xycoords=("data", "axes fraction"), xytext=(-2, 0),
+                         textcoords="offset points", fontsize=8, color="0.3", rotation=90, ha="right", va="top")
+    axes[1].legend(fontsize=7, ncol=2 if H > 3 else 1, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_risk_curves(lengths, curves: dict, *, styles: dict | None = None, train_L: int | None = None, ax=None,
+                     title: str | None = None, ylabel: str = "ICL risk"):
+    """Risk against the test length L' with ±2 standard-error bars (Fig. 4).
+
+    lengths: (K,) test lengths; curves: name → (means (K,), standard errors (K,)); styles: name →
+    matplotlib keyword arguments (colour, marker, line style); train_L: marks the training length.
+    Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    lengths = np.asarray(lengths)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5))
+    styles = styles or {}
+    for name, (m, se) in curves.items():
+        m, se = np.asarray(m, float), np.asarray(se, float)
+        if m.shape != lengths.shape or se.shape != lengths.shape:
+            raise ValueError(f"curve {name!r} must have one mean and one standard error per length ({lengths.shape[0]})")
+        kw = dict(marker="o", ms=4, lw=1.6, capsize=2)
+        kw.update(styles.get(name, {}))
+        ax.errorbar(lengths, m, yerr=2 * se, label=name, **kw)
+    if train_L is not None:
+        ax.axvline(train_L, color="0.4", ls=":", lw=1)
+        ax.annotate(f"training $L = {train_L}$", (train_L, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
+                    textcoords="offset points", fontsize=8, color="0.3")
+    ax.set(xscale="log", xlabel="number of in-context examples $L'$", ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
