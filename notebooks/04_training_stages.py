@@ -169,7 +169,9 @@ print(f"  homogeneity reached only after it:    {hom_after_I:.0%}  (reached at a
 # Stage-I pattern**: when $\langle\omega,\mu\rangle$ reaches (4.3), $|\sum_h\mu_h|/\sum_h|\mu_h|$ is
 # typically still far from 0 (right column of the figure) and falls below 5% only later. With
 # two heads, $|\omega_1|$ and $|\omega_2|$ can also equalise before Stage I ends by our criterion
-# (the first two-head run), so "homogeneity only in Stage II" is not sharp for $H = 2$.
+# (the first two-head run), so "homogeneity only in Stage II" is not sharp for $H = 2$. (The
+# jitter of the two-head run near the end is gradient descent reaching the edge of stability; see
+# the solution manifold below.)
 #
 # ### Why zero-sum OV comes late
 #
