@@ -1,0 +1,259 @@
+"""Theorem 4.2 numerically: the larger space Θ (4.13), its minimisers, and Monte Carlo helpers.
+
+Θ (4.13) is lost from our copy of the paper. Our reading, from §4.3 and the proof in App. D.2
+("the sum of OV parameters for the positive, negative and dummy heads … it suffices to consider
+three-head attention"): for a scale ω > 0,
+
+    Θ(ω) = { (ω_h, μ_h)_{h ≤ H} : ω_h ∈ {+ω, −ω, 0},  μ_h ∈ R },      Θ = ∪_{ω>0} Θ(ω),
+
+i.e. the homogeneous KQ pattern is imposed, the OV weights are free (no sign matching, no
+zero sum, no μ*(ω)). A point of Θ is a sign pattern s ∈ {−1, 0, 1}^H, a scale ω and μ ∈ R^H,
+with ω_h = s_h ω. The solution manifold S(ω) ⊂ Θ(ω) (4.7) asks in addition that the + heads'
+μ sum to μ*(ω), the − heads' to −μ*(ω), and dummy heads have μ_h = 0.
+
+L̃ and the predictor depend on μ only through the three group sums (μ_+, μ_−, μ_0) (App. D.2),
+so distances to S(ω) are measured in these reduced coordinates: ‖(μ_+ − μ*, μ_− + μ*, μ_0)‖.
+
+Proportional regime (Thm 4.2 (iii)): conditional risks of GD predictors given the context X,
+averaged in closed form over β, ε and x_q, so that a Monte Carlo over X alone has small variance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+from . import theory
+
+__all__ = [
+    "theta_loss",
+    "group_sums",
+    "manifold_distance",
+    "pattern_kind",
+    "ThetaFit",
+    "minimise_theta",
+    "minimise_mu",
+    "approx_error_coefficient",
+    "gd_risk_given_X",
+    "gd_risk_mc",
+    "nw_moments",
+]
+
+
+def _check_signs(signs) -> np.ndarray:
+    s = np.asarray(signs)
+    if s.ndim != 1 or s.size == 0 or not np.all(np.isin(s, (-1, 0, 1))):
+        raise ValueError(f"signs must be a non-empty 1-d array with entries in {{-1, 0, 1}}, got {signs!r}")
+    return s.astype(float)
+
+
+def theta_loss(omega: float, mu, signs, d: int, L: int, sigma2: float) -> tuple[float, float, np.ndarray]:
+    """L̃ at the point (s ω, μ) of Θ(ω), with its derivatives (∂L̃/∂ω, ∇_μ L̃).
+
+    omega: the scale ω. mu: (H,). signs: (H,) in {−1, 0, 1}.
+    """
+    s = _check_signs(signs)
+    m = np.asarray(mu, float)
+    w = s * omega  # (H,) the KQ scales ω_h
+    c = (1.0 + sigma2) / L
+    E = np.exp(d * np.outer(w, w))  # (H, H)
+    mw = m @ w
+    Em = E @ m
+    val = 1 + sigma2 - 2 * mw + mw**2 + c * m @ Em
+    g_mu = -2 * w + 2 * mw * w + 2 * c * Em
+    g_w = -2 * m + 2 * mw * m + 2 * c * d * m * (E @ (m * w))  # ∇ over the H scales ω_h
+    return float(val), float(s @ g_w), g_mu
+
+
+def group_sums(signs, mu) -> np.ndarray:
+    """(μ_+, μ_−, μ_0): the OV sums over positive, negative and dummy heads. Leading axes of mu broadcast."""
+    s = _check_signs(signs)
+    m = np.asarray(mu, float)
+    return np.stack([(m * (s > 0)).sum(-1), (m * (s < 0)).sum(-1), (m * (s == 0)).sum(-1)], -1)
+
+
+def manifold_distance(omega, signs, mu, d: int, L: int, sigma2: float, relative: bool = True):
+    """Distance of (s ω, μ) ∈ Θ(ω) to S(ω) in the reduced coordinates (μ_+, μ_−, μ_0):
+    ‖(μ_+ − μ*(ω), μ_− + μ*(ω), μ_0)‖, divided by ‖(μ*, −μ*, 0)‖ = √2 μ*(ω) if `relative`.
+
+    omega: scalar or (K,); mu: (H,) or (K, H) (a path). A pattern without a + or a − head
+    cannot reach S(ω): its distance is then at least μ*(ω) (relative: 1/√2)."""
+    ms = theory.manifold_mu(np.asarray(omega, float), d, L, sigma2)
+    g = group_sums(signs, mu)
+    dist = np.sqrt((g[..., 0] - ms) ** 2 + (g[..., 1] + ms) ** 2 + g[..., 2] ** 2)
+    return dist / (math.sqrt(2) * ms) if relative else dist
+
+
+def pattern_kind(signs) -> str:
+    """'±' (both signs present), 'one sign + dummy', 'one sign' or 'all dummy'."""
+    s = _check_signs(signs)
+    pos, neg, zero = (s > 0).any(), (s < 0).any(), (s == 0).any()
+    if pos and neg:
+        return "±"
+    if pos or neg:
+        return "one sign + dummy" if zero else "one sign"
+    return "all dummy"
+
+
+@dataclass
+class ThetaFit:
+    """One local minimisation of L̃ over Θ. path_*: (K,) per L-BFGS-B iterate, starting point first."""
+
+    signs: np.ndarray
+    omega: float
+    mu: np.ndarray
+    loss: float
+    nit: int
+    message: str
+    path_loss: np.ndarray = field(repr=False)
+    path_omega: np.ndarray = field(repr=False)
+    path_distance: np.ndarray = field(repr=False)
+
+    @property
+    def kind(self) -> str:
+        return pattern_kind(self.signs)
+
+    @property
+    def eta(self) -> float:
+        """Σ_h ω_h μ_h: the debiased-GD rate the predictor implements as ω → 0."""
+        return float(self.omega * self.signs @ self.mu)
+
+
+def minimise_theta(
+    H: int,
+    d: int,
+    L: int,
+    sigma2: float,
+    n_starts: int,
+    seed: int = 0,
+    *,
+    omega_bounds: tuple[float, float] = (1e-4, 3.0),
+    omega_init: tuple[float, float] = (0.05, 1.0),
+    maxiter: int = 5_000,
+) -> list[ThetaFit]:
+    """Minimise L̃ over Θ from `n_starts` random starts with L-BFGS-B (SciPy).
+
+    Each start draws a sign pattern uniformly from {−1, 0, 1}^H (a component of Θ), a scale
+    ω log-uniform in `omega_init` and μ ~ N(0, I_H); then (ω, μ) are optimised jointly with
+    ω kept in `omega_bounds`. The sign pattern is discrete and stays fixed.
+    """
+    for name, v in (("H", H), ("d", d), ("L", L), ("n_starts", n_starts)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    lo, hi = omega_bounds
+    if not 0 < lo < hi:
+        raise ValueError(f"omega_bounds must satisfy 0 < low < high, got {omega_bounds!r}")
+    rng = np.random.default_rng(seed)
+    fits = []
+    for _ in range(n_starts):
+        signs = rng.integers(-1, 2, H).astype(float)
+        w0 = math.exp(rng.uniform(math.log(omega_init[0]), math.log(omega_init[1])))
+        z0 = np.r_[w0, rng.standard_normal(H)]
+
+        def fun(z, signs=signs):
+            val, g_w, g_mu = theta_loss(z[0], z[1:], signs, d, L, sigma2)
+            return val, np.r_[g_w, g_mu]
+
+        path = [z0.copy()]
+        res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] + [(None, None)] * H,
+                       callback=lambda z: path.append(np.array(z, copy=True)),
+                       options=dict(maxiter=maxiter, ftol=1e-16, gtol=1e-12))
+        P = np.array(path)  # (K, 1 + H)
+        fits.append(ThetaFit(
+            signs=signs, omega=float(res.x[0]), mu=res.x[1:].copy(), loss=float(res.fun), nit=int(res.nit),
+            message=str(res.message),
+            path_loss=np.array([fun(z)[0] for z in P]),
+            path_omega=P[:, 0],
+            path_distance=manifold_distance(P[:, 0], signs, P[:, 1:], d, L, sigma2),
+        ))
+    return fits
+
+
+def minimise_mu(omega: float, signs, d: int, L: int, sigma2: float, seed: int = 0) -> tuple[np.ndarray, float]:
+    """argmin over μ ∈ R^H of L̃(s ω, μ) at a fixed scale (a convex quadratic), by BFGS from a
+    random start: (μ, L̃)."""
+    s = _check_signs(signs)
+    if not omega > 0:
+        raise ValueError(f"omega must be > 0, got {omega!r}")
+    rng = np.random.default_rng(seed)
+
+    def fun(m):
+        val, _, g = theta_loss(omega, m, s, d, L, sigma2)
+        return val, g
+
+    res = minimize(fun, rng.standard_normal(s.size), jac=True, method="BFGS", options=dict(gtol=1e-12, maxiter=10_000))
+    return res.x, float(res.fun)
+
+
+# --- Theorem 4.2 (i): the leading approximation error -------------------------------------------
+
+
+def approx_error_coefficient(X, y, x_q):
+    """R with ŷ_TF − ŷ_dGD(η) = η ω² R + O(ω⁴) for the two-kernel model μ(NW_ω − NW_{−ω}), 2ωμ = η.
+
+    With t_l = (x_l − x̄)ᵀ x_q and the empirical cumulants κ₂ = mean t², κ₃ = mean t³ (the odd part
+    of log-softmax in ω): R = (1/L) Σ_l y_l (t_l³/6 − κ₂ t_l/2 − κ₃/6).
+    X: (B, L, d), y: (B, L), x_q: (B, d) (NumPy or torch); returns (B,).
+    """
+    X, y, x_q = (np.asarray(a, float) for a in (X, y, x_q))
+    if X.ndim != 3 or y.shape != X.shape[:2] or x_q.shape != (X.shape[0], X.shape[2]):
+        raise ValueError(f"X, y, x_q must have shapes (B, L, d), (B, L), (B, d); got {X.shape}, {y.shape}, {x_q.shape}")
+    t = np.einsum("bld,bd->bl", X - X.mean(1, keepdims=True), x_q)  # (B, L)
+    k2 = (t**2).mean(1, keepdims=True)
+    k3 = (t**3).mean(1, keepdims=True)
+    return (y * (t**3 / 6 - k2 * t / 2 - k3 / 6)).mean(1)
+
+
+# --- Theorem 4.2 (iii): GD risks at finite d, Monte Carlo over the context only -----------------
+
+
+def gd_risk_given_X(X, eta, sigma2: float, debiased: bool = True):
+    """E[(ŷ − y_q)² | X] for one-step (debiased) GD, averaged exactly over β ~ N(0, I/d), ε and x_q:
+
+        (1/d) ‖(η/L) X̃ᵀX − I‖_F² + σ² (η/L)² ‖X̃‖_F² + σ²,   X̃ = X − x̄ (debiased) or X.
+
+    X: (B, L, d); returns (B,)."""
+    X = np.asarray(X, float)
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (B, L, d), got {X.shape}")
+    _, L, d = X.shape
+    Xt = X - X.mean(1, keepdims=True) if debiased else X
+    M = eta / L * np.einsum("bli,blj->bij", Xt, X) - np.eye(d)  # (B, d, d)
+    return (M**2).sum((1, 2)) / d + sigma2 * (eta / L) ** 2 * (Xt**2).sum((1, 2)) + sigma2
+
+
+def gd_risk_mc(d: int, L: int, sigma2: float, eta: float, n_prompts: int, seed: int = 0, debiased: bool = True,
+               batch: int = 1_000) -> tuple[float, float]:
+    """Monte Carlo (over X ~ N(0, I)) of `gd_risk_given_X`: (mean, standard error)."""
+    if isinstance(n_prompts, bool) or not isinstance(n_prompts, (int, np.integer)) or n_prompts < 2:
+        raise ValueError(f"n_prompts must be an integer >= 2, got {n_prompts!r}")
+    rng = np.random.default_rng(seed)
+    vals, left = [], n_prompts
+    while left > 0:
+        b = min(batch, left)
+        left -= b
+        vals.append(gd_risk_given_X(rng.standard_normal((b, L, d)), eta, sigma2, debiased))
+    v = np.concatenate(vals)
+    return float(v.mean()), float(v.std() / math.sqrt(v.size))
+
+
+# --- single head (4.12) ---------------------------------------------------------------------------
+
+
+def nw_moments(omegas, prompts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monte Carlo moments of the unit NW regressor a_ω = Σ_l y_l softmax(ω X x_q)_l, per ω.
+
+    The single head's risk is exactly quadratic in μ: E(μ a_ω − y_q)² = E y_q² − 2μ A + μ² B with
+    A = E[a_ω y_q], B = E[a_ω²]. L̃ (4.1) approximates A ≈ ω and B ≈ ω² + c e^{dω²}.
+    prompts: `icl.data.Prompts` (one task). Returns (A, B, E y_q²) with A, B of shape (len(omegas),),
+    averaged over the prompts."""
+    import torch
+
+    X, y, xq, yq = prompts.X, prompts.y[..., 0], prompts.x_q, prompts.y_q[..., 0]
+    s = torch.einsum("bld,bd->bl", X, xq)  # (B, L)
+    w = torch.as_tensor(np.atleast_1d(np.asarray(omegas, float)), dtype=X.dtype)
+    a = (torch.softmax(w[:, None, None] * s[None], -1) * y[None]).sum(-1)  # (W, B)
+    return (a * yq).mean(1).numpy(), (a * a).mean(1).numpy(), float((yq * yq).mean())
