@@ -73,13 +73,15 @@ claims = ClaimsTable("02_observations", evaluate=prof.evaluate_claims)
 # before looking at the trained models and use one rule for "small": an entry that should
 # vanish counts as small when it is at most a fifth of the scale it is compared with.
 
-# %%
+# %% mystnb={"markdown_format": "myst"}
 HEADS = (1, 2, 3, 4, 6, 8)  # the head counts of Figs 4 and 13
 SEEDS = tuple(range(prof.seeds))  # models per head count, for the "consistently" claims
 FIGURE_SEED = 0  # the model shown in the figures
 LENGTHS = (5, 10, 20, 40, 80, 120, 200) if prof.name != "smoke" else (5, 40, 200)  # test lengths L'
 N_CURVE = prof.mc_prompts // 5  # Monte Carlo prompts per test length on the risk curves
 N_CLAIM = prof.mc_prompts  # prompts for the risks at L' = L used in the claims
+MORE_CIRCUITS = (3, 6, 8) if prof.name != "smoke" else (3,)  # head counts in the collapsible circuit figures
+MAX_LATE_PLOTS = 3  # late-settling runs plotted (all are listed)
 
 TOL = dict(
     small=0.2,  # off-diagonal, key-y row, diagonal spread (vs |ω_h|); OV x-part (vs |μ_h|)
@@ -162,7 +164,7 @@ extra = {}  # for a head count whose figure model has no dummy head, the first m
 for H, r in dummy_models:
     if not has_dummy(fig_runs[H]):
         extra.setdefault(H, r)
-shown = [(H, fig_runs[H]) for H in (3, 6, 8)] + list(extra.items())
+shown = [(H, fig_runs[H]) for H in MORE_CIRCUITS] + list(extra.items())
 for H, r in shown:
     plot_circuits(r.kq, r.ov, d, head_labels=head_labels(r), title=f"$H = {H}$ (seed {r.config.train.seed})")
     plt.show()
@@ -196,21 +198,33 @@ display(per_head.style.format({c: "{:.3f}" for c in per_head.columns if c != "gr
 # $\sum_h \mu_h$, the zero-sum ratio $|\sum_h\mu_h| / \sum_h|\mu_h|$, the homogeneity
 # $\max|\omega_h|/\min|\omega_h| - 1$ over non-dummy heads, and $\sum_h \omega_h\mu_h$, which by the
 # first-order expansion of (3.2) is the step size of the debiased-GD predictor the heads implement,
-# against $\eta_\mathrm{eff}$. The last four columns are the worst non-dummy head's pattern errors
+# against $\eta_\mathrm{eff}$. The second table has the worst non-dummy head's pattern errors
 # relative to its own $|\omega_h|$ (KQ) or $|\mu_h|$ (OV).
 
-# %%
+# %% mystnb={"markdown_format": "myst"}
 summ = {(H, r.config.train.seed): pattern_summary(r.kq, r.ov, d) for H in HEADS for r in runs[H]}
 models = pd.DataFrame.from_dict(summ, orient="index")
 models.index.names = ["H", "seed"]
 models["η / η_eff"] = models["eta"] / eta_eff
-cols = {"n_pos": "#+", "n_neg": "#−", "n_dummy": "#dummy", "omega_pos": "ω (+)", "omega_neg": "ω (−)", "mu_pos": "Σμ (+)",
-        "mu_neg": "Σμ (−)", "sum_mu": "Σμ", "zero_sum": "zero-sum ratio", "omega_spread": "ω spread", "eta": "Σωμ",
-        "η / η_eff": "Σωμ / η_eff", "rel_diag_spread": "diag spread/|ω|", "rel_offdiag": "off-diag/|ω|",
-        "rel_key_y": "key-y/|ω|", "rel_ov_x": "OV x/|μ|"}
-table = models[list(cols)].rename(columns=cols)
-display(table.style.format({c: "{:.3f}" for c in table.columns if not c.startswith("#")}, na_rep="—"))
-print(f"η_eff = L/(L + d(1+σ²)) = {eta_eff:.4f}")
+scale_cols = {"n_pos": "#+", "n_neg": "#−", "n_dummy": "#dummy", "omega_pos": "ω (+)", "omega_neg": "ω (−)",
+              "mu_pos": "Σμ (+)", "mu_neg": "Σμ (−)", "sum_mu": "Σμ", "zero_sum": "zero-sum ratio",
+              "omega_spread": "ω spread", "eta": "Σωμ", "η / η_eff": "Σωμ / η_eff"}
+error_cols = {"rel_diag_spread": "diag spread/|ω|", "rel_offdiag": "off-diag/|ω|", "rel_key_y": "key-y/|ω|",
+              "rel_ov_x": "OV x/|μ|", "rel_group_ov_x": "group OV x/|μ|"}
+cols = {**scale_cols, **error_cols}
+for part in (scale_cols, error_cols):
+    t = models[list(part)].rename(columns=part)
+    display(t.style.format({c: "{:.3f}" for c in t.columns if not c.startswith("#")}, na_rep="—"))
+live_w = np.concatenate([np.abs(r.pattern().omega)[head_groups(r.pattern().omega, r.pattern().mu) != 0] for H in HEADS[1:] for r in runs[H]])
+mm = models[models.index.get_level_values("H") > 1]  # the H ≥ 2 models
+w1, m1 = np.mean([abs(r.pattern().omega[0]) for r in runs[1]]), np.mean([abs(r.pattern().mu[0]) for r in runs[1]])
+display(Markdown(
+    f"**At this budget.** Over the {len(mm)} models with $H \\ge 2$ the non-dummy heads have $|\\omega_h|$ between "
+    f"{live_w.min():.3f} and {live_w.max():.3f}; the positive groups' $\\mu$ sum to {mm['mu_pos'].min():.2f} … {mm['mu_pos'].max():.2f} "
+    f"and the negative groups' to {mm['mu_neg'].min():.2f} … {mm['mu_neg'].max():.2f}; $\\sum_h\\omega_h\\mu_h$ lies in "
+    f"{mm['eta'].min():.3f} … {mm['eta'].max():.3f} against $\\eta_\\mathrm{{eff}} = {eta_eff:.3f}$. "
+    f"{int((mm['n_dummy'] > 0).sum())} of them have dummy heads. The single-head models learn $|\\omega| = {w1:.3f}$, "
+    f"$|\\mu| = {m1:.2f}$ (the approximate loss (4.1) puts the single-head optimum at $\\omega = 1/\\sqrt d = {1 / np.sqrt(d):.3f}$)."))
 
 # %% [markdown]
 # Why the OV $x$-part can stay large in one head: once heads of one group share $|\omega_h|$
@@ -281,12 +295,17 @@ display(dyn.style.format(na_rep="never"))
 display(heads_dyn.style.format({"peak |ω_h|": "{:.3f}", "final |ω_h|": "{:.3f}", "fall from peak": "{:.2f}", "largest μ dip": "{:.3f}"}))
 
 # %% [markdown]
-# Models whose pattern settles late (after the first 10% of training, our "early"), if any:
+# Models whose pattern settles late (after the first 10% of training, our "early"), if any, and
+# what they looked like half-way to settling. A model whose non-dummy heads all share one sign
+# computes a single kernel regressor, the single-head solution spread over several heads, with
+# $\sum_h\mu_h$ far from 0; to reach the pattern it must leave that state and flip a head. When a
+# run does this late, Observation 4's "the pattern appears early" holds for the typical seed, not for
+# every one.
 
 # %%
 settled_at = pd.to_numeric(dyn["settled from"])  # NaN: the pattern does not hold at the end
 late = [k for k, v in settled_at.items() if not v <= TOL["early"] * prof.steps]
-for H, s in late:
+for H, s in late[:MAX_LATE_PLOTS]:
     steps, om, mu, g, first, settled = dynamics(runs[H][SEEDS.index(s)])
     plot_head_dynamics(steps, om, mu, g, onset=settled, title=f"$H = {H}$ (seed {s}): a late-settling run")
     plt.show()
@@ -406,7 +425,6 @@ print(f"asymptotic proportional factor at ξ = d/L = {xi:.3f}: GD risk / Bayes r
 
 # %%
 multi = [(H, s) for H in HEADS[1:] for s in SEEDS]
-mm = models[models.index.get_level_values("H") > 1]  # the H ≥ 2 models
 name_of = lambda H, s: f"H={H} seed {s}"
 risk_L = {k: at_L[name_of(*k)].mean for k in [(H, s) for H in HEADS for s in SEEDS]}
 dgd_exact = float(theory.dgd_risk(eta_eff, d, L, s2))
@@ -499,6 +517,6 @@ add("|μ_h| rises monotonically once the pattern has settled: largest dip / fina
     heads_dyn["largest μ dip"].max(), TOL["dip"], kind="max",
     note_if_fail=f"worst per H: {by_H(heads_dyn['largest μ dip'], '{:.3f}')}.")
 
-# %%
+# %% mystnb={"markdown_format": "myst"}
 claims.show()
 claims.save()
