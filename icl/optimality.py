@@ -36,6 +36,7 @@ __all__ = [
     "ThetaFit",
     "minimise_theta",
     "minimise_mu",
+    "one_sign_dummy_loss",
     "approx_error_coefficient",
     "gd_risk_given_X",
     "gd_risk_mc",
@@ -188,6 +189,17 @@ def minimise_mu(omega: float, signs, d: int, L: int, sigma2: float, seed: int = 
     return res.x, float(res.fun)
 
 
+def one_sign_dummy_loss(omega, d: int, L: int, sigma2: float):
+    """min over μ of L̃ on the component "heads at +ω and dummy heads" of Θ(ω) (no − head):
+    1 + σ² − ω² / (ω² + c (e^{dω²} − 1)), reached with μ_0 = −μ_+ (one kernel minus the plain mean).
+
+    Since e^x − 1 ≥ sinh x it lies above S(ω)'s `theory.manifold_loss`; both tend to the floor
+    1 + σ² − 1/(1 + cd) as ω → 0, this one with excess O(ω²), S(ω) with excess O(ω⁴)."""
+    w2 = np.asarray(omega, float) ** 2
+    c = (1.0 + sigma2) / L
+    return 1 + sigma2 - w2 / (w2 + c * np.expm1(d * w2))
+
+
 # --- Theorem 4.2 (i): the leading approximation error -------------------------------------------
 
 
@@ -243,17 +255,27 @@ def gd_risk_mc(d: int, L: int, sigma2: float, eta: float, n_prompts: int, seed: 
 # --- single head (4.12) ---------------------------------------------------------------------------
 
 
-def nw_moments(omegas, prompts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Monte Carlo moments of the unit NW regressor a_ω = Σ_l y_l softmax(ω X x_q)_l, per ω.
+def nw_moments(omegas, prompts, sigma2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Moments of the unit NW regressor a_ω = Σ_l y_l p_l, p = softmax(ω X x_q), per ω.
 
-    The single head's risk is exactly quadratic in μ: E(μ a_ω − y_q)² = E y_q² − 2μ A + μ² B with
-    A = E[a_ω y_q], B = E[a_ω²]. L̃ (4.1) approximates A ≈ ω and B ≈ ω² + c e^{dω²}.
-    prompts: `icl.data.Prompts` (one task). Returns (A, B, E y_q²) with A, B of shape (len(omegas),),
-    averaged over the prompts."""
+    The single head's risk is exactly quadratic in μ: E(μ a_ω − y_q)² = 1 + σ² − 2μ A + μ² B with
+    A = E[a_ω y_q] and B = E[a_ω²]. L̃ (4.1) approximates A ≈ ω and B ≈ ω² + c e^{dω²}.
+    β ~ N(0, I/d) and the noise are integrated out exactly given the prompt's X and x_q:
+    E[a_ω y_q | X, x_q] = pᵀX x_q / d and E[a_ω² | X, x_q] = ‖Xᵀp‖²/d + σ²‖p‖², so only X and x_q
+    of `prompts` are used. A and B also subtract the control variates ω(|x_q|²/d − 1) and
+    ω²(|x_q|²/d − 1), whose means are zero when E|x_q|² = d (isotropic or unit-diagonal covariates)
+    and which remove most of the variance from the query's norm. Returns (A, B), each (len(omegas),)."""
     import torch
 
-    X, y, xq, yq = prompts.X, prompts.y[..., 0], prompts.x_q, prompts.y_q[..., 0]
+    if not (isinstance(sigma2, (int, float)) and sigma2 >= 0):
+        raise ValueError(f"sigma2 must be a number >= 0, got {sigma2!r}")
+    X, xq = prompts.X, prompts.x_q
     s = torch.einsum("bld,bd->bl", X, xq)  # (B, L)
+    d = X.shape[-1]
     w = torch.as_tensor(np.atleast_1d(np.asarray(omegas, float)), dtype=X.dtype)
-    a = (torch.softmax(w[:, None, None] * s[None], -1) * y[None]).sum(-1)  # (W, B)
-    return (a * yq).mean(1).numpy(), (a * a).mean(1).numpy(), float((yq * yq).mean())
+    p = torch.softmax(w[:, None, None] * s[None], -1)  # (W, B, L)
+    cv = ((xq**2).sum(-1) / d - 1)[None]  # (1, B), mean zero
+    A = (p * s[None]).sum(-1) / d - w[:, None] * cv  # (W, B)
+    Xp = torch.einsum("wbl,bld->wbd", p, X)
+    B = (Xp**2).sum(-1) / d + sigma2 * (p**2).sum(-1) - w[:, None] ** 2 * cv
+    return A.mean(1).numpy(), B.mean(1).numpy()
