@@ -400,8 +400,8 @@ print(f"Bayes risk: {bayes_mc[0]:.4f} (posterior variance), {risks['Bayes (ridge
 # %% [markdown]
 # The two Bayes estimates (independent routes: squared errors of the ridge predictor, and the
 # posterior-variance identity $\sigma^2 + \sigma^2\,\mathbb E\,\mathrm{tr}(X^\top X + d\sigma^2 I)^{-1}$) agree with each other
-# and with the Marchenko–Pastur limit at $\xi = 1/8$, and all three sit about 0.004 above the
-# 0.1105 of our notes. We keep the notes' number as the target and report the discrepancy: the
+# and with the Marchenko–Pastur limit at $\xi = 1/8$ (printed above), and all three sit clearly above
+# the 0.1105 of our notes. We keep the notes' number as the target and report the discrepancy: the
 # notes' own remark gives "Monte Carlo 0.110–0.112" at $\xi = 1/8$, so we suspect their Monte Carlo
 # rather than ours, but we cannot check it.
 
@@ -533,9 +533,13 @@ print(f"R_dGD(η_eff) − R_GD(η*) = {gap_mc:.5f} ± {gap_se:.5f} (MC, common p
 print(f"optimal dGD rate {eta_dgd_opt:.10f} vs η_eff {eta_eff:.10f}")
 
 # %% [markdown]
-# The relative gap falls below 1% at $L \approx 40$–$85$ for $d$ from 2 to 80 (table): it is governed by
-# $1/L$, the one sample spent on centring, not by $d/L$. At the defaults ($L = 40$) debiased GD at
-# $\eta_\mathrm{eff}$ is 1.3% above optimal vanilla GD, which is why the curves of Fig. 4 coincide.
+# The relative gap falls below 1% at $L \approx 40$–$85$ for $d$ from 2 to 80 (table), i.e. at $d/L$ anywhere
+# from 0.05 to 0.9: for this threshold what matters is $L$, not $d/L$. While estimation error
+# dominates the risk (risk $\approx d(1+\sigma^2)/L$) the relative gap is about $1/L$, the one sample
+# spent on centring; once the noise dominates ($L \gg d(1+\sigma^2)/\sigma^2$) it falls like
+# $d(1+\sigma^2)/(\sigma^2 L^2)$, which is where larger $d$ keeps the curves apart. At the defaults
+# ($L = 40$) debiased GD at $\eta_\mathrm{eff}$ is about one per cent above optimal vanilla GD (printed above),
+# which is why the curves of Fig. 4 coincide.
 #
 # ## The single head (4.12)
 #
@@ -593,7 +597,7 @@ plt.show()
 # mean. The moments $A$ and $B$ (averaged exactly over $\beta$ and the noise, with control variates for
 # the query's norm; `nw_moments`) show where it errs. At $\omega = 1/\sqrt d$ the weights are
 # concentrated ($d\omega^2 = 1$), the self-normalised average $\sum_l \mathrm{softmax}_l\, x_l$ is pulled towards the
-# plain mean, and at $L = 40$ the signal $A$ falls about 8% short of the $\omega$ that (4.1) assumes; the
+# plain mean, and at $L = 40$ the signal $A$ falls several per cent short of the $\omega$ that (4.1) assumes; the
 # variance term $B - \omega^2$ is also smaller than $c\,e^{d\omega^2}$, but the lost signal weighs more, and the
 # true risk ends above the approximate one. As $L$ grows, $A/\omega \to 1$ and the gap closes (table).
 # Even at small $\omega$ the signal is $A \approx \omega (L-1)/L$, not $\omega$: one sample goes to the centring,
