@@ -151,6 +151,8 @@ def _read_entry(path: Path, config: RunConfig) -> TrainedRun | None:
         if _sha256(arrays_path) != meta["sha256"]:
             return None
         a = load_file(str(arrays_path))
+        if not _consistent(a, config):
+            return None
         return TrainedRun(
             config=config,
             factors=torch.from_numpy(a["factors"]),
@@ -164,6 +166,18 @@ def _read_entry(path: Path, config: RunConfig) -> TrainedRun | None:
         return None
 
 
+def _consistent(a: dict, config: RunConfig) -> bool:
+    """The last snapshot's circuits are those of the stored weights, and the losses are finite:
+    catches entries whose arrays were scrambled (as written before the contiguity fix)."""
+    m = AttentionModel(config.task.d, config.task.n_tasks, config.model, [0], L_train=config.task.L)
+    with torch.no_grad():
+        m.factors.copy_(torch.from_numpy(a["factors"])[None])
+        kq, ov = m.kq()[0].numpy(), m.ov()[0].numpy()
+    return (a["losses"].shape == (config.train.steps,) and bool(np.isfinite(a["losses"]).all())
+            and np.allclose(a["snapshot_kq"][-1], kq, rtol=1e-4, atol=1e-6)
+            and np.allclose(a["snapshot_ov"][-1], ov, rtol=1e-4, atol=1e-6))
+
+
 def _write_entry(cache: Path, run: TrainedRun) -> Path:
     from safetensors.numpy import save_file
 
@@ -171,12 +185,14 @@ def _write_entry(cache: Path, run: TrainedRun) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=cache))
     try:
+        # contiguous copies: safetensors writes a strided view's underlying buffer, which for a
+        # model m of a batched run interleaves the other models' numbers
         arrays = {
-            "factors": run.factors.cpu().numpy().astype(np.float32),
-            "losses": np.asarray(run.losses, dtype=np.float32),
-            "snapshot_steps": np.asarray(run.snapshot_steps, dtype=np.int64),
-            "snapshot_kq": np.asarray(run.snapshot_kq, dtype=np.float32),
-            "snapshot_ov": np.asarray(run.snapshot_ov, dtype=np.float32),
+            "factors": np.ascontiguousarray(run.factors.cpu().numpy(), dtype=np.float32),
+            "losses": np.ascontiguousarray(run.losses, dtype=np.float32),
+            "snapshot_steps": np.ascontiguousarray(run.snapshot_steps, dtype=np.int64),
+            "snapshot_kq": np.ascontiguousarray(run.snapshot_kq, dtype=np.float32),
+            "snapshot_ov": np.ascontiguousarray(run.snapshot_ov, dtype=np.float32),
         }
         save_file(arrays, str(tmp / "arrays.safetensors"))
         meta = {

@@ -118,3 +118,29 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
     fresh = load_or_train(c, cache_dir=tmp_path / "fresh", device="cpu", verbose=False)
     assert torch.equal(resumed.factors, fresh.factors)
     np.testing.assert_array_equal(resumed.losses, fresh.losses)
+
+
+def test_models_trained_together_are_stored_as_trained(tmp_path):
+    """Read back from disk, each model of a batched run equals the same model trained alone."""
+    load_or_train_many([cfg(seed=s) for s in (1, 2, 3)], cache_dir=tmp_path / "a", device="cpu", verbose=False)
+    for s in (1, 2, 3):
+        stored = ex._read_entry(tmp_path / "a" / cfg(seed=s).key(), cfg(seed=s))
+        assert stored is not None
+        alone = load_or_train(cfg(seed=s), cache_dir=tmp_path / "b", device="cpu", verbose=False)
+        np.testing.assert_array_equal(stored.losses, alone.losses)
+        np.testing.assert_array_equal(stored.snapshot_kq, alone.snapshot_kq)
+        np.testing.assert_array_equal(stored.snapshot_ov, alone.snapshot_ov)
+
+
+def test_entry_with_scrambled_snapshots_is_not_read(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    load_or_train(cfg(), cache_dir=tmp_path, device="cpu", verbose=False)
+    path = tmp_path / cfg().key()
+    a = load_file(str(path / "arrays.safetensors"))
+    a["snapshot_kq"] = a["snapshot_kq"][::-1].copy()  # last snapshot no longer the stored weights
+    save_file(a, str(path / "arrays.safetensors"))
+    m = json.loads((path / "meta.json").read_text())
+    m["sha256"] = ex._sha256(path / "arrays.safetensors")  # a self-consistent but wrong entry
+    (path / "meta.json").write_text(json.dumps(m))
+    assert ex._read_entry(path, cfg()) is None
