@@ -15,6 +15,7 @@ run of model m alone).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -247,9 +248,13 @@ class Trainer:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.train.steps, initial=self.step, desc=f"train H={self.model_config.heads} M={self.n_models}", unit="step", mininterval=1.0)
-        saved_threads = torch.get_num_threads()
+        saved_threads, saved_switch = torch.get_num_threads(), sys.getswitchinterval()
         if threads is not None and self.device.type == "cpu":
             torch.set_num_threads(threads)
+        if prefetch:
+            # the two threads hand the GIL back and forth between short tensor operations; a
+            # 0.5 ms switch interval (Python's default is 5 ms) lets the waiting one in sooner
+            sys.setswitchinterval(5e-4)
         try:
             while self.step < until:
                 # chunks end on multiples of `chunk`; a prefetcher never draws past one, so at a
@@ -264,6 +269,7 @@ class Trainer:
                     on_chunk(self)
         finally:
             torch.set_num_threads(saved_threads)
+            sys.setswitchinterval(saved_switch)
             if bar is not None:
                 bar.close()
         return self
