@@ -38,6 +38,8 @@ class Measurement:
     steps_per_s: float
     peak_rss_mb: float
     peak_cuda_mb: float | None
+    compiled: bool = False
+    warmup_s: float = 0.0  # the first 20 steps, torch.compile's compilation included
 
     @property
     def model_steps_per_s(self) -> float:
@@ -68,13 +70,13 @@ def _baseline_runner(heads: int, batch: int, device):
     return run
 
 
-def _engine_runner(heads: int, models: int, batch: int, device):
+def _engine_runner(heads: int, models: int, batch: int, device, compile: bool = False):
     from .data import TaskConfig
     from .engine import TrainConfig, Trainer
     from .models import ModelConfig
 
     trainer = Trainer(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=1_000_000, batch=batch, n_snapshots=1),
-                      list(range(models)), device=device)
+                      list(range(models)), device=device, compile=compile)
 
     def run(n: int):
         trainer.run(until=trainer.step + n, chunk=1_000_000, threads=None)
@@ -83,7 +85,7 @@ def _engine_runner(heads: int, models: int, batch: int, device):
     return run
 
 
-def _measure_here(impl, heads, models, threads, device, batch, seconds, queue):
+def _measure_here(impl, heads, models, threads, device, batch, seconds, compile, queue):
     import torch
 
     from .engine import resolve_device
@@ -91,8 +93,10 @@ def _measure_here(impl, heads, models, threads, device, batch, seconds, queue):
     dev = resolve_device(device)
     if dev.type == "cpu":
         torch.set_num_threads(threads)
-    run = _baseline_runner(heads, batch, dev) if impl == "baseline" else _engine_runner(heads, models, batch, dev)
+    run = _baseline_runner(heads, batch, dev) if impl == "baseline" else _engine_runner(heads, models, batch, dev, compile)
+    t0 = time.perf_counter()
     run(20)  # warm-up
+    warmup = time.perf_counter() - t0
     t0 = time.perf_counter()
     run(20)
     probe = (time.perf_counter() - t0) / 20
@@ -102,19 +106,20 @@ def _measure_here(impl, heads, models, threads, device, batch, seconds, queue):
     wall = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     cuda = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
-    queue.put(Measurement(impl, heads, models, threads, str(dev), steps, round(wall, 3), steps / wall, round(rss, 1), cuda))
+    queue.put(Measurement(impl, heads, models, threads, str(dev), steps, round(wall, 3), steps / wall, round(rss, 1), cuda,
+                          compile, round(warmup, 2)))
 
 
 def measure(impl: str, heads: int, models: int = 1, *, threads: int = 1, device="auto", batch: int = 256,
-            seconds: float = 4.0) -> Measurement:
+            seconds: float = 4.0, compile: bool = False) -> Measurement:
     """Time one implementation in a fresh process (see the module docstring)."""
     if impl not in ("baseline", "engine"):
         raise ValueError(f"impl must be 'baseline' or 'engine', got {impl!r}")
-    if impl == "baseline" and models != 1:
-        raise ValueError("models must be 1 for the baseline (it trains one model at a time)")
+    if impl == "baseline" and (models != 1 or compile):
+        raise ValueError("models must be 1 and compile False for the baseline (it trains one model at a time, eagerly)")
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=_measure_here, args=(impl, heads, models, threads, device, batch, seconds, q))
+    p = ctx.Process(target=_measure_here, args=(impl, heads, models, threads, device, batch, seconds, compile, q))
     p.start()
     result = q.get()
     p.join()
@@ -157,10 +162,11 @@ def stage_costs(heads: int, models: int, *, batch: int = 256, repeats: int = 100
 
 
 def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: int = 4, *, device="auto",
-                  seconds: float = 4.0, out: str | Path | None = None, echo=print) -> dict:
+                  seconds: float = 4.0, out: str | Path | None = None, echo=print, compiled: bool = True) -> dict:
     """Baseline vs engine for every H, and M models of `batched_heads` heads trained together.
 
-    Returns (and writes to `out` as JSON) the measurements and the ratios."""
+    With `compiled`, also the engine under torch.compile for 1 and M models. Returns (and writes
+    to `out` as JSON) the measurements and the ratios."""
     import os
 
     import torch
@@ -181,6 +187,11 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
     batched = measure("engine", batched_heads, batched_models, device=device, seconds=seconds)
     echo(f"M={batched_models} models of H={batched_heads} together: {batched.model_steps_per_s:7.0f} model-steps/s, "
          f"peak RSS {batched.peak_rss_mb:.0f} MB")
+    compiled = [measure("engine", batched_heads, m, device=device, seconds=seconds, compile=True)
+                for m in ((1, batched_models) if compiled else ())]
+    for c in compiled:
+        echo(f"compiled, M={c.models} models of H={c.heads}: {c.model_steps_per_s:7.0f} model-steps/s "
+             f"(first 20 steps, compilation included: {c.warmup_s:.1f} s)")
     stages = [stage_costs(h, m) for h, m in [(batched_heads, 1), (batched_heads, batched_models)]]
     for c in stages:
         echo(f"CPU ms per model-step, H={c['heads']} M={c['models']}: draw {c['draw_ms']:.3f}, "
@@ -193,6 +204,7 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
         "sizes": {"d": 5, "L": 40, "batch": 256, "seconds_per_measurement": seconds},
         "single": rows,
         "stage_cpu_ms_per_model_step": stages,
+        "compiled": [dict(asdict(c), model_steps_per_s=c.model_steps_per_s) for c in compiled],
         "batched": dict(asdict(batched), model_steps_per_s=batched.model_steps_per_s,
                         vs_single=batched.model_steps_per_s / singles[batched_heads].steps_per_s
                         if batched_heads in singles else None),
@@ -215,8 +227,11 @@ def format_table(result: dict) -> str:
         e = r["engine"]
         lines.append(f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | {e['steps_per_s']:.0f} | {r['speedup']:.1f}× | "
                      f"{e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |")
-    b = result["batched"]
-    lines.append(f"| {b['heads']} | {b['models']} | — | {b['steps_per_s']:.0f} | — | {b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |")
+    base4 = {r["heads"]: max(b["steps_per_s"] for b in r["baseline"]) for r in result["single"]}
+    for b in [result["batched"], *result.get("compiled", [])]:
+        ratio = f"{b['steps_per_s'] / base4[b['heads']]:.1f}×" if b["models"] == 1 and b["heads"] in base4 else "—"
+        lines.append(f"| {b['heads']}{' compiled' if b.get('compiled') else ''} | {b['models']} | — | {b['steps_per_s']:.0f} | {ratio} | "
+                     f"{b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |")
     for c in result.get("stage_cpu_ms_per_model_step", []):
         lines.append(f"\nCPU ms per model-step (H={c['heads']}, M={c['models']}): draw {c['draw_ms']:.3f}, "
                      f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}")

@@ -37,7 +37,8 @@ def cmd_sweep(a):
         run_config(prof, heads=h, seed=s, task=task, normalisation=n, init=i)
         for h, s, n, i in itertools.product(a.heads, a.seeds, a.normalisation, a.init)
     ]
-    runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet)
+    compile = {"auto": "auto", "on": True, "off": False}[a.compile]
+    runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet, compile=compile)
     for r in runs:
         c = r.config
         print(f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} final loss {r.final_loss():.4f}")
@@ -78,6 +79,8 @@ def main(argv=None):
     s.add_argument("--covariance", default="isotropic")
     s.add_argument("--rho", type=float, default=0.5)
     s.add_argument("--device", default="auto")
+    s.add_argument("--compile", choices=["auto", "on", "off"], default="auto",
+                   help="torch.compile the gradient (auto: runs of >= 100k steps)")
     s.add_argument("--cache-dir", default=None)
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_sweep)

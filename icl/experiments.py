@@ -259,6 +259,7 @@ def _provenance(trainer: Trainer, wall: float, resumed_from: int) -> dict:
         "device_name": torch.cuda.get_device_name(trainer.device) if trainer.device.type == "cuda" else platform.processor() or platform.machine(),
         "host": socket.gethostname(),
         "models_trained_together": trainer.n_models,
+        "compiled": trainer.compiled,
         "wall_seconds": round(wall, 3),
         "resumed_from_step": resumed_from,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -274,11 +275,13 @@ def load_or_train_many(
     checkpoint_every: int = 5_000,
     max_models: int = 16,
     verbose: bool = True,
+    compile="auto",
 ) -> list[TrainedRun]:
     """Cached results for every config, training the missing ones.
 
     Missing configs that differ only in their seed are trained together (up to `max_models`
-    at a time) by one `Trainer`; each gets exactly the result it would get alone.
+    at a time) by one `Trainer`; each gets exactly the result it would get alone. compile: see
+    `Trainer` (an execution detail like the device: not part of the cache key, in the provenance).
     """
     configs = list(configs)
     for c in configs:
@@ -303,7 +306,7 @@ def load_or_train_many(
             results[k] = run
     for group in missing.values():
         for i in range(0, len(group), max_models):
-            for run in _train_group(group[i : i + max_models], cache, device, progress, checkpoint_every, verbose):
+            for run in _train_group(group[i : i + max_models], cache, device, progress, checkpoint_every, verbose, compile):
                 results[run.config.key()] = run
     return [results[c.key()] for c in configs]
 
@@ -313,9 +316,9 @@ def load_or_train(config: RunConfig, **kw) -> TrainedRun:
     return load_or_train_many([config], **kw)[0]
 
 
-def _train_group(configs, cache, device, progress, checkpoint_every, verbose) -> list[TrainedRun]:
+def _train_group(configs, cache, device, progress, checkpoint_every, verbose, compile="auto") -> list[TrainedRun]:
     c0 = configs[0]
-    trainer = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device)
+    trainer = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device, compile=compile)
     ckpt = cache / "partial" / f"{_group_key(configs)}.pt"
     resumed = trainer.step if _load_checkpoint(ckpt, trainer) else 0
     t0 = time.perf_counter()

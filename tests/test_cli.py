@@ -27,7 +27,8 @@ def test_bench_measures_both_implementations(tmp_path):
     from icl.bench import format_table, run_benchmark
 
     out = tmp_path / "bench.json"
-    result = run_benchmark(heads=(1,), batched_models=2, batched_heads=1, device="cpu", seconds=0.05, out=out, echo=lambda s: None)
+    result = run_benchmark(heads=(1,), batched_models=2, batched_heads=1, device="cpu", seconds=0.05, out=out, echo=lambda s: None,
+                           compiled=False)
     saved = json.loads(out.read_text())
     assert saved["single"][0]["engine"]["steps_per_s"] > 0 and saved["batched"]["models"] == 2
     assert all(b["steps_per_s"] > 0 for b in saved["single"][0]["baseline"])

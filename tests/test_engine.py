@@ -97,3 +97,15 @@ def test_device_selection():
 def test_bad_training_parameters_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):
         TrainConfig(**kwargs)
+
+
+def test_compiled_gradient_trains_like_the_eager_one():
+    eager = Trainer(TASK, ModelConfig(heads=2), SMALL, [0, 1], device="cpu", compile=False).run()
+    compiled = Trainer(TASK, ModelConfig(heads=2), SMALL, [0, 1], device="cpu", compile=True)
+    assert compiled.compiled
+    compiled.run()
+    assert torch.allclose(eager.losses, compiled.losses, rtol=1e-4)
+    assert torch.allclose(eager.theta, compiled.theta, rtol=1e-3, atol=1e-5)
+    assert not Trainer(TASK, ModelConfig(heads=2), SMALL, [0], device="cpu").compiled  # "auto": short runs stay eager
+    with pytest.raises(ValueError, match="compile"):
+        Trainer(TASK, ModelConfig(heads=2), SMALL, [0], device="cpu", compile="yes")
