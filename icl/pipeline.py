@@ -38,7 +38,21 @@ def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{source.stem}.ipynb"
     pm.execute_notebook(nb, str(out), parameters=parameters, cwd=str(out_dir), kernel_name="python3", progress_bar=False)
+    _hide_injected_parameters(out)
     return out
+
+
+def _hide_injected_parameters(path: Path):
+    """Tag papermill's injected-parameters cell remove-cell, like the chapter's own parameters
+    cell: the page states its profile and device in words."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str | os.PathLike = "executed", only=None) -> list[Path]:

@@ -178,4 +178,4 @@ claims.add("Σ_h ω_h μ_h ≈ η_eff = L/(L + d(1+σ²)) = 0.879", "§3, (4.3)"
 tf = risks["trained H=2"]
 claims.add("test risk at L' = L ≈ 0.243 (debiased GD at η_eff)", "Obs. 3, notes §5", tf.mean, theory.dgd_risk(theory.eta_eff(d, L, s2), d, L, s2), tol=0.01)
 claims.show()
-claims.save()
+claims.save();  # also for the scorecard and the tests

@@ -521,4 +521,4 @@ add("ours: each group's summed |Σ_{h∈±} μ_h| rises monotonically once the p
 
 # %%
 claims.show()
-claims.save()
+claims.save();  # also for the scorecard and the tests

@@ -353,4 +353,4 @@ same_signs = bool(np.all(np.sign(w_full) == np.sign(w_apx)) and np.all(np.sign(m
 claims.add("true and approximate dynamics end with the same positive/negative heads (same start)", "Fig. 21", same_signs, kind="true")
 claims.add("both end on (4.3): max over the two runs of |Σ ω_h μ_h / η_eff − 1|", "Fig. 21, (4.3)", max(abs(rate_full / eta_eff - 1), abs(rate_apx / eta_eff - 1)), 0.03, kind="max")
 claims.show()
-claims.save()
+claims.save();  # also for the scorecard and the tests

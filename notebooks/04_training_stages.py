@@ -434,4 +434,4 @@ claims.add("⟨ω, μ⟩ → 1/(1+cd): max |⟨ω, μ⟩ (1+cd) − 1| at the en
 claims.add("η(ω) = 2ωμ*(ω) → 1/(1+cd) as ω → 0 (at ω = 1e-4)", "(4.8)", float(theory.manifold_eta(w_tiny, d, L, s2)), 1 / (1 + c * d), tol=1e-6)
 claims.add("L̃ on S(ω) → 1+σ²−1/(1+cd) as ω → 0 (at ω = 1e-4)", "§4.2", float(theory.manifold_loss(w_tiny, d, L, s2)), 1 + s2 - 1 / (1 + c * d), tol=1e-6)
 claims.show()
-claims.save()
+claims.save();  # also for the scorecard and the tests

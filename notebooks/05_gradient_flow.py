@@ -250,4 +250,4 @@ claims.add("Adam: ω has a single peak (snapshots after the peak where ω rises)
 claims.add("Adam: |μ| rises monotonically (snapshots where μ falls)", "Obs. 4", mu_downs, 0, kind="max")
 claims.add("Adam: ωμ at the end ≈ 1/(2(1+cd))", "App. B Phase III", w_s[-1] * m_s[-1], limit, tol=0.02, kind="rel")
 claims.show()
-claims.save()
+claims.save();  # also for the scorecard and the tests

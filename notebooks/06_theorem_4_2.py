@@ -675,4 +675,4 @@ claims.add("single head: (4.1)'s signal term A ≈ ω fails at L = 40 (A/ω at �
 claims.add(f"single head: A/ω → 1 and the true − approximate gap shrinks as L grows (L = {ab.L.iloc[0]} → {ab.L.iloc[-1]})", "(4.1), (4.12)",
            bool(abs(ab["A / ω"].iloc[-1] - 1) < abs(ab["A / ω"].iloc[0] - 1) and ab.gap.iloc[-1] < ab.gap.iloc[0]), kind="true")
 claims.show()
-claims.save()
+claims.save();  # also for the scorecard and the tests
