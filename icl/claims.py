@@ -14,7 +14,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["Claim", "ClaimsTable", "load_all_claims", "claims_dir"]
+__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir"]
 
 KINDS = ("abs", "rel", "max", "min", "true")
 
@@ -157,3 +157,16 @@ def load_all_claims(directory: str | os.PathLike | None = None) -> list[dict]:
         for c in data["claims"]:
             rows.append(dict(c, chapter=data["chapter"]))
     return rows
+
+
+def load_tables(directory: str | os.PathLike | None = None) -> list[ClaimsTable]:
+    """Every saved chapter's claims as a `ClaimsTable`, in chapter order."""
+    d = Path(directory) if directory is not None else claims_dir()
+    fields = Claim.__dataclass_fields__
+    tables = []
+    for f in sorted(d.glob("*.json")):
+        data = json.loads(f.read_text())
+        t = ClaimsTable(data["chapter"])
+        t.claims = [Claim(**{k: v for k, v in c.items() if k in fields}) for c in data["claims"]]
+        tables.append(t)
+    return tables

@@ -26,7 +26,7 @@ device = "auto"
 import pandas as pd
 from IPython.display import Markdown, display
 
-from icl.claims import load_all_claims
+from icl.claims import load_all_claims, load_tables
 
 # %%
 rows = load_all_claims()
@@ -41,8 +41,11 @@ display(Markdown(f"Profile **{profile}**. {int((df.status == 'pass').sum())} cla
                  f"{int((df.status == 'fail').sum())} fail, {int((df.status == 'not evaluated').sum())} not evaluated."))
 display(summary[["pass", "fail", "not evaluated"]])
 
+# %% [markdown]
+# ## Every claim, by chapter
+#
+# The same tables as at the end of each chapter; the notes say why a claim fails or what we chose.
+
 # %%
-show = df[["chapter", "ref", "statement", "measured", "expected", "tol", "kind", "status", "note"]]
-display(show.style.format({"measured": lambda v: v if isinstance(v, (bool, type(None))) else f"{v:.4g}",
-                           "expected": lambda v: "—" if v is None or v != v else f"{v:.4g}",
-                           "tol": "{:.3g}"}))
+for table in load_tables():
+    display(Markdown(f"**{table.chapter}** — {table.summary().split(': ', 1)[1]}\n\n" + table.to_markdown()))

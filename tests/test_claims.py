@@ -35,3 +35,15 @@ def test_table_round_trip(tmp_path):
     smoke = ClaimsTable("08", evaluate=False)
     smoke.add("x", "r", 5.0, 1.0)
     assert smoke.claims[0].status == "not evaluated"
+
+
+def test_saved_tables_load_back_with_their_statuses(tmp_path):
+    from icl.claims import ClaimsTable, load_tables
+
+    t = ClaimsTable("07_x")
+    t.add("a holds", "Obs. 1", 0.5, 1.0, tol=0.1, note="why it fails")
+    t.add("b holds", "Obs. 2", True, kind="true")
+    t.save(tmp_path)
+    (back,) = load_tables(tmp_path)
+    assert back.chapter == "07_x" and [c.status for c in back.claims] == ["fail", "pass"]
+    assert back.to_markdown() == t.to_markdown()
