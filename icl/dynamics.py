@@ -41,8 +41,8 @@ __all__ = [
 ]
 
 
-def _c(L, sigma2):
-    return (1.0 + sigma2) / L
+_c = theory._c
+approx_loss_and_grad = theory.approx_loss_and_grad  # re-exported: L̃ for many runs at once
 
 
 def _check_problem(d, L, sigma2):
@@ -51,23 +51,6 @@ def _check_problem(d, L, sigma2):
             raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
     if not (isinstance(sigma2, (int, float)) and math.isfinite(sigma2) and sigma2 >= 0):
         raise ValueError(f"sigma2 must be a finite number >= 0, got {sigma2!r}")
-
-
-def approx_loss_and_grad(omega, mu, d: int, L: int, sigma2: float):
-    """L̃ and its gradient for R runs at once.
-
-    omega, mu: (R, H) → loss (R,), grad_omega (R, H), grad_mu (R, H). Row r equals
-    `theory.approx_loss(omega[r], mu[r])` and `theory.approx_loss_grad(omega[r], mu[r])`.
-    """
-    w, m = np.asarray(omega, float), np.asarray(mu, float)
-    c = _c(L, sigma2)
-    E = np.exp(d * w[:, :, None] * w[:, None, :])  # (R, H, H)
-    s = np.einsum("rh,rh->r", m, w)  # μᵀω
-    Em = np.einsum("rij,rj->ri", E, m)  # E μ
-    loss = 1 + sigma2 - 2 * s + s**2 + c * np.einsum("ri,ri->r", m, Em)
-    g_mu = -2 * w + 2 * s[:, None] * w + 2 * c * Em
-    g_w = -2 * m + 2 * s[:, None] * m + 2 * c * d * m * np.einsum("rij,rj->ri", E, m * w)
-    return loss, g_w, g_mu
 
 
 def small_init(heads: int, runs: int, scale: float, seed: int):

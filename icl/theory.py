@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 __all__ = [
+    "approx_loss_and_grad",
     "approx_loss",
     "approx_loss_grad",
     "mu_star",
@@ -42,21 +43,32 @@ def _c(L: int, sigma2: float) -> float:
     return (1.0 + sigma2) / L
 
 
+def approx_loss_and_grad(omega, mu, d: int, L: int, sigma2: float):
+    """L̃ and its gradient for R parameter vectors at once (the one implementation of (4.1)).
+
+    omega, mu: (R, H) → loss (R,), ∇_ω L̃ (R, H), ∇_μ L̃ (R, H), with
+    ∇_μ L̃ = −2ω + 2(ωωᵀ + cE)μ and ∇_ω L̃ = −2μ + 2(μᵀω)μ + 2cd · μ ∘ (E(μ ∘ ω)).
+    """
+    w, m = np.asarray(omega, float), np.asarray(mu, float)
+    c = _c(L, sigma2)
+    E = np.exp(d * w[:, :, None] * w[:, None, :])  # (R, H, H)
+    s = np.einsum("rh,rh->r", m, w)  # μᵀω
+    Em = np.einsum("rij,rj->ri", E, m)  # E μ
+    loss = 1 + sigma2 - 2 * s + s**2 + c * np.einsum("ri,ri->r", m, Em)
+    g_mu = -2 * w + 2 * s[:, None] * w + 2 * c * Em
+    g_w = -2 * m + 2 * s[:, None] * m + 2 * c * d * m * np.einsum("rij,rj->ri", E, m * w)
+    return loss, g_w, g_mu
+
+
 def approx_loss(omega, mu, d: int, L: int, sigma2: float) -> float:
     """L̃(ω, μ) of (4.1) for ω, μ ∈ R^H."""
-    w, m = np.asarray(omega, float), np.asarray(mu, float)
-    E = np.exp(d * np.outer(w, w))
-    return float(1 + sigma2 - 2 * m @ w + m @ (np.outer(w, w) + _c(L, sigma2) * E) @ m)
+    return float(approx_loss_and_grad(np.atleast_1d(omega)[None], np.atleast_1d(mu)[None], d, L, sigma2)[0][0])
 
 
 def approx_loss_grad(omega, mu, d: int, L: int, sigma2: float) -> tuple[np.ndarray, np.ndarray]:
-    """(∇_ω L̃, ∇_μ L̃)."""
-    w, m = np.asarray(omega, float), np.asarray(mu, float)
-    c = _c(L, sigma2)
-    E = np.exp(d * np.outer(w, w))
-    g_mu = -2 * w + 2 * (np.outer(w, w) + c * E) @ m
-    g_w = -2 * m + 2 * (m @ w) * m + 2 * c * d * m * (E @ (m * w))
-    return g_w, g_mu
+    """(∇_ω L̃, ∇_μ L̃) for ω, μ ∈ R^H."""
+    _, g_w, g_mu = approx_loss_and_grad(np.atleast_1d(omega)[None], np.atleast_1d(mu)[None], d, L, sigma2)
+    return g_w[0], g_mu[0]
 
 
 def mu_star(omega, d: int, L: int, sigma2: float) -> np.ndarray:
