@@ -30,6 +30,7 @@ __all__ = [
     "pattern_summary",
     "pattern_holds",
     "pattern_onset",
+    "settled_index",
     "peak_drop",
     "largest_dip",
 ]
@@ -113,7 +114,7 @@ def sign_matching(omega, mu, dummy=None) -> np.ndarray:
 def zero_sum_ratio(mu) -> np.ndarray:
     """|Σ_h μ_h| / Σ_h |μ_h|: 0 for a perfectly zero-sum OV, 1 when all μ_h share a sign."""
     mu = _np(mu)
-    return np.abs(mu.sum(-1)) / np.abs(mu).sum(-1)
+    return np.abs(mu.sum(-1)) / np.maximum(np.abs(mu).sum(-1), 1e-300)
 
 
 def effective_rate(omega, mu) -> np.ndarray:
@@ -213,10 +214,18 @@ def pattern_onset(steps, omega, mu, zero_sum_tol: float = 0.05, rel: float = 0.1
     if ok.shape != steps.shape:
         raise ValueError(f"steps must have one entry per snapshot ({ok.shape[0]}), got shape {steps.shape}")
     first = int(steps[np.argmax(ok)]) if ok.any() else None
-    if not ok[-1]:
-        return first, None
-    fails = np.flatnonzero(~ok)
-    return first, int(steps[fails[-1] + 1 if fails.size else 0])
+    i = int(settled_index(ok))
+    return first, (int(steps[i]) if i >= 0 else None)
+
+
+def settled_index(ok) -> np.ndarray:
+    """ok: (S, ...) booleans over S records → index (...) of the first record from which ok holds
+    at every later record; −1 where ok fails at the last record."""
+    bad = ~np.asarray(ok, dtype=bool)
+    S = bad.shape[0]
+    after_last_bad = S - np.argmax(bad[::-1], axis=0)  # S when only the last record fails
+    idx = np.where(bad.any(0), after_last_bad, 0)
+    return np.where(idx < S, idx, -1)
 
 
 def peak_drop(values) -> tuple[int, float]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import theory
-from .circuits import dummy_heads
+from .circuits import dummy_heads, settled_index, sign_matching, zero_sum_ratio
 
 __all__ = [
     "Trajectory",
@@ -133,15 +133,8 @@ class StageTimes:
 
 def _settled(ok: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """ok: (S, R) booleans → per run the first step from which ok holds to the end (−1 if not at the end)."""
-    S, R = ok.shape
-    out = np.full(R, -1, dtype=np.int64)
-    for r in range(R):
-        bad = np.flatnonzero(~ok[:, r])
-        if len(bad) == 0:
-            out[r] = steps[0]
-        elif bad[-1] < S - 1:
-            out[r] = steps[bad[-1] + 1]
-    return out
+    i = settled_index(ok)
+    return np.where(i >= 0, np.asarray(steps)[np.maximum(i, 0)], -1).astype(np.int64)
 
 
 def pattern_metrics(omega, mu):
@@ -149,8 +142,7 @@ def pattern_metrics(omega, mu):
     spread (max − min)/max of |ω_h| over non-dummy heads. omega, mu: (..., H) → three (...,) arrays."""
     w, m = np.asarray(omega, float), np.asarray(mu, float)
     dummy = dummy_heads(w, m)
-    sign = ((np.sign(w) == np.sign(m)) | dummy).mean(-1)
-    zs = np.abs(m.sum(-1)) / np.maximum(np.abs(m).sum(-1), 1e-300)
+    sign, zs = sign_matching(w, m, dummy), zero_sum_ratio(m)
     a = np.where(dummy, np.nan, np.abs(w))
     spread = (np.nanmax(a, -1) - np.nanmin(a, -1)) / np.nanmax(a, -1)
     return sign, zs, spread

@@ -14,7 +14,7 @@ With X = [x_1 … x_L]ᵀ, y = (y_l), x̄ = mean_l x_l and a pre-conditioner Γ 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch

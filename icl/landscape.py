@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import theory
 from .data import TaskConfig, sample_prompts
 
 __all__ = ["LossGrid", "TwoKernelSample", "two_kernel_sample", "true_loss_grid", "approx_loss_two_head", "softmax_sq_norms"]
@@ -131,11 +132,11 @@ def true_loss_grid(omegas, mus, task: TaskConfig, n_prompts: int, *, seed: int =
 
 def approx_loss_two_head(omegas, mus, d: int, L: int, sigma2: float) -> LossGrid:
     """L̃ (4.1) at ω = (ω, −ω), μ = (μ, −μ) on the grid: 1 + σ² − 4ωμ + 4μ²(ω² + c sinh(dω²))."""
-    w = np.atleast_1d(np.asarray(omegas, float))[:, None]
-    m = np.atleast_1d(np.asarray(mus, float))[None, :]
-    c = (1 + sigma2) / L
-    val = 1 + sigma2 - 4 * w * m + 4 * m**2 * (w**2 + c * np.sinh(d * w**2))
-    return LossGrid(omega=w[:, 0], mu=m[0], mean=val, se=np.zeros_like(val))
+    w, m = np.atleast_1d(np.asarray(omegas, float)), np.atleast_1d(np.asarray(mus, float))
+    W, M = (a.reshape(-1) for a in np.meshgrid(w, m, indexing="ij"))  # one run per grid point
+    val = theory.approx_loss_and_grad(np.stack([W, -W], 1), np.stack([M, -M], 1), d, L, sigma2)[0]
+    val = val.reshape(len(w), len(m))
+    return LossGrid(omega=w, mu=m, mean=val, se=np.zeros_like(val))
 
 
 def softmax_sq_norms(omega: float, d: int, L: int, n_prompts: int, *, seed: int = 0, batch: int = 2_000, device="cpu"):

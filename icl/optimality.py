@@ -233,16 +233,8 @@ def gd_risk_given_X(X, eta, sigma2: float, debiased: bool = True):
 def gd_risk_mc(d: int, L: int, sigma2: float, eta: float, n_prompts: int, seed: int = 0, debiased: bool = True,
                batch: int = 1_000) -> tuple[float, float]:
     """Monte Carlo (over X ~ N(0, I)) of `gd_risk_given_X`: (mean, standard error)."""
-    if isinstance(n_prompts, bool) or not isinstance(n_prompts, (int, np.integer)) or n_prompts < 2:
-        raise ValueError(f"n_prompts must be an integer >= 2, got {n_prompts!r}")
-    rng = np.random.default_rng(seed)
-    vals, left = [], n_prompts
-    while left > 0:
-        b = min(batch, left)
-        left -= b
-        vals.append(gd_risk_given_X(rng.standard_normal((b, L, d)), eta, sigma2, debiased))
-    v = np.concatenate(vals)
-    return float(v.mean()), float(v.std() / math.sqrt(v.size))
+    return theory.mc_over_contexts(lambda X: gd_risk_given_X(X, eta, sigma2, debiased), d, L, n_prompts,
+                                   seed=seed, batch=batch)
 
 
 # --- single head (4.12) ---------------------------------------------------------------------------

@@ -32,6 +32,7 @@ __all__ = [
     "dgd_risk",
     "dgd_optimal_eta",
     "bayes_risk_mc",
+    "mc_over_contexts",
     "bayes_risk_asymptotic",
     "gd_risk_asymptotic",
     "ode_rhs",
@@ -162,19 +163,29 @@ def bayes_risk_mc(d: int, L: int, sigma2: float, n_prompts: int = 20_000, seed: 
     Uses the posterior-variance identity: risk = σ² + E[x_qᵀ Cov(β | data) x_q] = σ² + σ² E tr((XᵀX + dσ²I)⁻¹),
     which has far less variance than squared errors.
     """
+    if sigma2 == 0:
+        raise ValueError("sigma2 must be > 0 for the Bayes risk (the posterior is then degenerate)")
+
+    def risk_given_X(X):
+        A = X.transpose(0, 2, 1) @ X + d * sigma2 * np.eye(d)
+        return sigma2 + sigma2 * np.trace(np.linalg.inv(A), axis1=1, axis2=2)
+
+    return mc_over_contexts(risk_given_X, d, L, n_prompts, seed=seed, batch=batch)
+
+
+def mc_over_contexts(risk_given_X, d: int, L: int, n_prompts: int, *, seed: int = 0, batch: int = 5_000):
+    """Monte Carlo over contexts X ~ N(0, I_d)^L of a conditional risk `risk_given_X`
+    ((B, L, d) → (B,)): (mean, standard error), drawn in batches from one seeded generator."""
+    if isinstance(n_prompts, bool) or not isinstance(n_prompts, (int, np.integer)) or n_prompts < 2:
+        raise ValueError(f"n_prompts must be an integer >= 2, got {n_prompts!r}")
     rng = np.random.default_rng(seed)
-    vals = []
-    left = n_prompts
+    vals, left = [], n_prompts
     while left > 0:
         b = min(batch, left)
         left -= b
-        X = rng.standard_normal((b, L, d))
-        A = X.transpose(0, 2, 1) @ X + d * sigma2 * np.eye(d)
-        if sigma2 == 0:
-            raise ValueError("sigma2 must be > 0 for the Bayes risk (the posterior is then degenerate)")
-        vals.append(sigma2 + sigma2 * np.trace(np.linalg.inv(A), axis1=1, axis2=2))
+        vals.append(risk_given_X(rng.standard_normal((b, L, d))))
     v = np.concatenate(vals)
-    return float(v.mean()), float(v.std() / math.sqrt(len(v)))
+    return float(v.mean()), float(v.std() / math.sqrt(v.size))
 
 
 def bayes_risk_asymptotic(xi, sigma2):

@@ -109,3 +109,10 @@ def test_extract_agrees_with_a_trained_style_random_model():
     assert np.allclose(p.omega, np.diagonal(kq[:, :d, :d].numpy(), axis1=1, axis2=2).mean(1))
     s = pattern_summary(kq, ov, d, rel=0.0)
     assert s["eta"] == pytest.approx(float((p.omega * p.mu).sum()), rel=1e-6)
+
+
+def test_settled_index_is_the_first_record_holding_to_the_end():
+    from icl.circuits import settled_index
+
+    ok = np.array([[0, 1, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0], [1, 1, 1, 1]], dtype=bool).T  # (S=4, runs=4)
+    np.testing.assert_array_equal(settled_index(ok), [1, 3, -1, 0])
