@@ -2,8 +2,17 @@
 
 A claim pairs the paper's statement with a measured value and a test: a target with a tolerance
 (absolute or relative), or a bound. Its status is "pass", "fail" or "not evaluated" (the budget
-is too small to judge, e.g. the smoke profile). A chapter collects its claims in a
-`ClaimsTable`, shows it, and saves it as JSON so that the scorecard page and the tests read it.
+is too small to judge, e.g. the smoke profile). Every claim has an identifier, unique in its
+chapter, by which tests and other pages refer to it; the statement is for display only.
+
+Where a target comes from (`target_origin`: the paper's section/equation/figure, or "ours:
+<how it is computed>") and where the tolerance comes from (`tol_origin`: a multiple of a Monte
+Carlo standard error, or the precision the paper's wording implies) are part of the claim. The
+table shows the *margin*: how far inside (+) or outside (−) the accepted region the measured value
+lies, in the measured value's units, so that near-misses are visible.
+
+A chapter collects its claims in a `ClaimsTable`, shows it, and saves it as JSON so that the
+scorecard page and the tests read it.
 """
 
 from __future__ import annotations
@@ -11,21 +20,29 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir"]
+import numpy as np
+
+__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir", "STATUS_LABEL"]
 
 KINDS = ("abs", "rel", "max", "min", "true")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+STATUS_LABEL = {"pass": "**pass**", "fail": "**FAIL**", "not evaluated": "*not evaluated*"}
 
 
 @dataclass
 class Claim:
-    """statement: the paper's claim in words; ref: where (e.g. "Obs. 2", "Fig. 4");
-    measured: our number (or bool for kind "true"); expected: the target or bound;
-    kind: "abs" |m − e| ≤ tol, "rel" |m − e| ≤ tol·|e|, "max" m ≤ e, "min" m ≥ e,
-    "true" m is True; note: why it fails, or what was chosen."""
+    """id: identifier (snake_case, unique in its chapter); statement: the paper's claim in words;
+    ref: where in the paper (e.g. "Obs. 2", "Fig. 4"); measured: our number (a real bool for kind
+    "true"); expected: the target or bound; kind: "abs" |m − e| ≤ tol, "rel" |m − e| ≤ tol·|e|,
+    "max" m ≤ e, "min" m ≥ e, "true" m is True; target_origin, tol_origin: where the target and
+    the tolerance come from; evaluated: False reads "not evaluated"; note: why it fails, or what
+    was chosen."""
 
+    id: str
     statement: str
     ref: str
     measured: float | bool | None
@@ -34,32 +51,50 @@ class Claim:
     kind: str = "abs"
     evaluated: bool = True
     note: str = ""
+    target_origin: str = ""
+    tol_origin: str = ""
 
     def __post_init__(self):
+        where = f"claim {self.id!r}"
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            raise ValueError(f"{where}: id must be snake_case (letters, digits, _), got {self.id!r}")
         if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        if self.kind in ("abs", "rel", "max", "min") and self.expected is None:
-            raise ValueError(f"claim {self.statement!r}: kind {self.kind!r} needs an expected value")
-        if isinstance(self.measured, float) and not math.isfinite(self.measured):
-            self.note = (self.note + " " if self.note else "") + "measured value is not finite"
+            raise ValueError(f"{where}: kind must be one of {KINDS}, got {self.kind!r}")
+        m = self.measured
+        if isinstance(m, np.bool_):
+            m = self.measured = bool(m)
+        if self.kind == "true":
+            if m is not None and not isinstance(m, bool):
+                raise ValueError(f"{where}: kind 'true' needs a real boolean as measured, got {m!r}")
+            return
+        if self.expected is None:
+            raise ValueError(f"{where}: kind {self.kind!r} needs an expected value")
+        if isinstance(m, bool):
+            raise ValueError(f"{where}: kind {self.kind!r} needs a number as measured, got the boolean {m!r}")
+        for name, v in (("measured", m), ("expected", self.expected), ("tol", self.tol)):
+            if v is not None and not math.isfinite(float(v)):
+                raise ValueError(f"{where}: {name} is {v!r}; a claim needs a finite number (or measured=None)")
+        if self.tol < 0:
+            raise ValueError(f"{where}: tol must be >= 0, got {self.tol!r}")
+
+    @property
+    def margin(self) -> float | None:
+        """Distance inside (+) or outside (−) the accepted region, in the measured value's units."""
+        m, e = self.measured, self.expected
+        if m is None or self.kind == "true":
+            return None
+        return {
+            "abs": lambda: self.tol - abs(m - e),
+            "rel": lambda: self.tol * abs(e) - abs(m - e),
+            "max": lambda: e - m,
+            "min": lambda: m - e,
+        }[self.kind]()
 
     @property
     def status(self) -> str:
         if not self.evaluated or self.measured is None:
             return "not evaluated"
-        m, e = self.measured, self.expected
-        if self.kind == "true":
-            ok = bool(m)
-        elif not math.isfinite(float(m)):
-            ok = False
-        elif self.kind == "abs":
-            ok = abs(m - e) <= self.tol
-        elif self.kind == "rel":
-            ok = abs(m - e) <= self.tol * abs(e)
-        elif self.kind == "max":
-            ok = m <= e
-        else:
-            ok = m >= e
+        ok = self.measured if self.kind == "true" else self.margin >= 0
         return "pass" if ok else "fail"
 
     @property
@@ -67,7 +102,7 @@ class Claim:
         e = self.expected
         return {
             "abs": lambda: f"{_fmt(e)} ± {_fmt(self.tol)}",
-            "rel": lambda: f"{_fmt(e)} ± {self.tol:.0%}",
+            "rel": lambda: f"{_fmt(e)} ± {self.tol:.1%}",
             "max": lambda: f"≤ {_fmt(e)}",
             "min": lambda: f"≥ {_fmt(e)}",
             "true": lambda: "holds",
@@ -76,7 +111,9 @@ class Claim:
     def row(self) -> dict:
         m = self.measured
         shown = "—" if m is None else ("yes" if m is True else "no" if m is False else _fmt(m))
-        return {"ref": self.ref, "claim": self.statement, "measured": shown, "criterion": self.criterion, "status": self.status}
+        margin = self.margin
+        return {"id": self.id, "ref": self.ref, "claim": self.statement, "measured": shown, "criterion": self.criterion,
+                "margin": "—" if margin is None else f"{margin:+.3g}", "status": self.status}
 
 
 def _fmt(x) -> str:
@@ -89,37 +126,69 @@ def _fmt(x) -> str:
 
 
 class ClaimsTable:
-    """The claims of one chapter."""
+    """The claims of one chapter. evaluate: whether the profile's budget can judge claims that need
+    trained models; a claim added with always=True (its tolerance scales with its own Monte Carlo
+    error and it needs no training) is evaluated in every profile. meta: what the chapter ran
+    with (profile, task parameters), saved with the claims."""
 
-    def __init__(self, chapter: str, evaluate: bool = True):
+    def __init__(self, chapter: str, evaluate: bool = True, meta: dict | None = None):
         self.chapter = chapter
         self.evaluate = evaluate
+        self.meta = dict(meta or {})
         self.claims: list[Claim] = []
 
-    def add(self, statement: str, ref: str, measured, expected=None, tol: float = 0.0, kind: str = "abs", note: str = "") -> Claim:
-        """Add a claim; in a table with evaluate=False it reads "not evaluated"."""
-        if measured is not None and not isinstance(measured, bool):
+    def add(self, id: str, statement: str, ref: str, measured, expected=None, tol: float = 0.0, kind: str = "abs", *,
+            note: str = "", note_if_fail: str = "", target_origin: str = "", tol_origin: str = "",
+            always: bool = False) -> Claim:
+        """Add a claim. note_if_fail is appended to the note only when the claim fails."""
+        if id in self.ids():
+            raise ValueError(f"claim id {id!r} is already in {self.chapter}'s table")
+        if measured is not None and not isinstance(measured, (bool, np.bool_)):
             measured = float(measured)
-        c = Claim(statement, ref, measured, None if expected is None else float(expected), float(tol), kind, self.evaluate, note)
+        c = Claim(id, statement, ref, measured, None if expected is None else float(expected), float(tol), kind,
+                  self.evaluate or always, note, target_origin, tol_origin)
+        if note_if_fail and c.status == "fail":
+            c.note = f"{c.note} {note_if_fail}".strip()
         self.claims.append(c)
         return c
+
+    def ids(self) -> list[str]:
+        return [c.id for c in self.claims]
+
+    def __getitem__(self, id: str) -> Claim:
+        for c in self.claims:
+            if c.id == id:
+                return c
+        raise KeyError(f"no claim {id!r} in {self.chapter}; ids: {self.ids()}")
 
     def rows(self) -> list[dict]:
         return [c.row() for c in self.claims]
 
-    def summary(self) -> str:
+    def counts(self) -> dict[str, int]:
         s = [c.status for c in self.claims]
-        return f"{self.chapter}: {s.count('pass')} pass, {s.count('fail')} fail, {s.count('not evaluated')} not evaluated"
+        return {k: s.count(k) for k in ("pass", "fail", "not evaluated")}
+
+    def summary(self) -> str:
+        n = self.counts()
+        return f"{self.chapter}: {n['pass']} pass, {n['fail']} fail, {n['not evaluated']} not evaluated"
 
     def to_markdown(self) -> str:
-        head = "| ref | claim | measured | criterion | status |\n|---|---|---|---|---|\n"
+        head = "| ref | claim | measured | criterion | margin | status |\n|---|---|---|---|---|---|\n"
         cell = lambda v: str(v).replace("|", "\\|")  # a literal | would split the cell
         body = "".join(
-            f"| {cell(r['ref'])} | {cell(r['claim'])} | {r['measured']} | {r['criterion']} | {_badge(r['status'])} |\n"
-            for r in self.rows()
-        )
-        notes = "".join(f"\n- *{c.ref}* — {c.note}" for c in self.claims if c.note)
-        return head + body + (("\n**Notes.**" + notes) if notes else "")
+            f"| {cell(r['ref'])} | {cell(r['claim'])} | {r['measured']} | {r['criterion']} | {r['margin']} | "
+            f"{STATUS_LABEL[r['status']]} |\n" for r in self.rows())
+        notes = []
+        for c in self.claims:
+            parts = [p for p in (c.note, c.target_origin and f"Target: {c.target_origin}.",
+                                 c.tol_origin and f"Tolerance: {c.tol_origin}.") if p]
+            if parts:
+                notes.append(f"\n- *{cell(c.ref)}* ({c.id}) — " + " ".join(parts))
+        return head + body + (("\n**Notes.**" + "".join(notes)) if notes else "")
+
+    def measured_text(self) -> str:
+        """One line per claim, `id: measured [status]`, for nbval regression cells."""
+        return "\n".join(f"{r['id']}: {r['measured']} [{r['status']}]" for r in self.rows())
 
     def show(self):
         """Display the table in a notebook (Markdown) and return nothing."""
@@ -132,15 +201,12 @@ class ClaimsTable:
         out = Path(directory) if directory is not None else claims_dir()
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{self.chapter}.json"
-        tmp = path.with_suffix(".json.tmp")
-        payload = {"chapter": self.chapter, "claims": [dict(asdict(c), status=c.status) for c in self.claims]}
+        tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+        payload = {"chapter": self.chapter, "meta": self.meta,
+                   "claims": [dict(asdict(c), status=c.status, margin=c.margin) for c in self.claims]}
         tmp.write_text(json.dumps(payload, indent=1))
         os.replace(tmp, path)
         return path
-
-
-def _badge(status: str) -> str:
-    return {"pass": "✅ pass", "fail": "❌ fail"}.get(status, "⏸ not evaluated")
 
 
 def claims_dir() -> Path:
@@ -149,13 +215,13 @@ def claims_dir() -> Path:
 
 
 def load_all_claims(directory: str | os.PathLike | None = None) -> list[dict]:
-    """Every saved claim, with its chapter, in chapter order."""
+    """Every saved claim, with its chapter and the chapter's meta, in chapter order."""
     d = Path(directory) if directory is not None else claims_dir()
     rows = []
     for f in sorted(d.glob("*.json")):
         data = json.loads(f.read_text())
         for c in data["claims"]:
-            rows.append(dict(c, chapter=data["chapter"]))
+            rows.append(dict(c, chapter=data["chapter"], meta=data.get("meta", {})))
     return rows
 
 
@@ -166,7 +232,7 @@ def load_tables(directory: str | os.PathLike | None = None) -> list[ClaimsTable]
     tables = []
     for f in sorted(d.glob("*.json")):
         data = json.loads(f.read_text())
-        t = ClaimsTable(data["chapter"])
+        t = ClaimsTable(data["chapter"], meta=data.get("meta", {}))
         t.claims = [Claim(**{k: v for k, v in c.items() if k in fields}) for c in data["claims"]]
         tables.append(t)
     return tables

@@ -15,9 +15,10 @@ def _int_list(s: str) -> list[int]:
 
 
 def cmd_chapters(a):
-    from .pipeline import execute_chapters
+    from .pipeline import execute_chapters, parse_parameters
 
-    execute_chapters(profile=a.profile, device=a.device, out_dir=a.out, only=a.only or None)
+    execute_chapters(profile=a.profile, device=a.device, out_dir=a.out, only=a.only or None,
+                     parameters=parse_parameters(a.param))
 
 
 def cmd_sweep(a):
@@ -62,6 +63,8 @@ def main(argv=None):
     c.add_argument("--profile", default="quick", help="smoke | quick | paper")
     c.add_argument("--device", default="auto", help="auto | cpu | cuda")
     c.add_argument("--out", default="executed", help="folder for the executed notebooks")
+    c.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a chapter parameter, e.g. -p d=10 -p L=80 -p sigma2=0.5 -p heads=[1,2]")
     c.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")
     c.set_defaults(func=cmd_chapters)
 

@@ -128,6 +128,16 @@ class Prompts:
     def __len__(self) -> int:
         return self.Z.shape[0]
 
+    def token_table(self, index: int = 0, shown: int = 6):
+        """The first `shown` tokens z_l = (x_l, y_l) of prompt `index` and the query token z_q = (x_q, 0)."""
+        import pandas as pd
+
+        d, T = self.d, self.Z.shape[-1] - self.d
+        rows = np.vstack([self.Z[index, :shown].double().cpu().numpy(), np.r_[self.x_q[index].double().cpu().numpy(), np.zeros(T)]])
+        ys = ["y"] if T == 1 else [f"y{t + 1}" for t in range(T)]
+        return pd.DataFrame(rows, columns=[f"x{i + 1}" for i in range(d)] + ys,
+                            index=[f"z_{l + 1}" for l in range(shown)] + ["z_q"])
+
 
 def n_normals(task: TaskConfig, batch: int, L: int | None = None) -> int:
     """How many standard normals one batch of prompts consumes."""

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 
-_c = theory._c
+_c = theory.c
 approx_loss_and_grad = theory.approx_loss_and_grad  # re-exported: L̃ for many runs at once
 
 

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["chapter_sources", "execute_chapter", "execute_chapters"]
+__all__ = ["chapter_sources", "execute_chapter", "execute_chapters", "parse_parameters"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,8 +55,27 @@ def _hide_injected_parameters(path: Path):
     nbformat.write(nb, path)
 
 
-def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str | os.PathLike = "executed", only=None) -> list[Path]:
-    """Execute every chapter (or those named in `only`) in order; stop at the first failure."""
+def parse_parameters(items) -> dict:
+    """["d=3", "sigma2=0.5", "heads=[1,2]"] → {"d": 3, "sigma2": 0.5, "heads": [1, 2]} (values read as
+    Python literals, else kept as strings)."""
+    import ast
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"a chapter parameter must read NAME=VALUE, got {item!r}")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str | os.PathLike = "executed", only=None,
+                     parameters: dict | None = None) -> list[Path]:
+    """Execute every chapter (or those named in `only`) in order; stop at the first failure.
+    parameters: extra papermill parameters (e.g. d, L, sigma2) for every chapter executed."""
     from .profiles import get_profile
 
     get_profile(profile)  # fail early on a bad name
@@ -66,7 +85,7 @@ def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str 
     for src in chapter_sources(only=only):
         t0 = time.perf_counter()
         print(f"[chapters] {src.name} (profile={profile}, device={device}) …", flush=True)
-        execute_chapter(src, out, {"profile": profile, "device": device})
+        execute_chapter(src, out, {"profile": profile, "device": device, **(parameters or {})})
         print(f"[chapters] {src.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
         done.append(out / f"{src.stem}.ipynb")
     return done

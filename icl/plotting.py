@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["use_style", "plot_circuits", "coordinate_labels", "log_binned", "plot_head_dynamics", "plot_risk_curves", "GROUP_COLOURS"]
+__all__ = ["use_style", "plot_circuits", "coordinate_labels", "log_binned", "plot_training_curve", "plot_head_dynamics", "plot_risk_curves", "GROUP_COLOURS"]
 
 
 def use_style():
@@ -151,3 +151,18 @@ def plot_risk_curves(lengths, curves: dict, *, styles: dict | None = None, train
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_training_curve(losses, references: dict, *, ax=None, title: str | None = None):
+    """Training loss (means over log-spaced bins of steps) against Adam step, with horizontal
+    reference lines `references` = {label: value}. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.4))
+    ax.plot(*log_binned(losses), lw=1.5, label="training loss (mean over log-spaced bins)")
+    for (label, value), style in zip(references.items(), [("k", "--"), ("grey", ":"), ("C3", "-.")]):
+        ax.axhline(value, color=style[0], ls=style[1], lw=1, label=label)
+    ax.set(xscale="log", xlabel="Adam step", ylabel="MSE", ylim=(0, 1.3), title=title)
+    ax.legend(fontsize=8)
+    return ax.figure

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 __all__ = [
+    "c",
     "approx_loss_and_grad",
     "approx_loss",
     "approx_loss_grad",
@@ -40,8 +41,13 @@ __all__ = [
 ]
 
 
-def _c(L: int, sigma2: float) -> float:
+def c(L: int, sigma2: float) -> float:
+    """The constant c = (1 + σ²)/L of the approximate loss (4.1): the weight of the softmax's
+    second-moment term, E‖p‖² ≈ e^{dω²}/L, times the label variance 1 + σ²."""
     return (1.0 + sigma2) / L
+
+
+_c = c  # inside functions whose local variable is called c
 
 
 def approx_loss_and_grad(omega, mu, d: int, L: int, sigma2: float):
@@ -75,20 +81,20 @@ def approx_loss_grad(omega, mu, d: int, L: int, sigma2: float) -> tuple[np.ndarr
 def mu_star(omega, d: int, L: int, sigma2: float) -> np.ndarray:
     """argmin_μ L̃(ω, μ) = (ωωᵀ + cE)⁻¹ ω for fixed ω."""
     w = np.asarray(omega, float)
-    A = np.outer(w, w) + _c(L, sigma2) * np.exp(d * np.outer(w, w))
+    A = np.outer(w, w) + c(L, sigma2) * np.exp(d * np.outer(w, w))
     return np.linalg.solve(A, w)
 
 
 def manifold_mu(omega, d: int, L: int, sigma2: float):
     """μ*(ω) of (4.6): total OV weight of the + heads at KQ scale ω on S(ω)."""
     w = np.asarray(omega, float)
-    return w / (2 * w**2 + 2 * _c(L, sigma2) * np.sinh(d * w**2))
+    return w / (2 * w**2 + 2 * c(L, sigma2) * np.sinh(d * w**2))
 
 
 def manifold_loss(omega, d: int, L: int, sigma2: float):
     """L̃ on S(ω): 1 + σ² − ω² / (ω² + c sinh(dω²))."""
     w2 = np.asarray(omega, float) ** 2
-    return 1 + sigma2 - w2 / (w2 + _c(L, sigma2) * np.sinh(d * w2))
+    return 1 + sigma2 - w2 / (w2 + c(L, sigma2) * np.sinh(d * w2))
 
 
 def manifold_eta(omega, d: int, L: int, sigma2: float):
@@ -110,14 +116,14 @@ def approx_floor(d: int, L: int, sigma2: float) -> float:
 def single_head_loss(omega, d: int, L: int, sigma2: float):
     """L̃ of one head at its best μ: 1 + σ² − ω²/(ω² + c e^{dω²})."""
     w2 = np.asarray(omega, float) ** 2
-    return 1 + sigma2 - w2 / (w2 + _c(L, sigma2) * np.exp(d * w2))
+    return 1 + sigma2 - w2 / (w2 + c(L, sigma2) * np.exp(d * w2))
 
 
 def single_head_optimum(d: int, L: int, sigma2: float) -> tuple[float, float, float]:
     """(ω, μ, L̃) at the single-head optimum ω = 1/√d (4.12)."""
     w = 1 / math.sqrt(d)
     mu = float(mu_star([w], d, L, sigma2)[0])
-    return w, mu, 1 + sigma2 - 1 / (1 + _c(L, sigma2) * d * math.e)
+    return w, mu, 1 + sigma2 - 1 / (1 + c(L, sigma2) * d * math.e)
 
 
 # --- exact risks of the GD predictors (isotropic x, β ~ N(0, I/d)) ---------------------------
