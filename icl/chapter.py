@@ -28,7 +28,7 @@ from .claims import ClaimsTable
 from .data import TaskConfig
 from .profiles import Profile, get_profile
 
-__all__ = ["Chapter", "start", "figures_dir"]
+__all__ = ["Chapter", "start", "figures_dir", "glue_text"]
 
 _TASK_FIELDS = {f.name for f in dataclasses.fields(TaskConfig)}
 
@@ -113,6 +113,11 @@ class _Text:
 
     def __repr__(self):
         return self.text
+
+
+def glue_text(key: str, text: str):
+    """Glue `text` under `key` for ``{glue:text}`key` `` (outside a chapter's `Chapter`, e.g. the scorecard)."""
+    _glue(key, str(text))
 
 
 def _glue(key, value):

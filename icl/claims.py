@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir", "STATUS_LABEL"]
+__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir", "scorecard_counts", "STATUS_LABEL"]
 
 KINDS = ("abs", "rel", "max", "min", "true")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -236,3 +236,24 @@ def load_tables(directory: str | os.PathLike | None = None) -> list[ClaimsTable]
         t.claims = [Claim(**{k: v for k, v in c.items() if k in fields}) for c in data["claims"]]
         tables.append(t)
     return tables
+
+
+class _Counts(dict):
+    """Book-wide counts (keys profile, n-pass, n-fail, n-not-evaluated, n-total) and `.frame`, a
+    per-chapter table of the same counts."""
+
+    frame = None
+
+
+def scorecard_counts(tables: list[ClaimsTable]) -> _Counts:
+    """Counts over every saved chapter table; raises when there is none (execute the chapters first)."""
+    import pandas as pd
+
+    if not tables:
+        raise RuntimeError(f"no claims found in {claims_dir()}: execute the chapters first (make book)")
+    frame = pd.DataFrame({t.chapter: t.counts() for t in tables}).T
+    profiles = sorted({t.meta.get("profile", "?") for t in tables})
+    out = _Counts({"profile": ", ".join(profiles), **{f"n-{k.replace(' ', '-')}": str(int(frame[k].sum())) for k in frame},
+                   "n-total": str(int(frame.values.sum()))})
+    out.frame = frame
+    return out

@@ -80,7 +80,8 @@ def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str 
 
     get_profile(profile)  # fail early on a bad name
     out = Path(out_dir).resolve()
-    os.environ.setdefault("ICL_CLAIMS_DIR", str(out / "claims"))
+    os.environ["ICL_CLAIMS_DIR"] = str(out / "claims")  # claims and figures beside the executed notebooks
+    os.environ["ICL_FIGURES_DIR"] = str(out / "figures")
     done = []
     for src in chapter_sources(only=only):
         t0 = time.perf_counter()

@@ -16,36 +16,36 @@
 # # Scorecard
 #
 # Every claim checked in this book, collected from the chapters' claims tables as they were
-# executed for this build. A failing claim is listed with the reason its chapter gives.
+# executed for this build (profile **{glue:text}`score-profile`**): {glue:text}`score-n-pass`
+# pass, {glue:text}`score-n-fail` fail and {glue:text}`score-n-not-evaluated` are not
+# evaluated at this budget, of {glue:text}`score-n-total`. A failing claim is listed with the
+# reason its chapter gives; the *margin* column says how far inside (+) or outside (−) its
+# tolerance each measured value lies.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "quick"
 device = "auto"
 
 # %% tags=["remove-cell"]
-import pandas as pd
 from IPython.display import Markdown, display
 
-from icl.claims import load_all_claims, load_tables
+from icl.chapter import glue_text
+from icl.claims import load_tables, scorecard_counts
+
+tables = load_tables()
+counts = scorecard_counts(tables)
+for key, value in counts.items():
+    glue_text(f"score-{key}", value)
 
 # %%
-rows = load_all_claims()
-if not rows:
-    raise RuntimeError("no claims found: execute the chapters first (make book)")
-df = pd.DataFrame(rows)
-summary = df.groupby("chapter")["status"].value_counts().unstack(fill_value=0)
-for col in ("pass", "fail", "not evaluated"):
-    if col not in summary:
-        summary[col] = 0
-display(Markdown(f"Profile **{profile}**. {int((df.status == 'pass').sum())} claims pass, "
-                 f"{int((df.status == 'fail').sum())} fail, {int((df.status == 'not evaluated').sum())} not evaluated."))
-display(summary[["pass", "fail", "not evaluated"]])
+display(counts.frame)
 
 # %% [markdown]
 # ## Every claim, by chapter
 #
-# The same tables as at the end of each chapter; the notes say why a claim fails or what we chose.
+# The same tables as at the end of each chapter, with their notes: why a claim fails, where its
+# target and its tolerance come from.
 
 # %%
-for table in load_tables():
-    display(Markdown(f"**{table.chapter}** — {table.summary().split(': ', 1)[1]}\n\n" + table.to_markdown()))
+for table in tables:
+    display(Markdown(f"### {table.chapter}\n\n{table.summary().split(': ', 1)[1]}\n\n" + table.to_markdown()))
