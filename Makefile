@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine (Python 3.10+, no GPU needed):
 #   make book   — set up .venv, execute every chapter (PROFILE=quick, DEVICE=auto), build _build/html
-#   make test   — set up .venv, unit tests, smoke-profile chapters, nbval, strict book build
+#   make test   — set up .venv, unit tests, chapter shape, smoke-profile chapters and their book,
+#                 nbval against committed references, the site in headless Chromium, and the
+#                 expected quick-profile scorecard when a quick build exists
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,12 +12,14 @@ TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= quick
 DEVICE ?= auto
 EXECUTED ?= executed
+SMOKE ?= _build/smoke
 export ICL_CACHE_DIR ?= $(CURDIR)/.cache/icl
-export ICL_CLAIMS_DIR = $(CURDIR)/$(EXECUTED)/claims
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 JB_FLAGS = --all -W -n --keep-going
+PYTEST = $(PY) -m pytest -q -p no:cacheprovider
 
-.PHONY: install book execute test unit smoke-chapters nbval book-test bench clean
+.PHONY: install book execute test unit shape smoke-chapters executed-check nbval book-test browser-test \
+	scorecard-check references expected-scorecard bench clean
 
 install: $(VENV)/.installed
 
@@ -28,7 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 execute: install
-	rm -rf $(EXECUTED)/claims
+	rm -rf $(EXECUTED)/claims $(EXECUTED)/figures
 	$(PY) -m icl.cli chapters --profile $(PROFILE) --device $(DEVICE) --out $(EXECUTED)
 
 book: execute
@@ -36,20 +40,45 @@ book: execute
 	@echo "book: $(CURDIR)/_build/html/index.html"
 
 unit: install
-	$(PY) -m pytest -q tests
+	$(PYTEST) tests
 
+shape: install
+	$(PY) tests/chapter_shape.py notebooks
+
+# The test build lives in $(SMOKE), a copy of the book's sources with smoke-profile chapters, so
+# that `make test` never overwrites the book's executed/ (and its quick-profile claims).
 smoke-chapters: install
-	$(MAKE) execute PROFILE=smoke DEVICE=$(DEVICE)
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)
+	cp -r _config.yml _toc.yml book $(SMOKE)/
+	$(PY) -m icl.cli chapters --profile smoke --device $(DEVICE) --out $(SMOKE)/executed
 
+executed-check: install
+	$(PYTEST) tests/test_executed.py --executed $(SMOKE)/executed
+
+# nbval re-executes the committed reference notebooks (smoke profile) and compares every cell tagged
+# nbval-check-output with the committed output: a changed number fails. `make references`
+# regenerates them after an intended change (review the diff in the commit).
 nbval: install
-	$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg $(EXECUTED)/*.ipynb
+	ICL_CLAIMS_DIR=$(CURDIR)/$(SMOKE)/nbval/claims ICL_FIGURES_DIR=$(CURDIR)/$(SMOKE)/nbval/figures \
+	$(PYTEST) --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests/reference/*.ipynb
+
+references: smoke-chapters
+	$(PY) tests/make_references.py $(SMOKE)/executed tests/reference
 
 book-test: install
-	$(VENV)/bin/jupyter-book build $(JB_FLAGS) --path-output _build/test .
+	$(VENV)/bin/jupyter-book build $(JB_FLAGS) $(SMOKE)
 
-test: unit smoke-chapters nbval book-test
-	$(PY) -m pytest -q tests/test_executed.py --executed $(EXECUTED)
+browser-test: install
+	$(PYTEST) -s tests/browser --site $(SMOKE)/_build/html
+
+# The last quick build's claims (executed/claims) against tests/expected/scorecard_quick.json.
+scorecard-check: install
+	$(PYTEST) -rs tests/test_scorecard.py --executed $(EXECUTED)
+
+expected-scorecard: install
+	$(PY) tests/test_scorecard.py --write $(EXECUTED)/claims tests/expected/scorecard_quick.json
+
+test: unit shape scorecard-check smoke-chapters executed-check nbval book-test browser-test
 
 bench: install
 	$(VENV)/bin/icl bench

@@ -1,49 +1,70 @@
 import json
+import math
 
+import numpy as np
 import pytest
 
-from icl.claims import Claim, ClaimsTable, load_all_claims
+from icl.claims import Claim, ClaimsTable, load_all_claims, load_tables, scorecard_counts
 
 
-def test_statuses():
-    assert Claim("a", "r", 0.5, 0.52, tol=0.03).status == "pass"
-    assert Claim("a", "r", 0.5, 0.6, tol=0.03).status == "fail"
-    assert Claim("a", "r", 0.88, 0.879, tol=0.01, kind="rel").status == "pass"
-    assert Claim("a", "r", 0.02, 0.05, kind="max").status == "pass"
-    assert Claim("a", "r", 0.9, 1.0, kind="min").status == "fail"
-    assert Claim("a", "r", False, kind="true").status == "fail"
-    assert Claim("a", "r", float("nan"), 1.0, tol=1.0).status == "fail"
-    assert Claim("a", "r", 0.5, 0.5, evaluated=False).status == "not evaluated"
+def test_statuses_and_margins():
+    assert Claim("a", "s", "r", 0.5, 0.52, tol=0.03).status == "pass"
+    assert Claim("a", "s", "r", 0.5, 0.6, tol=0.03).status == "fail"
+    assert Claim("a", "s", "r", 0.88, 0.879, tol=0.01, kind="rel").status == "pass"
+    assert Claim("a", "s", "r", 0.02, 0.05, kind="max").status == "pass"
+    assert Claim("a", "s", "r", 0.9, 1.0, kind="min").status == "fail"
+    assert Claim("a", "s", "r", False, kind="true").status == "fail"
+    assert Claim("a", "s", "r", np.bool_(True), kind="true").status == "pass"
+    assert Claim("a", "s", "r", 0.5, 0.5, evaluated=False).status == "not evaluated"
+    assert math.isclose(Claim("a", "s", "r", 0.5, 0.52, tol=0.03).margin, 0.01)
+    assert math.isclose(Claim("a", "s", "r", 0.9, 1.0, kind="min").margin, -0.1)
+    assert math.isclose(Claim("a", "s", "r", 1.1, 1.0, tol=0.05, kind="rel").margin, -0.05)
 
 
-def test_bad_claims_are_named():
-    with pytest.raises(ValueError, match="kind"):
-        Claim("a", "r", 1.0, 1.0, kind="approx")
-    with pytest.raises(ValueError, match="expected"):
-        Claim("a", "r", 1.0, None, kind="abs")
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(kind="approx"), "kind"),
+    (dict(expected=None), "expected"),
+    (dict(measured=float("nan")), "finite"),  # NaN is an error, never a silent fail or pass
+    (dict(measured=True), "boolean"),
+    (dict(kind="true", measured=1.0, expected=None), "real boolean"),  # a number is not a truth value
+    (dict(kind="true", measured=float("nan"), expected=None), "real boolean"),
+    (dict(tol=-1.0), "tol"),
+    (dict(id="Has spaces"), "snake_case"),
+])
+def test_bad_claims_are_named(kwargs, match):
+    args = dict(id="x", statement="s", ref="r", measured=1.0, expected=1.0) | kwargs
+    with pytest.raises(ValueError, match=match):
+        Claim(**args)
 
 
 def test_table_round_trip(tmp_path):
-    t = ClaimsTable("07_test")
-    t.add("x ≈ 1", "Obs. 1", 1.01, 1.0, tol=0.05)
-    t.add("y small", "Obs. 2", 0.3, 0.1, kind="max", note="needs more steps")
-    assert "❌ fail" in t.to_markdown() and "needs more steps" in t.to_markdown()
+    t = ClaimsTable("07_test", meta={"profile": "quick"})
+    t.add("x_close", "x ≈ 1", "Obs. 1", 1.01, 1.0, tol=0.05, tol_origin="5 %")
+    t.add("y_small", "y small", "Obs. 2", 0.3, 0.1, kind="max", note_if_fail="needs more steps")
+    t.add("z_small", "z small", "Obs. 2", 0.05, 0.1, kind="max", note_if_fail="never shown")
+    md = t.to_markdown()
+    assert "**FAIL**" in md and "needs more steps" in md and "never shown" not in md and "Tolerance: 5 %" in md
+    assert t["y_small"].status == "fail" and t.counts() == {"pass": 2, "fail": 1, "not evaluated": 0}
+    with pytest.raises(ValueError, match="already"):
+        t.add("x_close", "again", "r", 1.0, 1.0)
     t.save(tmp_path)
     rows = load_all_claims(tmp_path)
-    assert [r["status"] for r in rows] == ["pass", "fail"] and rows[0]["chapter"] == "07_test"
-    assert json.loads((tmp_path / "07_test.json").read_text())["chapter"] == "07_test"
-    smoke = ClaimsTable("08", evaluate=False)
-    smoke.add("x", "r", 5.0, 1.0)
-    assert smoke.claims[0].status == "not evaluated"
-
-
-def test_saved_tables_load_back_with_their_statuses(tmp_path):
-    from icl.claims import ClaimsTable, load_tables
-
-    t = ClaimsTable("07_x")
-    t.add("a holds", "Obs. 1", 0.5, 1.0, tol=0.1, note="why it fails")
-    t.add("b holds", "Obs. 2", True, kind="true")
-    t.save(tmp_path)
+    assert [r["status"] for r in rows] == ["pass", "fail", "pass"] and rows[0]["chapter"] == "07_test"
+    assert json.loads((tmp_path / "07_test.json").read_text())["meta"] == {"profile": "quick"}
     (back,) = load_tables(tmp_path)
-    assert back.chapter == "07_x" and [c.status for c in back.claims] == ["fail", "pass"]
-    assert back.to_markdown() == t.to_markdown()
+    assert back.to_markdown() == md and back.meta == {"profile": "quick"}
+    counts = scorecard_counts([back])
+    assert counts["n-pass"] == "2" and counts["n-total"] == "3" and counts["profile"] == "quick"
+
+
+def test_smoke_tables_evaluate_only_claims_marked_always():
+    smoke = ClaimsTable("08", evaluate=False)
+    smoke.add("trained", "x", "r", 5.0, 1.0)
+    smoke.add("monte_carlo", "y", "r", 1.0, 1.0, tol=0.1, always=True)
+    assert [c.status for c in smoke.claims] == ["not evaluated", "pass"]
+    assert "trained: 5 [not evaluated]" in smoke.measured_text()
+
+
+def test_no_tables_is_an_error(tmp_path):
+    with pytest.raises(RuntimeError, match="execute the chapters"):
+        scorecard_counts(load_tables(tmp_path))
