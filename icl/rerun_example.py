@@ -1,0 +1,48 @@
+"""The example on the rerun page: chapter 01 executed with other (d, L, σ²) by the book's runner."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import theory
+from .claims import ClaimsTable, load_tables
+from .data import TaskConfig
+
+__all__ = ["Rerun", "run", "glue"]
+
+
+@dataclass
+class Rerun:
+    profile: str
+    params: dict
+    claims: ClaimsTable
+    figure: object  # the rerun's circuit heatmaps (an IPython Image)
+
+
+def run(profile: str, device: str, params: dict, chapter: str = "01_setup", out: str | os.PathLike = "rerun") -> Rerun:
+    """Execute `chapter` with `params` into `out` (its claims and figures beside it) and read it back."""
+    from IPython.display import Image
+
+    from .pipeline import execute_chapters
+
+    saved = {k: os.environ.get(k) for k in ("ICL_CLAIMS_DIR", "ICL_FIGURES_DIR")}
+    try:
+        execute_chapters(profile, device, out, only=[chapter], parameters=params)
+    finally:  # the runner points these at `out`; this page's own stay where they were
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    (claims,) = [t for t in load_tables(Path(out) / "claims") if t.chapter == chapter]
+    return Rerun(profile, params, claims, Image(filename=str(Path(out) / "figures" / "setup-circuits.png")))
+
+
+def glue(r: Rerun):
+    from .chapter import glue_text
+
+    task, paper = TaskConfig(**r.params), TaskConfig()
+    for k in ("d", "L", "sigma2"):
+        glue_text(f"rerun-{k}", f"{getattr(task, k):g}")
+    glue_text("rerun-profile", r.profile)
+    glue_text("rerun-eta-eff", f"{theory.eta_eff(task.d, task.L, task.sigma2):.3f}")
+    glue_text("rerun-eta-paper", f"{theory.eta_eff(paper.d, paper.L, paper.sigma2):.3f}")
