@@ -47,7 +47,8 @@ def c(L: int, sigma2: float) -> float:
     return (1.0 + sigma2) / L
 
 
-_c = c  # inside functions whose local variable is called c
+def _c(L: int, sigma2: float) -> float:  # for functions whose local variable is called c
+    return c(L, sigma2)
 
 
 def approx_loss_and_grad(omega, mu, d: int, L: int, sigma2: float):
