@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -6,9 +8,13 @@ from icl.dynamics import (
     Trajectory,
     approx_loss_and_grad,
     flow_phases,
+    flow_study,
     gd_approx,
+    phase_table,
     small_init,
     stage_times,
+    symmetric_loss,
+    symmetric_reading,
     two_head_flow,
 )
 
@@ -104,3 +110,85 @@ def test_bad_input_raises():
         small_init(2, 1, 0.0, seed=0)
     with pytest.raises(ValueError, match="d must"):
         gd_approx([0.1], [0.1], 0, L, S2, lr=0.1, steps=1)
+
+
+# --- App. B: the symmetric family, the phases, and the Adam reading -----------------------------
+
+
+def test_symmetric_loss_is_the_closed_form_of_app_b():
+    w, m = np.array([0.05, 0.3, 0.7]), np.array([0.2, 1.5, 3.0])
+    c = (1 + S2) / L
+    closed = 1 + S2 - 4 * w * m + 4 * m**2 * (w**2 + c * np.sinh(D * w**2))
+    np.testing.assert_allclose(symmetric_loss(w, m, D, L, S2), closed, rtol=1e-12)
+
+
+def test_ode_is_the_gradient_flow_of_head_one_on_the_symmetric_family():
+    # (B.4): dω/dt = −∂L̃/∂ω₁ and dμ/dt = −∂L̃/∂μ₁ at (ω, −ω; μ, −μ), from the batched gradient of (4.1)
+    for w, m in ((0.01, 0.02), (0.3, 1.1), (0.6, 4.0)):
+        _, gw, gm = approx_loss_and_grad(np.array([[w, -w]]), np.array([[m, -m]]), D, L, S2)
+        dw, dm = theory.ode_rhs(0.0, [w, m], D, L, S2)
+        assert dw == pytest.approx(-gw[0, 0], rel=1e-12) and dm == pytest.approx(-gm[0, 0], rel=1e-12)
+
+
+def test_equal_start_keeps_the_ratio_at_one_while_the_parameters_are_small():
+    # from Def. B.1's ω₀ = μ₀ the linearised flow keeps μ = ω exactly: the ratio moves only at O(ω²)
+    sol = two_head_flow(1e-3, 1e-3, D, L, S2, t_max=10.0, n_eval=500)
+    small = sol.omega < 0.05
+    assert small.sum() > 100
+    assert np.max(np.abs(sol.ratio[small] - 1)) < 1e-3
+
+
+def test_unequal_start_follows_the_two_modes_of_the_linearised_flow():
+    # (B.5) from a general start: ω = A e^{2t} + B e^{−2t}, μ = A e^{2t} − B e^{−2t}
+    w0, m0 = 1e-4, 3e-4
+    sol = two_head_flow(w0, m0, D, L, S2, t_max=2.0, n_eval=200)
+    A, B = (w0 + m0) / 2, (w0 - m0) / 2
+    t = sol.t
+    # the cubic terms of (B.4) are O(ω²) ≤ 3e-6 relative here; the rest is the solver's 1e-10
+    np.testing.assert_allclose(sol.omega, A * np.exp(2 * t) + B * np.exp(-2 * t), rtol=1e-3)
+    np.testing.assert_allclose(sol.mu, A * np.exp(2 * t) - B * np.exp(-2 * t), rtol=1e-3)
+    np.testing.assert_allclose(sol.growth_rate(), 2.0, rtol=1e-3)
+
+
+def test_phase_one_end_does_not_depend_on_the_output_grid():
+    coarse = flow_phases(two_head_flow(0.01, 0.01, D, L, S2, t_max=1e3, n_eval=150))
+    fine = flow_phases(two_head_flow(0.01, 0.01, D, L, S2, t_max=1e3, n_eval=3000))
+    assert coarse.t1 == pytest.approx(fine.t1, rel=1e-6)
+    assert coarse.ratio_at_t1 == pytest.approx(fine.ratio_at_t1, rel=1e-6)
+
+
+def test_phase_one_ends_where_the_growth_rate_has_dropped_by_rate_drop():
+    sol = two_head_flow(0.01, 0.02, D, L, S2, t_max=1e3, n_eval=500)
+    for drop in (0.3, 0.5, 0.8):
+        ph = flow_phases(sol, rate_drop=drop)
+        assert float(sol.growth_rate(*sol.at(ph.t1))) == pytest.approx(drop * sol.growth_rate()[0], rel=1e-6)
+        assert np.all(sol.growth_rate()[sol.t < ph.t1] >= drop * sol.growth_rate()[0] - 1e-9)
+    assert ph.product_limit == pytest.approx(theory.eta_eff(D, L, S2) / 2, rel=1e-14)
+
+
+def test_symmetric_reading_of_a_constructed_history():
+    # ω₁ = −ω₂ rising then falling, with a 2 % asymmetry in μ at one snapshot and one dip of μ
+    om1 = np.array([0.01, 0.1, 0.3, 0.2, 0.15])
+    mu1 = np.array([0.01, 0.5, 1.0, 0.9, 2.0])
+    omega = np.stack([om1, -om1], 1)
+    mu = np.stack([mu1, -mu1], 1)
+    mu[2, 1] = -0.98  # |μ₁ + μ₂|/|μ₁ − μ₂| = 0.02/1.98
+    hist = SimpleNamespace(omega=omega, mu=mu, offdiag_max=np.full((5, 2), 1e-3), key_y_row=np.full((5, 2), 2e-3),
+                           ov_x_part=np.full((5, 2), 5e-4))
+    r = symmetric_reading(hist, np.arange(5) * 10)
+    np.testing.assert_allclose(r.omega, om1)
+    assert r.i_peak == 2 and r.rises_after_peak == 0 and r.mu_falls == 1
+    assert r.max_asymmetry == pytest.approx(0.02 / 1.98)
+    assert r.off_pattern == pytest.approx(2e-3)
+    with pytest.raises(ValueError, match="two-head"):
+        symmetric_reading(SimpleNamespace(omega=np.zeros((3, 4)), mu=np.zeros((3, 4))), np.arange(3))
+
+
+def test_flow_study_solves_each_case_once_and_every_start():
+    st = flow_study([(D, L), (D, L), (3, 20)], S2, omega0=0.01, mu0=0.01, unequal_ratios=(0.5,), t_max=50.0, n_eval=100)
+    assert st.cases == ((D, L), (3, 20))
+    assert set(st.unequal) == {((D, L), 0.5), ((3, 20), 0.5)}
+    assert st.unequal[((D, L), 0.5)].mu[0] == pytest.approx(0.005)
+    tab = phase_table(st)
+    assert list(tab.columns) == ["(d, L) = (5, 40)", "(d, L) = (3, 20)"]
+    assert st.ratio_at_t1_unequal == max(abs(p.ratio_at_t1 - 1) for p in st.unequal_phases.values())

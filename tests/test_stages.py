@@ -1,0 +1,192 @@
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+from icl import theory
+from icl.dynamics import StageTimes, Trajectory
+from icl.stages import (
+    Criteria,
+    HeadCountRuns,
+    descend,
+    end_points,
+    ends_split,
+    excess_at_fixed_omega,
+    hessian,
+    homogeneity_table,
+    manifold_deviations,
+    mu_star_any,
+    mu_star_signed,
+    sharpness,
+    stage_summary,
+    trap_point,
+    trap_population,
+    zero_sum_rates,
+)
+
+D, L, S2 = 5, 40, 0.1
+CRIT = Criteria(0.05, 0.05, 0.05)
+
+
+def _on_manifold(w, H=2):
+    """Heads at ±w carrying ±μ*(w) in total, split equally over H/2 heads of each sign."""
+    m = theory.manifold_mu(w, D, L, S2)
+    return np.array([w, -w] * (H // 2)), np.array([m, -m] * (H // 2)) / (H // 2)
+
+
+# --- identities of our closed forms (they were claims of chapter 04; they are algebra) ------------
+
+
+def test_manifold_limits_as_omega_goes_to_zero():
+    # (4.8): η(ω) = 2ωμ*(ω) → 1/(1 + cd) and L̃ on S(ω) → 1 + σ² − 1/(1 + cd), with O(ω²) corrections
+    c = (1 + S2) / L
+    for w in (1e-3, 1e-4):
+        assert theory.manifold_eta(w, D, L, S2) == pytest.approx(1 / (1 + c * D), abs=10 * w**2)
+        assert theory.manifold_loss(w, D, L, S2) == pytest.approx(1 + S2 - 1 / (1 + c * D), abs=10 * w**2)
+    assert theory.manifold_eta(1e-2, D, L, S2) < theory.eta_eff(D, L, S2)  # approached from below
+
+
+def test_manifold_point_is_stationary_in_mu_and_has_the_manifold_loss():
+    w, m = _on_manifold(0.2)
+    _, _, gm = theory.approx_loss_and_grad(w[None], m[None], D, L, S2)
+    np.testing.assert_allclose(gm, 0, atol=1e-12)
+    assert theory.approx_loss(w, m, D, L, S2) == pytest.approx(theory.manifold_loss(0.2, D, L, S2), rel=1e-12)
+
+
+# --- the Hessian -------------------------------------------------------------------------------
+
+
+def test_hessian_matches_second_differences_of_the_loss():
+    rng = np.random.default_rng(0)
+    w, m = rng.normal(0, 0.3, 3), rng.normal(0, 1, 3)
+    Hs = hessian(w, m, D, L, S2)
+    x0, h, n = np.r_[w, m], 1e-4, 6
+    f = lambda x: theory.approx_loss(x[:3], x[3:], D, L, S2)  # noqa: E731
+    E = np.eye(n) * h
+    fd = np.array([[(f(x0 + E[i] + E[j]) - f(x0 + E[i] - E[j]) - f(x0 - E[i] + E[j]) + f(x0 - E[i] - E[j])) / (4 * h * h)
+                    for j in range(n)] for i in range(n)])
+    np.testing.assert_allclose(Hs, fd, rtol=1e-4, atol=1e-5)
+    assert np.allclose(Hs, Hs.T)
+    assert sharpness(w, m, D, L, S2) == pytest.approx(np.linalg.eigvalsh(Hs).max())
+
+
+def test_trap_point_is_the_single_head_optimum_with_a_flat_split_direction():
+    w, m = trap_point(D, L, S2)
+    w1, m1, loss1 = theory.single_head_optimum(D, L, S2)
+    assert w == pytest.approx([1 / np.sqrt(D)] * 2) and m.sum() == pytest.approx(m1)
+    assert theory.approx_loss(w, m, D, L, S2) == pytest.approx(loss1, rel=1e-12)
+    _, gw, gm = theory.approx_loss_and_grad(w[None], m[None], D, L, S2)
+    np.testing.assert_allclose(np.r_[gw[0], gm[0]], 0, atol=1e-10)  # stationary
+    H = hessian(w, m, D, L, S2)
+    split = np.array([0, 0, 1, -1]) / np.sqrt(2)  # moving OV weight from one head to the other
+    assert split @ H @ split == pytest.approx(0, abs=1e-6)
+
+
+# --- min over μ at fixed ω -----------------------------------------------------------------------
+
+
+def test_mu_star_any_is_the_minimum_norm_minimiser():
+    for w in ([0.3, -0.3, 0.15, -0.15], [0.2, -0.2, 0.2, -0.2], [0.1, 0.1, 0.1]):
+        w = np.asarray(w)
+        A = np.outer(w, w) + theory.c(L, S2) * np.exp(D * np.outer(w, w))
+        ref = np.linalg.lstsq(A, w, rcond=None)[0]  # the minimum-norm solution of the normal equations
+        np.testing.assert_allclose(mu_star_any(w, D, L, S2), ref, rtol=1e-6, atol=1e-8)
+    w = np.array([0.3, -0.1, 0.2])
+    np.testing.assert_allclose(mu_star_any(w, D, L, S2), theory.mu_star(w, D, L, S2), rtol=1e-10)
+
+
+def test_mu_star_signed_matches_a_bounded_numerical_minimiser():
+    w = np.array([0.2, -0.2, 0.1, -0.1])
+    m = mu_star_signed(w, D, L, S2)
+    assert np.all(m * w >= -1e-12)
+    bounds = [(0, None) if x > 0 else (None, 0) for x in w]
+    f = lambda x: theory.approx_loss(w, x, D, L, S2)  # noqa: E731
+    ref = minimize(f, np.sign(w), bounds=bounds, method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-12}).x
+    assert f(m) <= f(ref) + 1e-10
+    # where the free optimum already matches signs, the constraint is inactive
+    w2 = np.array([0.2, -0.2])
+    np.testing.assert_allclose(mu_star_signed(w2, D, L, S2), mu_star_any(w2, D, L, S2), rtol=1e-8)
+
+
+def test_two_levels_beat_homogeneous_only_without_sign_matching():
+    tab = homogeneity_table(D, L, S2, scales=(0.3, 0.1))
+    assert np.all(tab["two levels, free μ"] < tab["homogeneous (a, −a, a, −a)"])
+    assert np.all(tab["two levels, matched signs"] >= tab["two levels, free μ"])
+    for a in (0.3, 0.1):  # the excess is never below the floor
+        assert excess_at_fixed_omega([a, -a, a, -a], D, L, S2)[0] >= 0
+
+
+# --- stages and end points on constructed runs -----------------------------------------------------
+
+
+def test_ends_split_needs_both_signs_zero_sum_and_the_optimality_condition():
+    w, m = _on_manifold(0.1, H=4)
+    one_sign = (np.abs(w), np.abs(m))
+    not_zero_sum = (w, m * [1, 1, 1.5, 1])
+    small = (w, m / 10)
+    got = ends_split(np.stack([w, one_sign[0], not_zero_sum[0], small[0]]),
+                     np.stack([m, one_sign[1], not_zero_sum[1], small[1]]), D, L, S2, CRIT)
+    assert got.tolist() == [True, False, False, False]
+
+
+def _runs_from(ends_w, ends_m, times):
+    """A results dict for one head count from end points (R, H) and StageTimes; two records."""
+    w, m = np.asarray(ends_w, float), np.asarray(ends_m, float)
+    tr = Trajectory(np.array([0, 100]), np.stack([w * 0.01, w]), np.stack([m * 0.01, m]),
+                    np.stack([np.ones(len(w)), theory.approx_loss_and_grad(w, m, D, L, S2)[0]]), lr=0.05)
+    return {w.shape[1]: HeadCountRuns(w.shape[1], tr, times, ends_split(w, m, D, L, S2, CRIT))}
+
+
+def test_stage_summary_counts_only_runs_that_split():
+    w, m = _on_manifold(0.1)
+    ends_w, ends_m = np.stack([w, np.abs(w)]), np.stack([m, np.abs(m)])  # run 1 is one-signed
+    times = StageTimes(stage1_end=np.array([50, 50]), sign=np.array([10, 10]), zero_sum=np.array([80, -1]),
+                       homogeneous=np.array([40, -1]))
+    s = stage_summary(_runs_from(ends_w, ends_m, times))
+    assert (s.n_runs, s.n_split) == (2, 1)
+    assert s.sign_in_stage1 == 1 and s.zero_sum_in_stage1 == 0
+    assert s.homogeneous_after_stage1 == 0 and s.homogeneous_reached == 1 and s.early_homogeneous == ((2, 0),)
+    none = stage_summary(_runs_from(np.abs(ends_w), np.abs(ends_m), times))
+    assert none.n_split == 0 and none.sign_in_stage1 is None
+
+
+def test_end_points_on_the_manifold_have_zero_deviation():
+    w, m = _on_manifold(0.15, H=4)
+    times = StageTimes(*(np.zeros(1, int),) * 4)
+    ends = end_points(_runs_from(w[None], m[None], times), D, L, S2)
+    assert ends["ω (mean |ω_h|)"].iloc[0] == pytest.approx(0.15)
+    dev = manifold_deviations(ends, D, L, S2)
+    assert dev["ov"] == pytest.approx(0, abs=1e-12) and dev["loss"] == pytest.approx(0, abs=1e-12)
+    assert dev["inner"] == pytest.approx(1 - theory.manifold_eta(0.15, D, L, S2) / theory.eta_eff(D, L, S2), rel=1e-9)
+
+
+def test_zero_sum_rate_recovers_an_exponential_decay():
+    k, t = 0.3, np.linspace(0, 20, 41)
+    steps = (t / 0.05).astype(int)
+    s = np.exp(-k * t)  # Σμ_h of a two-head run: μ = (1 + s, −1)
+    mu = np.stack([1 + s, -np.ones_like(s)], -1)[:, None]
+    tr = Trajectory(steps, np.ones_like(mu) * [1, -1], mu, np.zeros((41, 1)), lr=0.05)
+    times = StageTimes(stage1_end=np.array([steps[4]]), sign=np.array([0]), zero_sum=np.array([steps[30]]),
+                       homogeneous=np.array([0]))
+    tab = zero_sum_rates({2: HeadCountRuns(2, tr, times, np.array([True]))}, D, L, S2)
+    assert tab["decay rate of |Σμ_h|"].iloc[0] == pytest.approx(k, rel=1e-9)
+    assert tab["2cH"].iloc[0] == pytest.approx(2 * theory.c(L, S2) * 2)
+
+
+# --- the runs themselves -----------------------------------------------------------------------
+
+
+def test_descend_is_reproducible_and_seeds_by_head_count():
+    a = descend((2, 3), 2, D, L, S2, lr=0.05, steps=300, init_scale=0.01, seed=7, crit=CRIT, n_records=20)
+    b = descend((3,), 2, D, L, S2, lr=0.05, steps=300, init_scale=0.01, seed=7, crit=CRIT, n_records=20)
+    np.testing.assert_array_equal(a[3].traj.omega, b[3].traj.omega)
+    assert a[2].traj.omega.shape == (len(a[2].traj.steps), 2, 2)
+
+
+def test_two_head_runs_that_end_one_signed_sit_at_the_single_head_optimum():
+    trap = trap_population((2,), 8, 2000, D, L, S2, lr=0.05, init_scale=0.01, seed=3, crit=CRIT, example_records=10)
+    assert trap.table.iloc[0]["2^(1−H)"] == 0.5
+    assert len(trap.trapped_omega) > 0
+    np.testing.assert_allclose(np.abs(trap.trapped_omega), 1 / np.sqrt(D), atol=1e-3)
+    ex = trap.example.omega[-1, 0]
+    assert np.sign(ex[0]) == np.sign(ex[1])
+    assert trap.example.loss[-1, 0] == pytest.approx(theory.single_head_optimum(D, L, S2)[2], abs=1e-6)
