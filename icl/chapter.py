@@ -105,16 +105,6 @@ class Chapter:
             _glue(f"{self.name}-n-{k.replace(' ', '-')}", str(n))
 
 
-class _Text:
-    """Text glued as itself: its text/plain representation has no quotes (a str's would)."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self):
-        return self.text
-
-
 def glue_text(key: str, text: str):
     """Glue `text` under `key` for ``{glue:text}`key` `` (outside a chapter's `Chapter`, e.g. the scorecard)."""
     _glue(key, str(text))
@@ -125,7 +115,9 @@ def _glue(key, value):
         from myst_nb import glue
     except ImportError:  # pragma: no cover - the book extra is not installed
         return
-    glue(key, _Text(value) if isinstance(value, str) else value, display=False)
+    # A str is glued as itself: myst-nb's {glue:text} reads the text/plain repr back with
+    # literal_eval, which restores the exact string ("2,000" stays "2,000", "0.2990" keeps its 0).
+    glue(key, value, display=False)
 
 
 def start(name: str, profile: str = "quick", device: str = "auto", **params) -> Chapter:
