@@ -24,7 +24,7 @@ import numpy as np
 
 from . import theory
 from .circuits import dummy_heads
-from .dynamics import StageTimes, Trajectory, gd_approx, pattern_metrics, small_init, stage_times
+from .dynamics import StageTimes, Trajectory, count, gd_approx, pattern_metrics, small_init, stage_times, words
 
 __all__ = [
     "Criteria",
@@ -368,10 +368,10 @@ def glue_runs(ch, summary: StageSummary, rates):
     b = ch.budget
     ch.glue("stages-lr", b.lr, "{:g}")
     ch.glue("stages-init", b.init_scale, "{:g}")
-    ch.glue("stages-heads", ", ".join(map(str, b.heads)), "{}")
+    ch.glue("stages-heads", words(b.heads), "{}")
     ch.glue("stages-runs", b.runs, "{}")
-    ch.glue("stages-steps", b.steps, "{:,}")
-    ch.glue("stages-flow-time", b.steps * b.lr, "{:,.0f}")
+    ch.glue("stages-steps", count(b.steps), "{}")
+    ch.glue("stages-flow-time", count(round(b.steps * b.lr)), "{}")
     ch.glue("stages-opt", 1 - ch.tol.opt_tol, "{:.0%}")
     ch.glue("stages-zs-tol", ch.tol.zero_sum_tol, "{:.0%}")
     ch.glue("stages-hom-tol", ch.tol.homogeneity_tol, "{:.0%}")
@@ -380,7 +380,7 @@ def glue_runs(ch, summary: StageSummary, rates):
     for key, v in (("sign", summary.sign_in_stage1), ("zs", summary.zero_sum_in_stage1),
                    ("hom-after", summary.homogeneous_after_stage1), ("hom", summary.homogeneous_reached)):
         ch.glue(f"stages-frac-{key}", _frac(v), "{}")
-    ch.glue("stages-early-hom", ", ".join(f"H = {h} run {r}" for h, r in summary.early_homogeneous) or "none", "{}")
+    ch.glue("stages-early-hom", words(f"H = {h} run {r}" for h, r in summary.early_homogeneous) or "none", "{}")
     ch.glue("stages-c", ch.c, "{:.4f}")
     ch.glue("stages-rate-lo", rates["ratio"].min() if len(rates) else float("nan"), "{:.2f}")
     ch.glue("stages-rate-hi", rates["ratio"].max() if len(rates) else float("nan"), "{:.2f}")
@@ -393,25 +393,26 @@ def glue_trap(ch, trap: TrapStudy):
     ev = np.linalg.eigvalsh(hessian(w, m, ch.d, ch.L, ch.sigma2))
     psd = ev.min() >= -1e-6 * np.abs(ev).max()
     ch.glue("stages-pop-starts", ch.budget.pop_starts, "{}")
-    ch.glue("stages-pop-steps", ch.budget.pop_steps, "{:,}")
+    ch.glue("stages-pop-steps", count(ch.budget.pop_steps), "{}")
     two = trap.table[trap.table["H"] == 2]
     ch.glue("stages-trap-frac", _frac(float(two["end with one sign"].iloc[0]) if len(two) else None), "{}")
     ch.glue("stages-trap-agree", _frac(trap.agree), "{}")
     ch.glue("stages-trap-omega", w[0], "{:.4f}")
     ch.glue("stages-trap-loss", theory.approx_loss(w, m, ch.d, ch.L, ch.sigma2), "{:.4f}")
     ch.glue("stages-floor", theory.approx_floor(ch.d, ch.L, ch.sigma2), "{:.4f}")
-    ch.glue("stages-trap-eig", ", ".join(f"{e:.3g}" for e in ev), "{}")
+    ev = np.where(np.abs(ev) < 1e-9 * np.abs(ev).max(), 0.0, ev)  # the flat direction, up to rounding
+    ch.glue("stages-trap-eig", words(f"{e:.3g}" for e in ev), "{}")
     ch.glue("stages-trap-verdict", "all of them are ≥ 0 (the zero is the free split of μ between the two heads): "
             "a local minimum of L̃, not a saddle that gradient descent would eventually leave" if psd else
             "one of them is negative: a saddle, which gradient descent leaves given time", "{}")
-    gap = np.abs(trap.trapped_omega - w[0]).max() if len(trap.trapped_omega) else float("nan")
+    gap = np.abs(np.abs(trap.trapped_omega) - w[0]).max() if len(trap.trapped_omega) else float("nan")
     ch.glue("stages-trap-gap", gap, "{:.1e}")
     ch.glue("stages-trap-n", len(trap.trapped_omega), "{}")
 
 
 def glue_homogeneity(ch, table, stay: dict):
     ch.glue("stages-stay-omega", ", ".join(f"{x:g}" for x in stay["omega"]), "({})")
-    ch.glue("stages-stay-steps", stay["steps"], "{:,}")
+    ch.glue("stages-stay-steps", count(stay["steps"]), "{}")
     ch.glue("stages-stay-moved", stay["moved"], "{:.1e}")
     ch.glue("stages-stay-spread", stay["spread"], "{:.3f}")
     ch.glue("stages-stay-excess", stay["excess"], "{:.1e}")
@@ -421,12 +422,13 @@ def glue_homogeneity(ch, table, stay: dict):
 
 def glue_ends(ch, ends):
     b = ch.budget
-    H0 = min(b.heads)
-    lam = ends.loc[ends["H"] == H0, "sharpness λ_max"]
+    split = ends[ends["± heads"]]
+    H0 = int(split["H"].min()) if len(split) else min(b.heads)
+    lam = split.loc[split["H"] == H0, "sharpness λ_max"]
     ch.glue("stages-eos", 2 / b.lr, "{:.0f}")
     ch.glue("stages-eos-H", H0, "{}")
-    ch.glue("stages-sharp", ", ".join(f"{x:.1f}" for x in lam), "{}")
-    ch.glue("stages-eos-ratio", float(lam.max() * b.lr / 2), "{:.2f}")
+    ch.glue("stages-sharp", words(f"{x:.1f}" for x in lam) or "—", "{}")
+    ch.glue("stages-eos-ratio", float(lam.max() * b.lr / 2) if len(lam) else float("nan"), "{:.2f}")
 
 
 def add_claims(ch, summary: StageSummary, trap: TrapStudy, ends):

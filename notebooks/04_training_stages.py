@@ -57,8 +57,8 @@ ch.show_budget()
 # %% [markdown]
 # The paper's learning rate, initial scale and head counts for Figs. 7/8 are lost; ours: step size
 # {glue:text}`stages-lr`, $\omega_h, \mu_h \sim N(0, s^2)$ i.i.d. with $s =$
-# {glue:text}`stages-init`, $H \in \{$ {glue:text}`stages-heads` $\}$ with
-# {glue:text}`stages-runs` start(s) each, {glue:text}`stages-steps` steps (flow time
+# {glue:text}`stages-init`, head counts $H =$ {glue:text}`stages-heads` with
+# {glue:text}`stages-runs` random start(s) each, {glue:text}`stages-steps` steps (flow time
 # {glue:text}`stages-flow-time`). The pattern criteria are ours too: Stage I ends at the first
 # step with $\langle\omega,\mu\rangle \ge$ {glue:text}`stages-opt` of $\eta_\mathrm{eff}$; zero-sum
 # means $|\sum_h\mu_h|/\sum_h|\mu_h| \le$ {glue:text}`stages-zs-tol`; homogeneity means a spread
@@ -100,7 +100,8 @@ display(stages.stage_table(runs_))
 # the end of Stage I in {glue:text}`stages-frac-sign`, zero-sum OV in {glue:text}`stages-frac-zs`,
 # and homogeneity only after Stage I in {glue:text}`stages-frac-hom-after` (reached at all:
 # {glue:text}`stages-frac-hom`; homogeneous before Stage I ends: {glue:text}`stages-early-hom`).
-# The paper puts zero-sum OV in Stage I; the next paragraph shows why it is late.
+# The paper puts zero-sum OV in Stage I; the next paragraph shows why, from a generic small start,
+# it can come later.
 #
 # ### Why zero-sum OV comes late
 #
@@ -153,12 +154,13 @@ stages.glue_trap(ch, trap)
 # ```
 #
 # With two heads {glue:text}`stages-trap-frac` of the small random starts end with both heads of
-# one sign, and whether they do is decided at initialisation: a one-signed start
+# one sign, and whether they do is largely decided at initialisation: a one-signed start
 # ($\omega_h + \mu_h$) and a one-signed end agree in {glue:text}`stages-trap-agree` of the starts,
 # as the linearised Stage I predicts ({numref}`stages-trap`). With more heads a trap needs every
-# head to start with the same sign (a fraction $2^{1-H}$ of starts), and it becomes rare. Such runs
-# head for $\omega_1 = \omega_2 = 1/\sqrt d =$ {glue:text}`stages-trap-omega` (the
-# {glue:text}`stages-trap-n` one-signed two-head ends are within {glue:text}`stages-trap-gap` of it),
+# head to start with the same sign (a fraction $2^{1-H}$ of starts), and it becomes rare. Two-head
+# runs that stay one-signed head for $\omega_1 = \omega_2 = \pm 1/\sqrt d = \pm$
+# {glue:text}`stages-trap-omega` (the {glue:text}`stages-trap-n` one-signed ends have $|\omega_h|$
+# within {glue:text}`stages-trap-gap` of it),
 # where two equal heads are one head: $\tilde{\mathcal{L}}$ depends on $\mu_1 + \mu_2$ only and
 # equals the *single-head* optimum (4.12), {glue:text}`stages-trap-loss`, against the floor
 # {glue:text}`stages-floor` that split heads approach. The Hessian of $\tilde{\mathcal{L}}$ at that
@@ -233,10 +235,11 @@ display(ends)
 # budget and by the step size: the valley gets sharper as $\omega \to 0$, and gradient descent
 # with step $\eta$ cannot settle where the largest Hessian eigenvalue $\lambda_\mathrm{max}$ of
 # $\tilde{\mathcal{L}}$ exceeds $2/\eta =$ {glue:text}`stages-eos` — the edge of stability that §4.2
-# invokes for where trained models stop. At the end of the $H =$ {glue:text}`stages-eos-H` runs,
-# $\lambda_\mathrm{max} =$ {glue:text}`stages-sharp`, a fraction {glue:text}`stages-eos-ratio` of
-# the edge at most: a value near one means the run has stopped at the edge of stability, a smaller
-# one that it was still sliding down the valley when the budget ended.
+# invokes for where trained models stop. At the end of the $H =$ {glue:text}`stages-eos-H` runs
+# that split, $\lambda_\mathrm{max} =$ {glue:text}`stages-sharp`: at most
+# {glue:text}`stages-eos-ratio` times the edge. A value near one means a run has stopped at the
+# edge of stability; a smaller one, that it was still sliding down the valley when the budget
+# ended.
 #
 # ## Claims
 #

@@ -59,7 +59,7 @@ ch.show_budget()
 # Our choices, since the paper's values for Fig. 22 are lost: the start
 # $\omega_0 =$ {glue:text}`flow-omega0`, $\mu_0 =$ {glue:text}`flow-mu0` (also the default of our
 # "opposite small identity" model initialisation), the flow followed to
-# $t =$ {glue:text}`flow-tmax`, and $(d, L) \in$ {glue:text}`flow-cases`: the task's own and, as
+# $t =$ {glue:text}`flow-tmax`, and the cases $(d, L) =$ {glue:text}`flow-cases`: the task's own and, as
 # the paper's second case, the proportional setting $d/L = 0.2$. The ODE is solved with
 # `scipy.integrate.solve_ivp` (LSODA, relative tolerance $10^{-10}$); the peak of $\omega$ is the
 # solver's event $\dot\omega = 0$. **Phase I** ends when the growth rate
@@ -88,7 +88,8 @@ ch.figure("flow-phases", dynamics.plot_flow_phases(study))
 # $1+\sigma^2-\eta_\mathrm{eff}$. Right: $\omega\mu$ with its limit $\eta_\mathrm{eff}/2$ and
 # $\omega\mu^*(\omega)$, the product at the best $\mu$ for the current $\omega$ ((B.17), equal to
 # (4.6) here). Shading: Phase I (blue), II (orange), III (green). The paper shows the three phases
-# with $\mu/\omega$ near one until the peak and growing after it; ours shows the same, in every row.
+# with $\mu/\omega$ near one until the peak and growing after it; ours shows the phases our criteria
+# detect, and the ratios from the unequal starts (dashed) joining the paper's.
 # ```
 #
 # {numref}`flow-phases` shows the phases App. B describes. For the task's $(d, L)$, Phase I ends
@@ -103,9 +104,10 @@ ch.figure("flow-phases", dynamics.plot_flow_phases(study))
 # $\eta_\mathrm{eff}/2 =$ {glue:text}`flow-product-limit`: the model becomes debiased GD with
 # step $\eta_\mathrm{eff}$. The peaks of $\omega$ for the cases in order are
 # {glue:text}`flow-peaks` (App. B predicts a lower peak for larger $L$; the exact scaling law
-# (B.16) is lost in our copy). From the unequal starts $\mu/\omega$ is within
-# {glue:text}`flow-ratio-dev-unequal` of one at the end of Phase I in the worst case: Phase I
-# synchronises $\omega$ and $\mu$, whatever the start. The table gives every case:
+# (B.16) is lost in our copy). From the unequal starts, where $\mu/\omega$ begins at
+# {glue:text}`flow-ratios`, it is within {glue:text}`flow-ratio-dev-unequal` of one at the end of
+# Phase I in the worst case (the claim `phase1_synchronises` below judges it). The table gives
+# every case:
 
 # %%
 display(dynamics.phase_table(study))
@@ -157,7 +159,8 @@ dynamics.glue_flow(ch, study, adam)
 # The paper's statements about the flow, and the same statements for the Adam run ("a single peak"
 # for Adam: no snapshot after the highest one is higher than its predecessor; "$\mu$ rises": no
 # snapshot is lower than its predecessor). Each tolerance and its origin is in the notes under the
-# table (chosen in `icl/budgets/ch05_gradient_flow.py`).
+# table (chosen in `icl/budgets/ch05_gradient_flow.py`). The flow's claims need no trained model
+# and are evaluated under every profile; the Adam run's need the profile's training budget.
 
 # %%
 dynamics.add_flow_claims(ch, study, adam)

@@ -192,3 +192,11 @@ def test_flow_study_solves_each_case_once_and_every_start():
     tab = phase_table(st)
     assert list(tab.columns) == ["(d, L) = (5, 40)", "(d, L) = (3, 20)"]
     assert st.ratio_at_t1_unequal == max(abs(p.ratio_at_t1 - 1) for p in st.unequal_phases.values())
+
+
+def test_prose_number_formats():
+    from icl.dynamics import count, power_of_ten, words
+
+    assert words([2]) == "2" and words([2, 4]) == "2 and 4" and words([2, 4, 6]) == "2, 4 and 6"
+    assert count(200_000) == "200\u202f000" and count(999) == "999"
+    assert power_of_ten(1e6) == "10⁶" and power_of_ten(1e-3) == "10⁻³" and power_of_ten(2500) == "2\u202f500"
