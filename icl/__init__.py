@@ -1,10 +1,24 @@
 """Reproducible companion to He, Pan, Chen, Yang (ICML 2025): in-context linear regression with
-multi-head softmax attention. One module per concept:
+multi-head softmax attention. One module per concept; the chapter that uses a module most is in
+brackets.
 
-data (prompt samplers) · models (the attention model) · baseline (the straightforward
-implementation) · engine (fast training) · circuits (KQ/OV, ω, μ) · estimators (predictors and
-ICL risk) · theory (closed forms) · experiments (configs and the result cache) · claims ·
-profiles · plotting · pipeline (chapter execution).
+The model and its training
+    data (prompt samplers) · models (the attention model, KQ/OV in the authors' parametrisation) ·
+    baseline (the straightforward implementation) · engine (fast training) · bench (its benchmark)
+    · experiments (configs and the result cache)
+Reading a model
+    circuits (KQ/OV, ω, μ, pattern metrics) · estimators (predictors and Monte Carlo ICL risk)
+The theory
+    theory (closed forms: L̃ (4.1), S(ω), η_eff, GD/dGD/Bayes risks, the App. B flow) · dynamics
+    (GD and gradient flow on L̃) · landscape (true vs approximate loss) · optimality (Thm 4.2)
+One analysis module per chapter
+    setup [01] · observations [02] · landscape [03] · stages [04] · dynamics [05] · optimality
+    [06, 07] · rerun_example [the rerun page]
+The book
+    chapter (the preamble: task, budget, tolerances, claims, glue, figures) · budgets (each
+    chapter's budget per profile and its tolerances with their origins) · claims (claims tables,
+    the scorecard) · profiles (smoke, quick, paper) · plotting (the book's figure style) ·
+    pipeline (chapter execution) · cli (`icl chapters`, `icl sweep`, `icl bench`)
 """
 
 from .data import Prompts, TaskConfig, sample_prompts

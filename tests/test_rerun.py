@@ -1,6 +1,7 @@
 """A chapter reruns with other science: non-default d, L and σ² at the smoke budget, through the
 same runner as the book, and every glued number and the saved claims follow the parameters."""
 
+import ast
 import json
 
 import nbformat
@@ -9,10 +10,11 @@ from icl.pipeline import chapter_sources, execute_chapters, parse_parameters
 
 
 def glued(nb, key):
+    """The text a page shows for {glue:text}`key` (myst-nb reads the stored repr back with literal_eval)."""
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if out.get("metadata", {}).get("scrapbook", {}).get("name") == key:
-                return out["data"]["application/papermill.record/text/plain"]
+                return ast.literal_eval(out["data"]["application/papermill.record/text/plain"])
     raise KeyError(key)
 
 
