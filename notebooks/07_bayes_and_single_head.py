@@ -121,8 +121,9 @@ opt.glue_proportional(ch, grid, limits)
 # of the limit everywhere on the grid ({numref}`bayes-proportional`), and extrapolated in $1/d$
 # from $d \in \{$ {glue:text}`bayes-prop-dims` $\}$ it lands on the limit within
 # {glue:text}`bayes-prop-worst-z` standard errors at worst. The factor is close to one when $\xi$
-# is small or the noise is large (both predictors are then limited by the noise): at the
-# authors' comparison point $\xi = 0.2$, $\sigma^2 = 3$ it is {glue:text}`bayes-factor-authors-point`,
+# is small or the noise is large (both predictors are then limited by the noise): at the point
+# where the authors' notebook compares GD with ridge, $\xi =$ {glue:text}`bayes-authors-xi`,
+# $\sigma^2 =$ {glue:text}`bayes-authors-sigma2`, it is {glue:text}`bayes-factor-authors-point`,
 # so close to one that no finite-$d$ check there could tell debiased GD from Bayes. It is largest
 # at small noise and $\xi$ near one, where ridge's matrix inverse pays off, and that is where we
 # check it: at $\xi = 1$ the extrapolated factor is {glue:text}`bayes-factor-xi1` ±

@@ -56,7 +56,7 @@ def test_fixed_scale_minimiser_lies_on_the_manifold(signs):
 
 
 def test_joint_minimisation_reaches_the_floor_at_small_omega():
-    fits = minimise_theta(2, D, L, S2, n_starts=6, seed=3)
+    fits = minimise_theta(2, D, L, S2, n_starts=1, seed=3)  # its one start has both signs
     pm = [f for f in fits if f.kind == "±"]
     assert pm, "no ± start drawn"
     for f in pm:
