@@ -42,7 +42,7 @@ __all__ = [
 class TrainConfig:
     """Optimisation: Adam(lr, betas, eps) for `steps` steps of `batch` fresh prompts; `seed`
     fixes both the initialisation and the data stream; `n_snapshots` log-spaced steps at which
-    the circuits are recorded. Defaults are the authors' (notes §1) but for `steps`."""
+    the circuits are recorded. Defaults are the authors' (their code, XintianPan/ICL_linear) but for `steps`."""
 
     steps: int = 20_000
     batch: int = 256

@@ -1,7 +1,7 @@
 """Named compute budgets, chosen by a chapter's papermill parameter `profile`.
 
 smoke: seconds; used by the tests, where claims read "not evaluated at this budget".
-quick: the book's default on a 2-core CPU; 20k Adam steps already show the phenomena (notes §5).
+quick: the book's default on a 2-core CPU; 20k Adam steps already show the phenomena (chapters 01-02).
 paper: the authors' 500k steps at batch 256 and 2·10⁵ Monte Carlo prompts.
 """
 
