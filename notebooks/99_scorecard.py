@@ -37,7 +37,7 @@ counts = scorecard_counts(tables)
 for key, value in counts.items():
     glue_text(f"score-{key}", value)
 
-# %%
+# %% tags=["hide-input"]
 display(counts.frame)
 
 # %% [markdown]
@@ -46,6 +46,6 @@ display(counts.frame)
 # The same tables as at the end of each chapter, with their notes: why a claim fails, where its
 # target and its tolerance come from.
 
-# %%
+# %% tags=["hide-input"]
 for table in tables:
     display(Markdown(f"### {table.chapter}\n\n{table.summary().split(': ', 1)[1]}\n\n" + table.to_markdown()))
