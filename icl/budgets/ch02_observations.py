@@ -11,6 +11,7 @@ typed 3.0.
 from dataclasses import dataclass
 
 from ..profiles import PROFILES
+from .ch01_setup import TOLERANCES as _CH01  # the readings of "≈" shared with chapter 01
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,17 @@ class Tolerances:
     # our reading, one rule for every "≈ 0" of the pattern; the paper gives no number.
     small: float = 0.2
     # Obs. 2 zero-sum OV, |Σ μ_h| / Σ |μ_h|: "≈ 0" read as at most 5 % of the OV mass (chapter 01's reading).
-    zero_sum: float = 0.05
+    zero_sum: float = _CH01.zero_sum
     # Obs. 2 homogeneous KQ, max |ω_h| / min |ω_h| − 1: "share one |ω_h| ≈ ω" read as within 25 % (ours).
     homogeneous: float = 0.25
     # Σ_h ω_h μ_h ≈ η_eff (4.3): "≈" read as 3 % (chapter 01's reading: the paper's own model has
     # 2ωμ = 0.90, 2.4 % above η_eff).
-    eta_rel: float = 0.03
+    eta_rel: float = _CH01.eta_rel
     # risk ≈ a reference risk (Obs. 3): "≈" read as 2 % of the target plus `risk_se` Monte Carlo
     # standard errors of the measured side (of the paired difference when both are Monte Carlo on
     # common prompts): chapter 01's reading.
-    risk_rel: float = 0.02
-    risk_se: float = 3.0
+    risk_rel: float = _CH01.risk_rel
+    risk_se: float = _CH01.risk_se
     # "multi-head models exhibit similar performance" (Obs. 3, Fig. 4a): (max − min)/min of the H ≥ 2
     # risks at L' = L at most 3 % (ours; on common prompts, so far above the Monte Carlo error).
     risk_spread: float = 0.03

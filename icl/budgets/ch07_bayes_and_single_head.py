@@ -10,6 +10,7 @@ the comment says what replaced it and why.
 from dataclasses import dataclass
 
 from ..profiles import PROFILES
+from .ch01_setup import TOLERANCES as _CH01  # the reading of "≈" shared with chapter 01
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ class Tolerances:
     se: float = 4.0
     # risk ≈ a reference risk (Obs. 3, (4.12)): "≈" read as 2 % of the target plus `risk_se` Monte
     # Carlo standard errors of the measured side: chapter 01's reading (was an absolute 0.01).
-    risk_rel: float = 0.02
-    risk_se: float = 3.0
+    risk_rel: float = _CH01.risk_rel
+    risk_se: float = _CH01.risk_se
 
 
 TOLERANCES = Tolerances()
