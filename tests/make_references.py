@@ -3,7 +3,8 @@
 outputs nbval compares kept (cells tagged nbval-check-output), so that the committed files are
 small and a reviewer sees exactly which numbers changed.
 
-usage: make_references.py EXECUTED_DIR REFERENCE_DIR   (run by `make references`)
+usage: make_references.py EXECUTED_DIR REFERENCE_DIR   (run by `make references`; EXECUTED_DIR may hold
+only some chapters: the others' references are kept)
 """
 import sys
 from pathlib import Path
@@ -29,8 +30,10 @@ def strip(nb):
 def main(src: str, dst: str) -> int:
     out = Path(dst)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.ipynb"):
-        old.unlink()
+    sources = Path(__file__).resolve().parents[1] / "notebooks"
+    for old in out.glob("*.ipynb"):  # references of chapters that no longer exist
+        if not (sources / f"{old.stem}.py").exists():
+            old.unlink()
     for path in sorted(Path(src).glob("[0-9][0-9]_*.ipynb")):
         nb = strip(nbformat.read(path, as_version=4))
         if not any(CHECK in c.metadata.get("tags", []) for c in nb.cells):
