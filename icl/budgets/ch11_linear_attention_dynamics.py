@@ -1,0 +1,79 @@
+"""Chapter 11 (Zhang, Singh, Latham, Saxe 2025: how multi-head linear attention learns in context):
+budget and tolerances.
+
+The chapter has its own setting (x ~ N(0, Λ) in R^D, no label noise, N = 31), so the book's d, L and
+σ² do not enter; its scientific parameters are the fields below. Times are in units of the gradient
+flow (τ = 1); a GD step of rate η is Δt = 2η. The authors' code sums over the N tokens where we
+divide by N: a model whose Γ is a product of p factors then maps theirs by init × N^{1/p} and
+rate × N^{2/p} (p = 2 merged, 3 separate rank one), which is how the inits below relate to theirs.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Budget:
+    N: int = 31  # context pairs per sequence (all the paper's figures)
+    seed: int = 0  # seed of Λ's basis, of the inits and of the sampled sequences
+    sequences: int = 100_000  # sampled training sequences for GD (the paper: 5000; ours: more, so that
+    #                           the sampled loss's smallest-eigenvalue direction is resolved; the moments make
+    #                           the cost of a step independent of this)
+    mc_prompts: int = 50_000  # fresh prompts for the prediction gap to PCR
+    n_times: int = 400  # recorded times per trajectory, on a grid in ln t
+    # --- merged (Fig. 1): D = 4, H = 8 ---
+    merged_D: int = 4
+    merged_H: int = 8
+    merged_init: float = 1e-6  # the paper's 1e-6
+    merged_lr: float = 0.05  # GD rate (Δt = 0.1: the escape rate ‖Λ²‖_F ≈ 0.19 is resolved to 1 %)
+    merged_T: float = 300.0  # flow time
+    merged_inits: tuple = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)  # init scales for the ln(1/init) law (flow)
+    white_init: float = 1e-3  # white Λ = I: every head U_i = init·I/√D, v_i = init
+    white_lr: float = 0.001  # GD rate there (growth rate 2√D = 4 per unit time: Δt = 0.002)
+    white_T: float = 6.0
+    # --- separate rank one (Fig. 3): D = 4, H = 5 ---
+    sep_D: int = 4
+    sep_H: int = 5  # the paper: 4–5
+    sep_init: float = 0.03  # the paper's 0.01 × 31^{1/3}
+    sep_lr: float = 0.5  # GD rate (Δt = 1; the paper's 0.02 × 31^{2/3} ≈ 0.2; checked against the flow)
+    sep_T: float = 2.0e4
+    stall_H: int = 2  # H < D rank-one heads (beyond the paper; flow)
+    # --- ranks (Fig. 4): D = 8, H = 9 (flow) ---
+    ranks_D: int = 8
+    ranks_H: int = 9
+    ranks: tuple = (1, 2, 4, 8)
+    ranks_init: float = 0.03
+    ranks_T: float = 1.5e5
+
+
+BUDGETS = {
+    # smoke: seconds; short flows and few sequences, only the mechanics are checked
+    "smoke": Budget(sequences=5_000, mc_prompts=2_000, n_times=150, merged_inits=(1e-2, 1e-4), white_T=3.0,
+                    sep_T=2.0e3, ranks=(8,), ranks_T=2.0e3, merged_T=150.0),
+    "quick": Budget(),
+    "paper": Budget(),
+}
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    # The step detector (ours): a drop is a maximal run where −dL/d ln t exceeds `drop_threshold` × the
+    # curve's mean descent rate over the recorded ln t span, and falls by at least `drop_min_frac` of the
+    # total descent. 1 × the mean rate and 2 % are chosen so that a flat plateau (rate ≪ 1) never counts
+    # and the smallest drop the paper predicts (the last one of D = 4, 9 % of the descent) always does.
+    drop_threshold: float = 1.0
+    drop_min_frac: float = 0.02
+    # "plateau at tr Λ", "plateau at L(M_m)", "final loss = the converged formula": '≈' read as 2 % of the
+    # target; the finite-sample excess of S sequences (≈ D²/S relative) is far below it.
+    loss_rel: float = 0.02
+    # Escape time ≈ ln(1/init)/‖Λ²‖_F (the linearised flow around 0): the slope against ln(1/init) within 2 %:
+    # with one init direction scaled, the corrections are O(init²) and the half-way time is interpolated.
+    slope_rel: float = 0.02
+    # White Λ: the simulated loss within 2 % of D (its start) of the analytic L(t) at every recorded time;
+    # sampled moments shift the logistic's time by O(S^{-1/2}), well inside this.
+    white_abs_frac: float = 0.02
+    # Predictor on plateau m against PCR with m components: mean squared difference on fresh prompts at
+    # most 2 % of PCR's mean square ('implements PCR' read as ~14 % RMS difference at most).
+    pcr_gap: float = 0.02
+
+
+TOLERANCES = Tolerances()

@@ -1,0 +1,142 @@
+"""Chapter 11's mathematics (icl.linear_dynamics) against independent references: the population loss
+against Monte Carlo, the flow's right-hand side against autograd, the sampled-loss moments against
+the direct sum, the flow against gradient descent, the analytic white-Λ course and the scalar ODE
+against the flow, the fixed points, and the step detector on constructed curves."""
+
+import numpy as np
+import pytest
+import torch
+
+from icl import linear_dynamics as ld
+
+
+@pytest.fixture(scope="module")
+def s():
+    return ld.setting(4, N=31, seed=3)
+
+
+def test_paper_spectrum_has_trace_one_and_the_authors_values():
+    np.testing.assert_allclose(ld.paper_spectrum(4), [0.4, 0.3, 0.2, 0.1])
+    assert ld.paper_spectrum(8).sum() == pytest.approx(1.0)
+
+
+def test_setting_basis_is_orthogonal_and_lam_is_its_spectrum(s):
+    np.testing.assert_allclose(s.E.T @ s.E, np.eye(4), atol=1e-12)
+    np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(s.Lam))[::-1], s.lam, atol=1e-12)
+
+
+def test_sampled_b_has_second_moment_omega(s):
+    data = ld.sample_sequences(s, 200_000, seed=0)
+    b = data.b.numpy()
+    emp, Om = b.T @ b / len(b), ld.omega(s.Lam, s.N)
+    se = np.sqrt(np.var(np.einsum("si,sj->sij", b, b), axis=0) / len(b))
+    assert np.all(np.abs(emp - Om) < 5 * se + 1e-12)
+
+
+def test_population_loss_matches_monte_carlo_within_4_se(s):
+    rng = np.random.default_rng(1)
+    Gamma = rng.standard_normal((4, 4))
+    data = ld.sample_sequences(s, 200_000, seed=2)
+    err = (np.einsum("sd,de,se->s", data.b.numpy(), Gamma, data.xq.numpy()) - data.yq.numpy()) ** 2
+    assert abs(err.mean() - ld.population_loss(Gamma, s.Lam, s.N)) < 4 * err.std() / np.sqrt(len(err))
+
+
+@pytest.mark.parametrize("kind,R", [("merged", 4), ("separate", 1), ("separate", 2)])
+def test_flow_rhs_is_minus_half_the_autograd_gradient(s, kind, R):
+    p = ld.Params(kind, 3, 4, R)
+    y = np.random.default_rng(0).standard_normal(p.size)
+    theta = torch.tensor(y, requires_grad=True)
+    Lam = torch.as_tensor(s.Lam)
+    G = p.gamma(theta)
+    Om = torch.as_tensor(ld.omega(s.Lam, s.N))
+    loss = torch.trace(Lam) - 2 * torch.trace(G @ Lam @ Lam) + torch.trace(G.T @ Om @ G @ Lam)
+    (grad,) = torch.autograd.grad(loss, theta)
+    assert loss.item() == pytest.approx(ld.population_loss(p.gamma(y), s.Lam, s.N))
+    np.testing.assert_allclose(ld._flow_rhs(p, s.Lam, s.N)(0.0, y), -0.5 * grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_separate_rank_one_gamma_is_sum_of_outer_products():
+    p = ld.Params("separate", 2, 3, 1)
+    y = np.arange(p.size, dtype=float)
+    v, K, Q = p.unpack(y)
+    ref = sum(v[i] * np.outer(K[i, :, 0], Q[i, :, 0]) for i in range(2))
+    np.testing.assert_allclose(p.gamma(y), ref)
+
+
+def test_sampled_loss_moments_equal_the_direct_sum(s):
+    data = ld.sample_sequences(s, 500, seed=4)
+    y2, A, M = ld._moments(data)
+    g = torch.as_tensor(np.random.default_rng(5).standard_normal((4, 4)))
+    assert (y2 - 2 * g.reshape(-1) @ A + g.reshape(-1) @ M @ g.reshape(-1)).item() == pytest.approx(
+        ld.sampled_loss(g, data).item(), rel=1e-10)
+
+
+def test_fixed_points_have_zero_gradient_and_the_plateau_losses(s):
+    for m in range(5):
+        Gm = ld.plateau_gamma(s, m)
+        assert ld.population_loss(Gm, s.Lam, s.N) == pytest.approx(ld.plateau_losses(s)[m], rel=1e-12)
+        # Γ_S is stationary along the directions in S, and ∂L vanishes in the eigenbasis diagonal block of S
+        Gd = s.E.T @ ld.gradient_G(Gm, s.Lam, s.N) @ s.E
+        np.testing.assert_allclose(Gd[:m, :m], 0, atol=1e-12)
+    Gstar = np.linalg.inv(s.Lam + (s.Lam + np.trace(s.Lam) * np.eye(4)) / s.N)
+    np.testing.assert_allclose(ld.plateau_gamma(s, 4), Gstar, atol=1e-10)
+    np.testing.assert_allclose(ld.gradient_G(Gstar, s.Lam, s.N), 0, atol=1e-12)
+
+
+def test_plateau_losses_at_the_authors_setting():
+    s = ld.setting(4, N=31)
+    np.testing.assert_allclose(ld.plateau_losses(s), [1, 0.6406, 0.3774, 0.2098, 0.1360], atol=5e-5)
+
+
+def test_white_analytic_course_matches_the_flow():
+    s = ld.setting(4, N=31, lam=np.ones(4))
+    p, y0 = ld.white_init(3, 4, 1e-2)
+    t = np.linspace(0.01, 4, 50)
+    tr = ld.flow(p, y0, s, t, rtol=1e-10)
+    np.testing.assert_allclose(tr.loss, ld.white_loss(t, 4, 31, 3 * 1e-4 / 2), atol=1e-6)
+    assert ld.white_loss(1e3, 4, 31, 1e-4) == pytest.approx(4 * 5 / (31 + 5))
+
+
+def test_scalar_ode_is_the_flow_of_a_balanced_new_head(s):
+    """Heads 1..m at M_m (k = q = v e_d, v³ = (λ_d c_d)⁻¹), head m+1 = v0·e_{m+1}: v follows the scalar ODE."""
+    m, v0, c = 1, 0.05, ld.c_d(s)
+    p = ld.Params("separate", 2, 4, 1)
+    vs = np.array([(s.lam[0] * c[0]) ** (-1 / 3), v0])
+    K = np.stack([vs[0] * s.E[:, 0], v0 * s.E[:, m]])[:, :, None]
+    y0 = np.concatenate([vs, K.ravel(), K.ravel()])
+    t = np.linspace(0, 300, 30)
+    tr = ld.flow(p, y0, s, t, rtol=1e-10)
+    np.testing.assert_allclose(p.unpack(tr.y)[0][:, 1], ld.scalar_ode(s.lam[m], c[m], v0, t), rtol=1e-5)
+
+
+def test_gd_follows_the_flow_with_time_two_eta(s):
+    """Many sequences and a small rate: GD's population loss tracks the flow at t = 2ηk."""
+    p, y0 = ld.init_merged(2, 4, 0.3, seed=1)
+    data = ld.sample_sequences(s, 200_000, seed=6)
+    run = ld.gd(p, y0, s, data, lr=0.01, steps=2000, record=np.array([500, 1000, 2000]))
+    fl = ld.flow(p, y0, s, run.t)
+    np.testing.assert_allclose(run.t, [10, 20, 40])
+    np.testing.assert_allclose(run.loss, fl.loss, rtol=0.02)
+
+
+def test_detector_counts_sigmoid_steps_and_ignores_flat_curves():
+    t = np.geomspace(1, 1e4, 800)
+    one = 0.2 + 0.8 / (1 + (t / 100) ** 8)
+    three = 0.1 + sum(0.3 / (1 + (t / c) ** 10) for c in (10, 200, 3000))
+    assert len(ld.detect_drops(t, one)) == 1
+    drops = ld.detect_drops(t, three)
+    assert len(drops) == 3 and [d.t_start < c < d.t_end for d, c in zip(drops, (10, 200, 3000))] == [True] * 3
+    plateaus, _ = ld.plateau_readings(t, three, drops)
+    np.testing.assert_allclose(plateaus, [1.0, 0.7, 0.4, 0.1], atol=1e-3)
+    assert ld.detect_drops(t, 1 - 0.3 * np.log(t) / np.log(1e4)) == []  # a steady descent has no drop
+
+
+def test_halfway_time_and_escape_slope():
+    t = np.geomspace(1, 100, 2000)
+    assert ld.halfway_time(t, 1 / (1 + t / 10), 1.0, 0.0) == pytest.approx(10, rel=1e-3)
+    assert ld.escape_slope([2, 4, 6], [np.exp(-1), np.exp(-2), np.exp(-3)]) == pytest.approx(2)
+
+
+def test_same_seed_same_numbers(s):
+    a, b = ld.sample_sequences(s, 10, 7), ld.sample_sequences(s, 10, 7)
+    assert torch.equal(a.b, b.b) and torch.equal(a.yq, b.yq)
