@@ -366,15 +366,16 @@ class Run:
     s: Setting
     flow: Trajectory
     gd: Trajectory | None = None
+    y0: np.ndarray | None = None  # the common initial parameters
 
 
 def run_both(s: Setting, p: Params, y0, T: float, lr: float, b, with_gd: bool = True) -> Run:
     """Flow on a ln-t grid from 2·lr to T, and GD at rate lr for T/(2 lr) steps on b.sequences sequences."""
     fl = flow(p, y0, s, _times(T, b.n_times, 2 * lr))
     if not with_gd:
-        return Run(s, fl)
+        return Run(s, fl, None, y0)
     steps, rec = _steps(T, lr, b.n_times)
-    return Run(s, fl, gd(p, y0, s, sample_sequences(s, b.sequences, b.seed + 1), lr, steps, rec))
+    return Run(s, fl, gd(p, y0, s, sample_sequences(s, b.sequences, b.seed + 1), lr, steps, rec), y0)
 
 
 def merged_study(b) -> dict:
@@ -598,7 +599,6 @@ def plot_merged(merged: dict, sm: Summary):
     _curve(ax[2], w, "white Λ", "C2")
     ax[2].plot(w.flow.t, white_loss(w.flow.t, w.s.D, w.s.N, merged["white_s0"]), "k--", lw=1, label="analytic L(t)")
     ax[2].legend(fontsize=7), ax[2].set_title("(c) Λ = I: analytic time course")
-    fig.tight_layout()
     return fig
 
 
@@ -625,7 +625,6 @@ def plot_separate(sep: dict, sm: Summary):
         ax.set_xscale("log"), ax.set_ylim(-0.1, 1.1), ax.set_title(f"head {i + 1}", fontsize=9), ax.set_xlabel("t")
         if i == 0:
             ax.set_ylabel("share of e_d"), ax.legend(fontsize=6)
-    fig.tight_layout()
     return fig
 
 
@@ -640,5 +639,39 @@ def plot_ranks(ranks: dict, sm: Summary):
             a.axhline(Lm, color="gray", ls=":", lw=1)
         a.set_xscale("log"), a.set_title(f"rank R = {R}"), a.set_xlabel("time t")
     ax[0][0].set_ylabel("population loss")
-    fig.tight_layout()
+    return fig
+
+
+def scalar_comparison(run: Run, start_share: float = 1e-3, n: int = 4000) -> list[dict]:
+    """For each direction e_m: the head that ends up carrying it, its effective scale (its share of Γ_mm times
+    (λ_m c_m)⁻¹, to the power 1/3: v when k = q = v·e_m) on a dense flow, and the scalar ODE started from it
+    when the share first reaches `start_share`. Returns per m: t (from that moment), model, ode."""
+    s = run.s
+    tr = flow(run.flow.p, run.y0, s, np.linspace(0, run.flow.t[-1], n))
+    share, c = eigen_contributions(tr, s), c_d(s)
+    out = []
+    for m in range(s.D):
+        i = int(np.argmax(share[-1, :, m]))
+        k = int(np.argmax(share[:, i, m] >= start_share))
+        veff = np.cbrt(np.clip(share[k:, i, m], 0, None) / (s.lam[m] * c[m]))
+        t = tr.t[k:] - tr.t[k]
+        out.append({"m": m + 1, "head": i + 1, "t": t, "model": veff, "ode": scalar_ode(s.lam[m], c[m], veff[0], t)})
+    return out
+
+
+def scalar_gap(comp: list[dict]) -> float:
+    """The largest deviation of a head's effective scale from the scalar ODE, over its final value (all m, all t)."""
+    return max(float(np.max(np.abs(c["model"] - c["ode"])) / np.max(c["ode"])) for c in comp)
+
+
+def plot_scalar(comp: list[dict]):
+    """Each newly learning head's effective scale against the scalar ODE, from the moment it starts to grow."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for k, c in enumerate(comp):
+        ax.plot(c["t"], c["model"], color=f"C{k}", lw=2, alpha=0.6, label=f"e_{c['m']} (head {c['head']}): flow")
+        ax.plot(c["t"], c["ode"], color=f"C{k}", ls="--", lw=1)
+    ax.set_xscale("symlog", linthresh=10), ax.set_xlabel("time since the share reached 0.1 %")
+    ax.set_ylabel("effective scale v"), ax.legend(fontsize=7), ax.set_title("new head vs scalar ODE (dashed)")
     return fig

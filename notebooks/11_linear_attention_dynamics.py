@@ -172,7 +172,24 @@ ch.figure("lin-separate", ld.plot_separate(sep, summary))
 # $k = q = v\,e_{m+1}$): $\tau\dot v = \lambda_{m+1}^2v^2 - \lambda_{m+1}^3c_{m+1}v^5$, so from a
 # small $v_0$ it takes a time of order $\tau/(\lambda_{m+1}^2 v_0)$: later directions take longer,
 # but each starts from its own random small component. The plateau durations between drops
-# measured here are {glue:text}`lin-durations` (flow time).
+# measured on the gradient-descent run are {glue:text}`lin-durations` (in flow time). {numref}`lin-scalar` follows each
+# new head (on the flow) from the moment it holds 0.1 % of its direction: its effective scale stays
+# within {glue:text}`lin-scalar-gap` of its final value from the scalar equation started there.
+
+# %% tags=["hide-input"]
+comparison = ld.scalar_comparison(sep["main"])
+ch.glue("lin-scalar-gap", ld.scalar_gap(comparison), "{:.1%}")
+ch.figure("lin-scalar", ld.plot_scalar(comparison))
+
+# %% [markdown]
+# ```{glue:figure} lin-scalar
+# :name: lin-scalar
+#
+# **The newly learning head against the scalar equation** (the paper reduces each escape to
+# $\tau\dot v = \lambda^2v^2 - \lambda^3c\,v^5$). Ours: for each eigen-direction $e_m$, the head that
+# ends up carrying it, its effective scale $(\text{share}\cdot(\lambda_mc_m)^{-1})^{1/3}$ (which is
+# $v$ when $k = q = v\,e_m$) on the flow (solid), and the scalar equation from the same value (dashed).
+# ```
 #
 # *Fewer heads than directions (beyond the paper).* Rank-one heads give $\operatorname{rank}\Gamma \le H$,
 # so at best $M_H$: the flow with {glue:text}`lin-stall-H` heads ends at {glue:text}`lin-stall-final`

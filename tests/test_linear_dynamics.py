@@ -140,3 +140,14 @@ def test_halfway_time_and_escape_slope():
 def test_same_seed_same_numbers(s):
     a, b = ld.sample_sequences(s, 10, 7), ld.sample_sequences(s, 10, 7)
     assert torch.equal(a.b, b.b) and torch.equal(a.yq, b.yq)
+
+
+def test_eigen_contributions_are_one_per_head_at_a_fixed_point(s):
+    """Heads i = 1, 2 at k = q = v e_i with v³ = (λ_i c_i)⁻¹: head i carries all of e_i, nothing else; Γ = Γ_{M_2}."""
+    p, c = ld.Params("separate", 2, 4, 1), ld.c_d(s)
+    v = (s.lam[:2] * c[:2]) ** (-1 / 3)
+    K = (s.E[:, :2] * v).T[:, :, None]
+    y = np.concatenate([v, K.ravel(), K.ravel()])
+    np.testing.assert_allclose(p.gamma(y), ld.plateau_gamma(s, 2), atol=1e-12)
+    tr = ld.Trajectory(p, np.array([1.0]), np.array([0.0]), y[None])
+    np.testing.assert_allclose(ld.eigen_contributions(tr, s)[0], np.eye(2, 4), atol=1e-12)
