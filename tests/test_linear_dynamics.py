@@ -151,3 +151,14 @@ def test_eigen_contributions_are_one_per_head_at_a_fixed_point(s):
     np.testing.assert_allclose(p.gamma(y), ld.plateau_gamma(s, 2), atol=1e-12)
     tr = ld.Trajectory(p, np.array([1.0]), np.array([0.0]), y[None])
     np.testing.assert_allclose(ld.eigen_contributions(tr, s)[0], np.eye(2, 4), atol=1e-12)
+
+
+@pytest.mark.parametrize("kind,R", [("merged", 4), ("separate", 1)])
+def test_gd_equals_autograd_descent_on_the_sampled_loss(s, kind, R):
+    p = ld.Params(kind, 2, 4, R)
+    y0 = 0.5 * np.random.default_rng(8).standard_normal(p.size)
+    data = ld.sample_sequences(s, 300, seed=9)
+    run = ld.gd(p, y0, s, data, lr=0.05, steps=20, record=np.array([20]))
+    np.testing.assert_allclose(run.y[-1], ld.gd_autograd(p, y0, data, 0.05, 20), rtol=1e-9, atol=1e-12)
+    g = torch.as_tensor(p.gamma(run.y[-1]))
+    assert run.train_loss[-1] == pytest.approx(ld.sampled_loss(g, data).item(), rel=1e-10)
