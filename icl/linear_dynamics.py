@@ -480,6 +480,7 @@ class Summary:
     stall_final: float
     stall_target: float
     rank_drops: dict
+    rank_plateaus: dict
     rank_final: dict
     ranks_targets: np.ndarray
 
@@ -501,13 +502,15 @@ def summarise(b, tol, merged: dict, sep: dict, ranks: dict) -> Summary:
                    white_dev, sw.D, r, ss, plateau_losses(ss), learned_order(g, ss, r), plateau_durations(r),
                    float(g.loss[-1]), converged_loss(ss), pcr_gaps(g, ss, r.idx, fresh), float(st.loss[-1]),
                    float(plateau_losses(ss)[b.stall_H]), {R: len(read(tr, tol).drops) for R, tr in ranks.items()},
+                   {R: plateau_indices(tr, rs, tol) for R, tr in ranks.items()},
                    {R: float(tr.loss[-1]) for R, tr in ranks.items()}, plateau_losses(rs))
 
 
 def glue_summary(ch, sm: Summary):
     """Glue the summary's numbers under the chapter's `lin-` keys."""
     b, t = ch.budget, ch.tol
-    for k, v, f in [("lin-trace", sm.trace, "{:.3f}"), ("lin-converged", sm.converged, "{:.4f}"),
+    for k, v, f in [("lin-trace", sm.trace, "{:.3f}"), ("lin-loss-rel", t.loss_rel, "{:.0%}"),
+                    ("lin-start-share", SCALAR_START, "{:.1%}"), ("lin-converged", sm.converged, "{:.4f}"),
                     ("lin-merged-final", sm.merged_final, "{:.4f}"), ("lin-merged-ndrops", len(sm.merged.drops), "{}"),
                     ("lin-slope", sm.escape_slope, "{:.2f}"), ("lin-slope-theory", sm.escape_slope_theory, "{:.2f}"),
                     ("lin-white-dev", sm.white_dev / sm.white_D, "{:.2%}"), ("lin-sep-ndrops", len(sm.sep.drops), "{}"),
@@ -523,52 +526,53 @@ def glue_summary(ch, sm: Summary):
     ch.glue("lin-sep-measured", ", ".join(f"{x:.4f}" for x in sm.sep.plateaus), "{}")
     ch.glue("lin-durations", ", ".join(f"{x:,.0f}" for x in sm.sep_durations), "{}")
     ch.glue("lin-rank-drops", "; ".join(f"R = {R}: {n}" for R, n in sm.rank_drops.items()), "{}")
+    ch.glue("lin-rank-plateaus", "; ".join(f"R = {R}: m = {', '.join(map(str, ms))}" for R, ms in sm.rank_plateaus.items()), "{}")
     ch.glue("lin-rank-final", "; ".join(f"R = {R}: {x:.4f}" for R, x in sm.rank_final.items()), "{}")
     ch.glue("lin-ranks-converged", sm.ranks_targets[-1], "{:.4f}")
 
 
 def add_claims(ch, sm: Summary):
     """The issue's claims; targets computed from the formulas above, tolerances from `ch.tol`."""
-    t, c = ch.tol, ch.claims
+    t, c, b = ch.tol, ch.claims, ch.budget
     det = f"computed detector: −dL/d ln t above {t.drop_threshold:g} × the mean rate, drops of ≥ {t.drop_min_frac:.0%}"
     lrel = f"'≈' read as {t.loss_rel:.0%} of the target"
-    c.add("merged_one_drop", "merged KQ (D = 4, H = 8, GD): the loss has exactly one abrupt drop", "§4, Fig. 1",
+    c.add("merged_one_drop", f"merged KQ (D = {b.merged_D}, H = {b.merged_H}, GD): the loss has exactly one abrupt drop", "Zhang+25 Fig. 1",
           len(sm.merged.drops), 1, kind="abs", target_origin="the paper (a single, abrupt drop)", tol_origin=det)
-    c.add("merged_plateau_trace", "merged: the plateau before the drop sits at L = tr Λ", "§4, Fig. 1",
+    c.add("merged_plateau_trace", "merged: the plateau before the drop sits at L = tr Λ", "Zhang+25 Fig. 1",
           float(sm.merged.plateaus[0]), sm.trace, tol=t.loss_rel, kind="rel",
           target_origin="L(0) = tr Λ (the unstable fixed point Γ = 0)", tol_origin=lrel)
-    c.add("merged_final", "merged: final loss = the converged formula L(Γ*)", "§4", sm.merged_final, sm.converged,
+    c.add("merged_final", "merged: final loss = the converged formula L(Γ*)", "Zhang+25 (merged)", sm.merged_final, sm.converged,
           tol=t.loss_rel, kind="rel", target_origin="ours: L(Γ*), Γ* = (Λ + (Λ + tr Λ·I)/N)⁻¹", tol_origin=lrel)
     c.add("merged_escape_log", "merged: the plateau's length grows like ln(1/init), slope 1/‖Λ²‖_F",
-          "§4 (escape time)", sm.escape_slope, sm.escape_slope_theory, tol=t.slope_rel, kind="rel",
+          "Zhang+25 (merged: escape time)", sm.escape_slope, sm.escape_slope_theory, tol=t.slope_rel, kind="rel",
           target_origin="ours: the linearised flow around Γ = 0 grows at rate ‖Λ²‖_F",
           tol_origin=f"{t.slope_rel:.0%}: O(init²) corrections, half-way times interpolated in ln t",
           note_if_fail="the escape time is not linear in ln(1/init) with the linearised rate")
-    c.add("white_time_course", "white Λ = I: GD follows the analytic time course L(t)", "§4 (analytic solution)",
+    c.add("white_time_course", "white Λ = I: GD follows the analytic time course L(t)", "Zhang+25 (analytic time course)",
           sm.white_dev / sm.white_D, t.white_abs_frac, kind="max",
           target_origin="ours: the logistic solution for Γ(0) ∝ I, compared at every recorded time (max |ΔL|/D)",
           tol_origin=f"{t.white_abs_frac:.0%} of the initial loss D")
-    c.add("sep_d_drops", "separate rank one (D = 4, H = 5, GD): D drops", "§5, Fig. 3", len(sm.sep.drops),
+    c.add("sep_d_drops", f"separate rank one (D = {b.sep_D}, H = {b.sep_H}, GD): D drops", "Zhang+25 Fig. 3", len(sm.sep.drops),
           sm.sep_s.D, kind="abs", target_origin="the paper (saddle to saddle, one drop per eigen-direction)",
           tol_origin=det)
-    c.add("sep_order", "separate: drop m learns e_m, in order of decreasing eigenvalue", "§5, Fig. 3",
+    c.add("sep_order", "separate: drop m learns e_m, in order of decreasing eigenvalue", "Zhang+25 Fig. 3",
           sm.sep_order == list(range(1, len(sm.sep_order) + 1)) and len(sm.sep_order) == sm.sep_s.D, True,
           kind="true", target_origin="the paper (largest eigenvalue first)",
           tol_origin="on plateau m exactly e_1 … e_m carry > 1/2 of their converged Γ (ours)",
           note=f"directions learned on each plateau: {sm.sep_order}")
     n = min(len(sm.sep.plateaus), len(sm.sep_targets))
-    c.add("sep_plateau_losses", "separate: each plateau's loss = L(M_m) (max relative deviation over m)", "§5, Fig. 3",
+    c.add("sep_plateau_losses", "separate: each plateau's loss = L(M_m) (max relative deviation over m)", "Zhang+25 Fig. 3",
           max_rel(sm.sep.plateaus[:n], sm.sep_targets[:n]), t.loss_rel, kind="max",
           target_origin="ours: L(M_m) = tr Λ − Σ_{d≤m} λ_d/c_d", tol_origin=lrel)
     c.add("sep_durations_increase", "separate: plateau durations increase as λ_m decreases (m = 1 … D−1)",
-          "§5 (time ∝ λ_m^{-2})", bool(len(sm.sep_durations) >= 2 and np.all(np.diff(sm.sep_durations) > 0)), True,
+          "Zhang+25 (time ∝ λ_m^{-2})", bool(len(sm.sep_durations) >= 2 and np.all(np.diff(sm.sep_durations) > 0)), True,
           kind="true", target_origin="the paper", tol_origin="strict increase of the measured durations",
           note=f"durations: {', '.join(f'{x:.0f}' for x in sm.sep_durations)}",
           note_if_fail="each direction starts from its own random small component, and the time to learn it goes "
                        "like 1/(λ² v0): with one random init the durations need not be ordered")
-    c.add("sep_final", "separate: final loss = the converged formula L(M_D)", "§5", sm.sep_final, sm.sep_converged,
+    c.add("sep_final", "separate: final loss = the converged formula L(M_D)", "Zhang+25 (separate)", sm.sep_final, sm.sep_converged,
           tol=t.loss_rel, kind="rel", target_origin="ours: L(M_D) = L(Γ*)", tol_origin=lrel)
-    c.add("sep_pcr", "separate: on plateau m the predictor is PCR with m components (max over m)", "§5",
+    c.add("sep_pcr", "separate: on plateau m the predictor is PCR with m components (max over m)", "Zhang+25 (separate)",
           float(np.max(sm.pcr)) if len(sm.pcr) else float("inf"), t.pcr_gap, kind="max",
           target_origin="ours: mean squared difference to Γ_{M_m} on fresh prompts over PCR's mean square",
           tol_origin=f"{t.pcr_gap:.0%} of PCR's mean square")
@@ -602,7 +606,7 @@ def plot_merged(merged: dict, sm: Summary):
     ax[0].axhline(sm.trace, color="gray", ls=":", label="tr Λ"), ax[0].axhline(sm.converged, color="k", ls="--", label="L(Γ*)")
     for d in sm.merged.drops:
         ax[0].axvspan(d.t_start, d.t_end, color="C1", alpha=0.15, label="detected drop")
-    ax[0].legend(fontsize=7), ax[0].set_title("(a) merged KQ, D = 4")
+    ax[0].legend(fontsize=7), ax[0].set_title(f"(a) merged KQ, D = {merged['main'].s.D}")
     inits = list(merged["scan"])
     ins = ax[1].inset_axes([0.08, 0.12, 0.35, 0.35])
     for k, (e, tr) in enumerate(merged["scan"].items()):
@@ -633,7 +637,7 @@ def plot_separate(sep: dict, sm: Summary):
     for m, Lm in enumerate(sm.sep_targets):
         top.axhline(Lm, color="gray", ls=":", lw=1)
         top.text(run.flow.t[0], Lm, f" L(M_{m})", fontsize=7, va="bottom")
-    top.legend(fontsize=7, loc="upper right"), top.set_title("separate K, Q, rank one, D = 4: loss in steps")
+    top.legend(fontsize=7, loc="upper right"), top.set_title(f"separate K, Q, rank one, D = {run.s.D}: loss in steps")
     contrib = eigen_contributions(run.gd or run.flow, run.s)
     t = (run.gd or run.flow).t
     for i in range(H):
@@ -660,7 +664,10 @@ def plot_ranks(ranks: dict, sm: Summary):
     return fig
 
 
-def scalar_comparison(run: Run, start_share: float = 1e-3, n: int = 4000) -> list[dict]:
+SCALAR_START = 1e-3  # the share of its direction at which a new head is compared with the scalar ODE
+
+
+def scalar_comparison(run: Run, start_share: float = SCALAR_START, n: int = 4000) -> list[dict]:
     """For each direction e_m: the head that ends up carrying it, its effective scale (its share of Γ_mm times
     (λ_m c_m)⁻¹, to the power 1/3: v when k = q = v·e_m) on a dense flow, and the scalar ODE started from it
     when the share first reaches `start_share`. Returns per m: t (from that moment), model, ode."""
@@ -677,9 +684,16 @@ def scalar_comparison(run: Run, start_share: float = 1e-3, n: int = 4000) -> lis
     return out
 
 
-def scalar_gap(comp: list[dict]) -> float:
-    """The largest deviation of a head's effective scale from the scalar ODE, over its final value (all m, all t)."""
-    return max(float(np.max(np.abs(c["model"] - c["ode"])) / np.max(c["ode"])) for c in comp)
+def scalar_gaps(comp: list[dict]) -> list[float]:
+    """Per direction e_m: the largest deviation of the head's effective scale from the scalar ODE, over the ODE's
+    final value."""
+    return [float(np.max(np.abs(c["model"] - c["ode"])) / np.max(c["ode"])) for c in comp]
+
+
+def plateau_indices(traj: Trajectory, s: Setting, tol) -> list[int]:
+    """The m whose L(M_m) some plateau of the curve sits at (within tol.loss_rel), by the chapter's detector."""
+    levels, r = plateau_losses(s), read(traj, tol)
+    return sorted({m for x in r.plateaus for m, Lm in enumerate(levels) if abs(x - Lm) <= tol.loss_rel * Lm})
 
 
 def plot_scalar(comp: list[dict]):
@@ -690,6 +704,6 @@ def plot_scalar(comp: list[dict]):
     for k, c in enumerate(comp):
         ax.plot(c["t"], c["model"], color=f"C{k}", lw=2, alpha=0.6, label=f"e_{c['m']} (head {c['head']}): flow")
         ax.plot(c["t"], c["ode"], color=f"C{k}", ls="--", lw=1)
-    ax.set_xscale("symlog", linthresh=10), ax.set_xlabel("time since the share reached 0.1 %")
+    ax.set_xscale("symlog", linthresh=10), ax.set_xlabel(f"time since the share reached {SCALAR_START:.1%}")
     ax.set_ylabel("effective scale v"), ax.legend(fontsize=7), ax.set_title("new head vs scalar ODE (dashed)")
     return fig
