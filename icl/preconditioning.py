@@ -321,10 +321,10 @@ def plot_gammas(ch, st: Study):
         refs = c.refs()
         g0 = st.readings[(c.id, c.heads[0], seed)].gamma
         panels = [(f"$\\Gamma_{{TF}}$, $H = {H}$", st.readings[(c.id, H, seed)].gamma) for H in c.heads]
-        panels += [(_REF_LABEL[k], refs[k]) for k in ("opt", "sigma_inv", "identity")]
+        panels += [None] * (ncol - 3 - len(panels)) + [(_REF_LABEL[k], refs[k]) for k in ("opt", "sigma_inv", "identity")]
         for j in range(ncol):
             ax = axes[i, j]
-            if j >= len(panels):
+            if panels[j] is None:
                 ax.axis("off")
                 continue
             name, G = panels[j]
@@ -349,14 +349,14 @@ def plot_risk_curves(ch, st: Study):
     from .plotting import plot_risk_curves as _plot
 
     cv = st.curves
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    fig, ax = plt.subplots(figsize=(9.5, 4.6))
     mc = {("Bayes (ridge λ = dσ²)" if k == "bayes" else f"softmax $H = {k[0]}$"): v for k, v in cv.mc.items()}
     styles = {"Bayes (ridge λ = dσ²)": dict(color="0.5", marker="s")}
     _plot(cv.lengths, mc, styles=styles, train_L=ch.L, ax=ax, title=case_label(st.cases[0].id))
     for k, v in cv.exact.items():
         ax.plot(cv.lengths, v, label=_CURVE_LABEL[k], lw=1.4, **_CURVE_STYLE[k])
     ax.set_yscale("log")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
 
@@ -366,6 +366,13 @@ def plot_risk_curves(ch, st: Study):
 def _models(st: Study, case_id: str | None = None, exclude_iso: bool = True):
     return [(k, r) for k, r in st.readings.items()
             if (case_id is None or k[0] == case_id) and not (exclude_iso and k[0] == "iso")]
+
+
+def _role(st: Study, c: Case) -> str:
+    """The prose's name of a case: k1, k2, … (the KMS ρ in budget order), diag, iso."""
+    if c.id in ("iso",) or c.id.startswith("diag"):
+        return c.id[:4] if c.id != "iso" else "iso"
+    return f"k{[x.id for x in st.cases if x.id.startswith('kms')].index(c.id) + 1}"
 
 
 def glue_study(ch, st: Study, dist, risks):
@@ -383,15 +390,19 @@ def glue_study(ch, st: Study, dist, risks):
     iso = [r.residual[~r.dummy].max() for _, r in _models(st, "iso", exclude_iso=False)]
     ch.glue("noniso-residual-iso", max(iso), "{:.3f}")
     for c in st.cases:
+        role = _role(st, c)
         sub = dist[dist.case == case_label(c.id)]
         for col, key in (("sin∠(Γ_TF, Γ_dGD)", "opt"), ("sin∠(Γ_TF, Σ⁻¹)", "sinv"), ("sin∠(Γ_TF, I)", "id"),
                          ("‖Γ_TF − Γ_dGD‖/‖Γ_dGD‖", "rel")):
-            ch.glue(f"noniso-{c.id}-{key}", float(sub[col].mean()), "{:.3f}")
-        ch.glue(f"noniso-{c.id}-ref-gap", float(sub["sin∠(Γ_dGD, Σ⁻¹)"].iloc[0]), "{:.3f}")
+            ch.glue(f"noniso-{role}-{key}", float(sub[col].mean()), "{:.3f}")
+        ch.glue(f"noniso-{role}-name", case_label(c.id), "{}")
+        ch.glue(f"noniso-{role}-ref-gap", float(sub["sin∠(Γ_dGD, Σ⁻¹)"].iloc[0]), "{:.3f}")
+        closer = (sub["sin∠(Γ_TF, Γ_dGD)"] < np.minimum(sub["sin∠(Γ_TF, Σ⁻¹)"], sub["sin∠(Γ_TF, I)"])).sum()
+        ch.glue(f"noniso-{role}-closer", f"{closer} of {len(sub)}", "{}")
         rs = risks[risks.case == case_label(c.id)]
         for col, key in (("model", "model"), ("dGD with Γ_TF", "tf"), ("dGD with Γ_dGD", "opt"),
                          ("plain dGD (best η)", "plain"), ("Bayes", "bayes"), ("dGD with ηΣ⁻¹", "sinv")):
-            ch.glue(f"noniso-{c.id}-risk-{key}", float(rs[col].mean()), "{:.4f}")
+            ch.glue(f"noniso-{role}-risk-{key}", float(rs[col].mean()), "{:.4f}")
     lo = st.curves.lengths
     ch.glue("noniso-lengths", ", ".join(str(int(x)) for x in lo), "{}")
     ex = st.curves.exact
