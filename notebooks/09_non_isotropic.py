@@ -43,7 +43,8 @@ sigma2 = None  # label-noise variance σ² (None: 0.1)
 rhos = None  # KMS parameters ρ, two of them (None: 0.5, 0.8)
 heads = None  # head counts trained at the first KMS ρ (None: 2, 4)
 other_heads = None  # head counts at the second ρ and on the diagonal Σ (None: 2)
-seeds = None  # training seeds per (Σ, H) (None: 0, 1)
+seeds = None  # training seeds per head count at the first ρ and at ρ = 0 (None: 0, 1)
+other_seeds = None  # seeds at the second ρ and on the diagonal Σ (None: 0)
 lengths = None  # test lengths L' of the risk curves (None: 10, 20, 40, 80, 160)
 seed = None  # base seed of every Monte Carlo draw (None: 0)
 
@@ -54,7 +55,7 @@ from icl import preconditioning as pc
 from icl.chapter import start
 
 ch = start("09_non_isotropic", profile, device, d=d, L=L, sigma2=sigma2, rhos=rhos, heads=heads,
-           other_heads=other_heads, seeds=seeds, lengths=lengths, seed=seed)
+           other_heads=other_heads, seeds=seeds, other_seeds=other_seeds, lengths=lengths, seed=seed)
 ch.show_budget()
 
 # %% [markdown]
@@ -114,7 +115,8 @@ ch.show_budget()
 # ## The trained models
 #
 # At $d =$ {glue:text}`noniso-d`, $L =$ {glue:text}`noniso-L`, $\sigma^2 =$ {glue:text}`noniso-sigma2`
-# we train, for {glue:text}`noniso-steps` steps and from {glue:text}`noniso-seeds` seeds each, models on
+# we train, for {glue:text}`noniso-steps` steps ({glue:text}`noniso-seeds` seeds per head count at the
+# first $\rho$, {glue:text}`noniso-other-seeds` elsewhere: the cost cap of the book's build), models on
 # KMS covariances with $\rho \in \{$ {glue:text}`noniso-rhos` $\}$ and on the diagonal $\Sigma$ that has
 # the spectrum of KMS($\rho =$ {glue:text}`noniso-rho`) on its axes (ours: the same eigenvalues, so
 # every risk below is the same as for that KMS matrix, but the optimal $\Gamma$ is diagonal). The
