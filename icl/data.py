@@ -23,7 +23,7 @@ import torch
 
 __all__ = ["TaskConfig", "Prompts", "sample_prompts", "prompts_from_normals", "n_normals", "covariance_matrix"]
 
-COVARIANCES = ("isotropic", "kms")
+COVARIANCES = ("isotropic", "kms", "diagonal")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class TaskConfig:
     """The prompt distribution.
 
     d: input dimension. L: number of context examples. sigma2: label-noise variance σ².
-    covariance: "isotropic" (Σ = I) or "kms" (Σ_ij = rho^|i-j|).
+    covariance: "isotropic" (Σ = I) or "kms" (Σ_ij = rho^|i-j|), or "diagonal": Σ = diag(λ_1 ≥ … ≥ λ_d),
+      the eigenvalues of the KMS matrix with the same rho (the same spectrum, axis-aligned; distinct
+      eigenvalues for rho ≠ 0). It reuses `rho`, so adding it changed no cache key.
     supports: for multi-task prompts, one tuple of 1-based coordinates per task (the paper's
       S_t); None is the single-task problem (one task on all coordinates).
     shared_beta: multi-task only. True is the paper's Def. 5.1 (every task uses the sub-vector
@@ -101,7 +103,10 @@ def covariance_matrix(task: TaskConfig) -> np.ndarray:
     if task.covariance == "isotropic":
         return np.eye(task.d)
     idx = np.arange(task.d)
-    return task.rho ** np.abs(idx[:, None] - idx[None, :])
+    kms = task.rho ** np.abs(idx[:, None] - idx[None, :])
+    if task.covariance == "diagonal":
+        return np.diag(np.sort(np.linalg.eigvalsh(kms))[::-1])
+    return kms
 
 
 @dataclass
