@@ -576,6 +576,14 @@ def add_claims(ch, sm: Summary):
           float(np.max(sm.pcr)) if len(sm.pcr) else float("inf"), t.pcr_gap, kind="max",
           target_origin="ours: mean squared difference to Γ_{M_m} on fresh prompts over PCR's mean square",
           tol_origin=f"{t.pcr_gap:.0%} of PCR's mean square")
+    off = {R: [m for m in ms if m % R] for R, ms in sm.rank_plateaus.items()}
+    c.add("rank_plateaus_at_multiples", "rank-R heads: visible plateaus only at m = multiples of R (every R)",
+          "Zhang+25 Fig. 4", all(not v for v in off.values()), True, kind="true", target_origin="the paper",
+          tol_origin="the plateaus the detector finds at L(M_m), within the '≈' reading of the plateau losses",
+          note=f"plateaus found: {'; '.join(f'R = {R}: m = {list(ms)}' for R, ms in sm.rank_plateaus.items())}",
+          note_if_fail="off-multiple plateaus: " + "; ".join(f"R = {R}: m = {v}" for R, v in off.items() if v)
+                       + ". A head of rank R is a product of factors whose directions still escape one after another "
+                         "from a small init, and the last drops are smaller than the detector's minimum (ours).")
     c.add("stall_h_lt_d", "H < D rank-one heads stall at L(M_H) (flow)", "beyond the paper", sm.stall_final,
           sm.stall_target, tol=t.loss_rel, kind="rel", target_origin="ours: rank Γ ≤ H, so at best M_H",
           tol_origin=lrel)
