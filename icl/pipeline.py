@@ -80,15 +80,24 @@ def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str 
 
     get_profile(profile)  # fail early on a bad name
     out = Path(out_dir).resolve()
-    os.environ["ICL_CLAIMS_DIR"] = str(out / "claims")  # claims and figures beside the executed notebooks
-    os.environ["ICL_FIGURES_DIR"] = str(out / "figures")
+    # The kernels inherit these: claims and figures go beside the executed notebooks. They are
+    # restored afterwards, so a caller (e.g. a page that runs a chapter) keeps its own.
+    saved = {k: os.environ.get(k) for k in ("ICL_CLAIMS_DIR", "ICL_FIGURES_DIR")}
+    os.environ["ICL_CLAIMS_DIR"], os.environ["ICL_FIGURES_DIR"] = str(out / "claims"), str(out / "figures")
     done = []
-    for src in chapter_sources(only=only):
-        t0 = time.perf_counter()
-        print(f"[chapters] {src.name} (profile={profile}, device={device}) …", flush=True)
-        execute_chapter(src, out, {"profile": profile, "device": device, **(parameters or {})})
-        print(f"[chapters] {src.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
-        done.append(out / f"{src.stem}.ipynb")
+    try:
+        for src in chapter_sources(only=only):
+            t0 = time.perf_counter()
+            print(f"[chapters] {src.name} (profile={profile}, device={device}) …", flush=True)
+            execute_chapter(src, out, {"profile": profile, "device": device, **(parameters or {})})
+            print(f"[chapters] {src.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
+            done.append(out / f"{src.stem}.ipynb")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return done
 
 

@@ -27,12 +27,7 @@ def run(profile: str, device: str, params: dict, chapter: str = "01_setup", out:
 
     from .pipeline import execute_chapters
 
-    saved = {k: os.environ.get(k) for k in ("ICL_CLAIMS_DIR", "ICL_FIGURES_DIR")}
-    try:
-        execute_chapters(profile, device, out, only=[chapter], parameters=params)
-    finally:  # the runner points these at `out`; this page's own stay where they were
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    execute_chapters(profile, device, out, only=[chapter], parameters=params)
     (claims,) = [t for t in load_tables(Path(out) / "claims") if t.chapter == chapter]
     return Rerun(profile, params, claims, Image(filename=str(Path(out) / "figures" / "setup-circuits.png")))
 

@@ -3,6 +3,7 @@ same runner as the book, and every glued number and the saved claims follow the 
 
 import ast
 import json
+import os
 
 import nbformat
 
@@ -20,10 +21,11 @@ def glued(nb, key):
 
 def test_chapter_01_reruns_with_other_d_L_sigma2(tmp_path, monkeypatch):
     monkeypatch.setenv("ICL_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ICL_CLAIMS_DIR", "unused")  # restored after the test (the runner sets its own)
+    monkeypatch.setenv("ICL_CLAIMS_DIR", "unused")  # the runner points the kernels elsewhere, then restores these
     monkeypatch.setenv("ICL_FIGURES_DIR", "unused")
     params = parse_parameters(["d=3", "L=20", "sigma2=0.5"])
     (path,) = execute_chapters("smoke", "cpu", tmp_path / "out", only=["01_setup"], parameters=params)
+    assert (os.environ["ICL_CLAIMS_DIR"], os.environ["ICL_FIGURES_DIR"]) == ("unused", "unused")
     nb = nbformat.read(path, as_version=4)
     assert (glued(nb, "setup-d"), glued(nb, "setup-L"), glued(nb, "setup-sigma2")) == ("3", "20", "0.5")
     assert glued(nb, "setup-eta-eff") == f"{20 / (20 + 3 * 1.5):.3f}"  # η_eff = L/(L + d(1+σ²)) follows
