@@ -44,6 +44,7 @@ sequences = None  # sampled training sequences for gradient descent (None: the p
 from IPython.display import display
 
 from icl import linear_dynamics as ld
+from icl import linear_softmax as ls
 from icl.chapter import start
 
 ch = start("11_linear_attention_dynamics", profile, device, N=N, seed=seed, merged_H=merged_H, sep_H=sep_H,
@@ -101,7 +102,9 @@ ld.show_budget(ch)
 merged = ld.merged_study(ch.budget)
 sep = ld.separate_study(ch.budget)
 ranks = ld.ranks_study(ch.budget)
-summary = ld.summarise(ch.budget, ch.tol, merged, sep, ranks)
+durations = ld.duration_study(ch.budget, ch.tol)
+comparison = ld.scalar_comparison(sep["main"])
+summary = ld.summarise(ch.budget, ch.tol, merged, sep, ranks, durations, comparison)
 ld.glue_summary(ch, summary)
 ch.figure("lin-merged", ld.plot_merged(merged, summary))
 
@@ -174,15 +177,23 @@ ch.figure("lin-separate", ld.plot_separate(sep, summary))
 # $k = q = v\,e_{m+1}$): $\tau\dot v = \lambda_{m+1}^2v^2 - \lambda_{m+1}^3c_{m+1}v^5$, so from a
 # small $v_0$ it takes a time of order $\tau/(\lambda_{m+1}^2 v_0)$: later directions take longer,
 # but each starts from its own random small component. The plateau durations between drops
-# measured on the gradient-descent run are {glue:text}`lin-durations` (in flow time). {numref}`lin-scalar` follows each
-# new head (on the flow) from the moment it holds {glue:text}`lin-start-share` of its direction, against the scalar equation
-# started there: the largest gaps, over the final value, are {glue:text}`lin-scalar-gaps` for
-# $e_1, \dots, e_D$. The equation assumes the head carries its direction alone with $k = q$; where a
-# head also holds part of another direction ({numref}`lin-separate`, bottom) the escape is mistimed.
+# measured on the gradient-descent run are {glue:text}`lin-durations` (in flow time); over
+# {glue:text}`lin-duration-seeds` initialisations (the paper's Fig. 3 count; flow) their medians are
+# {glue:text}`lin-median-durations`, and {glue:text}`lin-ordered-seeds` runs are ordered on their own.
+# {numref}`lin-scalar` follows each new head (on the flow) from the moment it holds
+# {glue:text}`lin-start-share` of its direction, against the scalar equation started there: the largest
+# gaps, over the final value, are {glue:text}`lin-scalar-gaps` for $e_1, \dots, e_D$. The equation assumes
+# the head carries its direction alone with $k = q$; where a head also holds part of another direction
+# ({numref}`lin-separate`, bottom) the escape is mistimed.
+#
+# *Initialisation (the authors' code).* The inits are the authors' command-line values mapped to our
+# $1/N$ normalisation: their code draws each layer's weights with standard deviation
+# $\text{init}/\sqrt{\text{numel}}$, so key and query start larger than the value weight, and their
+# sum over tokens where we average multiplies each of $\Gamma$'s factors by $N^{1/p}$ ($p$ factors).
+# An earlier version of this chapter used one scale for all factors, several times the authors'; its
+# rank-$R$ runs then showed plateaus between the multiples of $R$.
 
 # %% tags=["hide-input"]
-comparison = ld.scalar_comparison(sep["main"])
-ch.glue("lin-scalar-gaps", ", ".join(f"{g:.1%}" for g in ld.scalar_gaps(comparison)), "{}")
 ch.figure("lin-scalar", ld.plot_scalar(comparison))
 
 # %% [markdown]
@@ -215,11 +226,40 @@ ch.figure("lin-ranks", ld.plot_ranks(ranks, summary))
 #
 # The detector counts these drops per rank: {glue:text}`lin-rank-drops`, and finds plateaus at
 # $\mathcal L(M_m)$ (within {glue:text}`lin-loss-rel`) for {glue:text}`lin-rank-plateaus`; the runs end at
-# {glue:text}`lin-rank-final` against $\mathcal L(M_D) =$ {glue:text}`lin-ranks-converged`. Two things blur
-# the count: the last drops of $D = 8$ fall by less than the detector's minimum of the total descent, and a
-# head of rank $R$ is itself a product of three factors, so the directions inside one head are still
-# learned at different times. We show these runs without a claim. The softmax versions of both
-# parametrisations (the paper's Fig. 5) are not reproduced in this chapter.
+# {glue:text}`lin-rank-final` against $\mathcal L(M_D) =$ {glue:text}`lin-ranks-converged`. A rank-$R$
+# head's $R$ directions share one value weight $v_i$; once it has grown they escape together, so the loss
+# skips the plateaus in between.
+#
+# %% tags=["hide-input"]
+soft = ls.softmax_study(ch.budget)
+ls.glue_softmax(ch, soft)
+ch.figure("lin-softmax", ls.plot_softmax(soft))
+
+# %% [markdown]
+# ## The softmax versions
+#
+# ```{glue:figure} lin-softmax
+# :name: lin-softmax
+#
+# **Softmax in place of the linear map** (the paper's Fig. 5 trains the softmax versions of its Figs. 1
+# and 3). Ours: the loss on fresh prompts of the softmax version trained by gradient descent (dots),
+# and the linear model's flow from the same initialisation (line), on the same time axis; dotted lines
+# $\mathcal L(M_m)$. Left: merged, as in {numref}`lin-merged`; right: separate rank one from
+# {glue:text}`lin-soft-factor` times the separate init of {numref}`lin-separate`.
+# ```
+#
+# The softmax here attends over the $N$ context tokens and the query (the authors' code), and the
+# prediction is $\sum_i v_i\sum_n \operatorname{softmax}_n(s_{i,\cdot})\,y_n$. Near zero,
+# $\operatorname{softmax}(s)_n = (1 + s_n - \bar s)/(N+1) + O(s^2)$, so each head is a linear head plus the term
+# $v_i\sum_n y_n/(N+1)$, which tells nothing about $y_q$; gradient descent must cancel it, $\sum_i v_i \to 0$.
+# That is the main paper's zero-sum value pattern (Obs. 2, {doc}`02_observations`), and the expansion is the
+# one behind its eq. (5.2) ({doc}`08_linear_and_activations`). Trained on {glue:text}`lin-soft-S` sequences,
+# the merged softmax model falls in {glue:text}`lin-soft-merged-ndrops` drop to {glue:text}`lin-soft-merged-final`,
+# the separate one in {glue:text}`lin-soft-separate-ndrops` drops to {glue:text}`lin-soft-separate-final`,
+# with plateaus at {glue:text}`lin-soft-plateaus` against the linear model's {glue:text}`lin-soft-targets`;
+# their value weights cancel to {glue:text}`lin-soft-merged-zs` and {glue:text}`lin-soft-separate-zs` of
+# their mass. Where the claims below pass, one abrupt drop against saddle to saddle is a property of the
+# parametrisation, not of the linear map.
 #
 # ## Claims
 #
@@ -228,6 +268,7 @@ ch.figure("lin-ranks", ld.plot_ranks(ranks, summary))
 
 # %%
 ld.add_claims(ch, summary)
+ls.add_softmax_claims(ch, soft)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]
