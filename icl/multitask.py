@@ -604,7 +604,7 @@ def glue_study(ch, st: Study):
     """Glue the numbers the prose quotes (keys `mt-…`)."""
     t, b = st.task, ch.budget
     v, s2, _ = task_moments(t)
-    fmt_set = lambda s: "\\{" + ", ".join(str(i) for i in s) + "\\}"
+    fmt_set = lambda s: "{" + ", ".join(str(i) for i in s) + "}"
     ch.glue("mt-d", t.d, "{:d}")
     ch.glue("mt-L", t.L, "{:d}")
     ch.glue("mt-sigma2", t.sigma2, "{:g}")
@@ -638,6 +638,8 @@ def glue_study(ch, st: Study):
     kerr = [abs(m.kernel_risk[k].mean / m.risk[k].mean - 1) for m in st.models.values() for k in range(t.n_tasks)]
     ch.glue("mt-kernel-err", float(np.max(kerr)), "{:.1%}")
     ch.glue("mt-first-order-err", float(np.max(errs)), "{:.1%}")
+    multi = [abs(m.first_order_risk[k] / m.risk[k].mean - 1) for m in st.models.values() if m.H > 1 for k in range(t.n_tasks)]
+    ch.glue("mt-first-order-err-multi", float(np.max(multi)) if multi else float("nan"), "{:.1%}")
     ch.glue("mt-lengths", ", ".join(str(int(x)) for x in b.lengths), "{}")
     ref = restricted_dgd(t).gamma
     for H in sorted({H for H, _ in st.models}):
@@ -654,7 +656,8 @@ def glue_study(ch, st: Study):
     ch.glue("mt-super-shared", ", ".join(f"{r:.2f}" for r in sh) or "none", "{}")
     w, u = table2_circuits(t)  # the paper's H = 3 model, its groups put on this task's coordinates
     roles = head_roles(w, u, t.support_mask(), ch.tol.small)
-    ch.glue("mt-table2-shared", float(super_shared(w, roles, t.support_mask()).min(initial=np.nan)), "{:.2f}")
+    r2 = super_shared(w, roles, t.support_mask())
+    ch.glue("mt-table2-shared", float(r2.min()) if r2.size else float("nan"), "{:.2f}")
     ch.glue("mt-table2-mode", classify(w, u, t.support_mask(), ch.tol.small), "{}")
 
 

@@ -243,7 +243,8 @@ display(mt.table2(st).style.format(precision=4).hide(axis="index"))
 # debiased GD on $S_t$ at $\eta^\star$, the best common weighting, plain debiased GD (all exact), ridge on
 # $S_t$ (Monte Carlo). The kernel-sum reading is within {glue:text}`mt-kernel-err` of the model's risk in
 # every model and task: that much of each model is not in $(\omega_h, M_h)$. The first-order reading is within
-# {glue:text}`mt-first-order-err` (it drops the softmax's curvature, which matters where $\omega$ is large).
+# {glue:text}`mt-first-order-err-multi` for every model with $H \ge 2$ and within {glue:text}`mt-first-order-err`
+# over all models: it drops the softmax's curvature, which matters where $\omega$ is large, as at $H = 1$.
 
 # %% tags=["hide-input"]
 display(mt.risk_table(st).style.format(precision=4).hide(axis="index"))
