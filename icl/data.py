@@ -24,6 +24,7 @@ import torch
 __all__ = ["TaskConfig", "Prompts", "sample_prompts", "prompts_from_normals", "n_normals", "covariance_matrix"]
 
 COVARIANCES = ("isotropic", "kms", "diagonal")
+CONVENTIONS = ("paper", "authors")
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,13 @@ class TaskConfig:
     supports: for multi-task prompts, one tuple of 1-based coordinates per task (the paper's
       S_t); None is the single-task problem (one task on all coordinates).
     shared_beta: multi-task only. True is the paper's Def. 5.1 (every task uses the sub-vector
-      β_{S_t} of one β); False is the authors' code (an independent β per task, each
-      N(0, I_d/d) restricted to S_t).
+      β_{S_t} of one β); False draws an independent β per task, each N(0, I_d/d) restricted to S_t.
+    convention: multi-task only. "paper" (the default): β as `shared_beta` says, scaled by 1/√d, noise
+      variance σ² on every task, a noisy query target. "authors": the authors' code
+      (XintianPan/ICL_linear, utils/data_utils.py, MultiTaskLinearReg): an independent β_t ~ N(0, I)
+      per task on S_t (no 1/√d; needs shared_beta=False), noise std √(|S_t| σ²) on task t, and a
+      noiseless query target y_q = β_tᵀ x_q. A RunConfig leaves it out of its cache key when it is
+      "paper", so adding it changed no key.
     """
 
     d: int = 5
@@ -48,6 +54,7 @@ class TaskConfig:
     rho: float = 0.5
     supports: tuple[tuple[int, ...], ...] | None = None
     shared_beta: bool = True
+    convention: str = "paper"
 
     def __post_init__(self):
         _check_int("d", self.d, 1)
@@ -68,6 +75,11 @@ class TaskConfig:
                         f"supports must be non-empty tuples of distinct coordinates in 1..d={self.d}, got {self.supports!r}"
                     )
             object.__setattr__(self, "supports", sup)
+        if self.convention not in CONVENTIONS:
+            raise ValueError(f"convention must be one of {CONVENTIONS}, got {self.convention!r}")
+        if self.convention == "authors" and (self.supports is None or self.shared_beta):
+            raise ValueError("convention 'authors' is the authors' multi-task sampler: it needs supports and "
+                             "shared_beta=False (an independent β per task)")
 
     @property
     def n_tasks(self) -> int:
@@ -87,6 +99,12 @@ class TaskConfig:
         for t, s in enumerate(self.supports):
             m[[i - 1 for i in s], t] = 1.0
         return m
+
+    def noise_std(self) -> np.ndarray:
+        """(T,) label-noise standard deviation per task: √σ² ("paper"), √(|S_t| σ²) ("authors")."""
+        if self.convention == "authors":
+            return np.sqrt(self.support_mask().sum(0) * self.sigma2)
+        return np.full(self.n_tasks, math.sqrt(self.sigma2))
 
     def with_length(self, L: int) -> "TaskConfig":
         """The same distribution with L context examples (test length L')."""
@@ -170,14 +188,20 @@ def prompts_from_normals(task: TaskConfig, normals: torch.Tensor, batch: int, L:
     dt, dev = normals.dtype, normals.device
     n_tok = B * (L + 1) * D
     tokens = normals[..., :n_tok].view(*lead, B, L + 1, D)  # (…, B, L+1, D), the query last
-    beta = normals[..., n_tok:].view(*lead, B, d, nb) / math.sqrt(d)
+    beta = normals[..., n_tok:].view(*lead, B, d, nb)
+    if task.convention == "paper":
+        beta = beta / math.sqrt(d)
     x, y = tokens[..., :d], tokens[..., d:]
     if task.covariance != "isotropic":
         chol = torch.linalg.cholesky(torch.as_tensor(covariance_matrix(task), dtype=dt, device=dev))
         x.copy_(x @ chol.T)
     if task.supports is not None:
         beta = beta * torch.as_tensor(task.support_mask(), dtype=dt, device=dev)  # (…, B, d, T)
-    y.mul_(math.sqrt(task.sigma2)).add_(torch.matmul(x, beta))  # y = βᵀx + σε
+    if task.convention == "paper":
+        y.mul_(math.sqrt(task.sigma2)).add_(torch.matmul(x, beta))  # y = βᵀx + σε
+    else:  # the authors' code: noise std √(|S_t| σ²) per task, noiseless query target
+        y.mul_(torch.as_tensor(task.noise_std(), dtype=dt, device=dev)).add_(torch.matmul(x, beta))
+        y[..., L, :] = torch.matmul(x[..., L : L + 1, :], beta)[..., 0, :]
     return Prompts(Z=tokens[..., :L, :], x_q=x[..., L, :], y_q=y[..., L, :], beta=beta.expand(*lead, B, d, T))
 
 

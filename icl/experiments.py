@@ -47,7 +47,10 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["task"].get("convention") == "paper":  # added later: the default stays out of the key
+            del d["task"]["convention"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
