@@ -1,9 +1,13 @@
-"""The straightforward implementation, kept as the benchmark's baseline and as a reference.
+"""Straightforward implementations, kept as the benchmark's baselines and as references.
 
-Written the way the authors' code reads: nn.Linear projections Q, K, V of every token for all
-heads at once, causal attention over the whole sequence (torch's scaled_dot_product_attention),
-an output projection, then the prediction is read from the last token. One model, no model
-axis, autograd for everything.
+- `AuthorsAttention`: the authors' own formulation (XintianPan/ICL_linear, `src/models.py`,
+  `MultiHeadAttention.forward(z_q, z)`): nn.Linear projections, the query projected from z_q only,
+  keys and values from the context, softmax scaled by 1/√D, an output projection. This is what a
+  user of their code trains, so it is the benchmark's baseline.
+- `NaiveAttention`: causal self-attention over the whole sequence (every token a query), read
+  at the last token: slower, kept as a second, labelled row.
+
+One model, no model axis, autograd and torch.optim.Adam for everything.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from torch import nn
 
 from .data import Prompts
 
-__all__ = ["NaiveAttention"]
+__all__ = ["AuthorsAttention", "NaiveAttention"]
 
 
 class NaiveAttention(nn.Module):
@@ -63,3 +67,43 @@ class NaiveAttention(nn.Module):
         """(B, L+1, D) token sequence: the context, then z_q = (x_q, 0)."""
         zq = torch.cat([prompts.x_q, torch.zeros_like(prompts.y_q)], dim=-1)
         return torch.cat([prompts.Z, zq[:, None]], dim=1)
+
+
+class AuthorsAttention(nn.Module):
+    """The authors' H-head attention of the query over the context (their `MultiHeadAttention` with
+    n_embd = D, no bias): ŷ = (o_proj(softmax(q_proj(z_q) k_proj(Z)ᵀ/√D) v_proj(Z)))[d:]."""
+
+    def __init__(self, d: int, n_tasks: int, heads: int):
+        super().__init__()
+        self.d, self.n_tasks, self.heads = d, n_tasks, heads
+        self.D = D = d + n_tasks
+        self.q_proj = nn.Linear(D, heads * D, bias=False)
+        self.k_proj = nn.Linear(D, heads * D, bias=False)
+        self.v_proj = nn.Linear(D, heads * D, bias=False)
+        self.o_proj = nn.Linear(heads * D, D, bias=False)
+
+    @classmethod
+    def from_factors(cls, model, index: int = 0) -> "AuthorsAttention":
+        """Copy model `index` of an `AttentionModel` (softmax only)."""
+        if model.config.normalisation != "softmax":
+            raise ValueError("AuthorsAttention implements softmax attention only")
+        H, D = model.config.heads, model.D
+        net = cls(model.d, model.n_tasks, H)
+        with torch.no_grad():
+            net.q_proj.weight.copy_(model.q[index].reshape(H * D, D))
+            net.k_proj.weight.copy_(model.k[index].reshape(H * D, D))
+            net.v_proj.weight.copy_(model.v[index].reshape(H * D, D))
+            net.o_proj.weight.copy_(model.o[index].permute(1, 0, 2).reshape(D, H * D))
+        return net.to(model.q.device)
+
+    def forward(self, Z: torch.Tensor, x_q: torch.Tensor) -> torch.Tensor:
+        """Z (B, L, D) the context, x_q (B, d) the query → prediction (B, T)."""
+        B, L, D = Z.shape
+        H = self.heads
+        z_q = torch.cat([x_q, torch.zeros(B, self.n_tasks, dtype=Z.dtype, device=Z.device)], dim=-1)
+        q = self.q_proj(z_q).view(B, H, 1, D)  # (B, H, 1, D)
+        k = self.k_proj(Z).view(B, L, H, D).transpose(1, 2)  # (B, H, L, D)
+        v = self.v_proj(Z).view(B, L, H, D).transpose(1, 2)
+        p = torch.softmax(q @ k.transpose(-1, -2) * D ** -0.5, dim=-1)  # (B, H, 1, L)
+        out = self.o_proj((p @ v).reshape(B, H * D))  # (B, D)
+        return out[:, self.d :]

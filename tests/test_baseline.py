@@ -49,3 +49,31 @@ def test_same_weights_and_batches_give_the_same_loss_trajectory():
     assert naive_losses[-100:].mean() < 0.7 * naive_losses[:10].mean()  # it did learn something
     kq_naive = net.W_k.weight.view(2, 6, 6).transpose(-1, -2) @ net.W_q.weight.view(2, 6, 6) / 6**0.5
     assert torch.allclose(tr.model.kq()[0], kq_naive, atol=1e-3)
+
+
+def test_authors_formulation_equals_the_engine_forward_and_trains_the_same():
+    """The authors' query-only formulation (their src/models.py) computes our prediction and, with Adam on the same
+    batches, the same loss trajectory (float32 rounding apart)."""
+    from icl.baseline import AuthorsAttention
+
+    task, steps = TaskConfig(), 300
+    tr = Trainer(task, ModelConfig(heads=3), TrainConfig(steps=steps, batch=32), [5], device="cpu")
+    Z, xq, yq = (t.double() for t in tr.sample())
+    net = AuthorsAttention.from_factors(tr.model.double()).double()
+    with torch.no_grad():
+        assert torch.allclose(net(Z[0], xq[0]), tr.model(Z, xq)[0], rtol=1e-10, atol=1e-12)
+    tr = Trainer(task, ModelConfig(heads=3), TrainConfig(steps=steps, batch=32), [5], device="cpu")
+    net = AuthorsAttention.from_factors(tr.model)
+    opt = torch.optim.Adam(net.parameters(), lr=tr.train.lr, betas=tr.train.betas, eps=tr.train.eps)
+    losses = torch.empty(steps)
+    with torch.no_grad():
+        for i in range(steps):
+            Z, xq, yq = tr.sample()
+            with torch.enable_grad():
+                loss = ((net(Z[0], xq[0]) - yq[0]) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+            opt.step()
+            losses[i] = loss.detach()
+            tr.step_on(Z, xq, yq)
+    assert ((tr.losses[:, 0] - losses).abs() / losses.abs()).max().item() < 1e-4
