@@ -1,12 +1,15 @@
-"""Training speed: the straightforward implementation (`icl.baseline`) against the engine.
+"""Training speed: what a user of the authors' code would run (`icl.baseline`) against the engine.
 
 Every measurement runs in a fresh process (so that its peak memory is its own and thread
 settings do not leak), trains at the paper's sizes (d = 5, L = 40, batch 256, fresh prompts
 every step) for about `seconds` of wall time after a warm-up, and reports steps per second.
 
-- baseline: `NaiveAttention` (nn.Linear Q, K, V, O of every token, causal attention over the
-  whole sequence), `torch.optim.Adam`, `sample_prompts` every step, autograd. Measured with
-  torch's default intra-op threads and with one; the faster counts.
+- baseline ("authors"): `AuthorsAttention`, the authors' own formulation (their `src/models.py`:
+  nn.Linear projections, the query projected from z_q only, softmax attention over the context),
+  `torch.optim.Adam`, `sample_prompts` every step, autograd. Measured with torch's default
+  intra-op threads and with one; the faster counts. The speed-ups are against it.
+- "naive": `NaiveAttention`, causal self-attention over the whole sequence read at the last
+  token (every token a query): a slower formulation nobody needs here, a second labelled row.
 - engine: `Trainer` with its defaults (query-only forward, hand-written gradient, one Adam
   update for all models, batches prepared in a second thread).
 """
@@ -28,7 +31,7 @@ __all__ = ["Measurement", "measure", "stage_costs", "run_benchmark", "format_tab
 class Measurement:
     """One timed run: `steps_per_s` optimiser steps per second, each training `models` models."""
 
-    impl: str  # "baseline" | "engine"
+    impl: str  # "authors" | "naive" | "engine"
     heads: int
     models: int
     threads: int
@@ -46,22 +49,23 @@ class Measurement:
         return self.steps_per_s * self.models
 
 
-def _baseline_runner(heads: int, batch: int, device):
+def _baseline_runner(heads: int, batch: int, device, formulation: str = "authors"):
     import torch
 
-    from .baseline import NaiveAttention
+    from .baseline import AuthorsAttention, NaiveAttention
     from .data import TaskConfig, sample_prompts
 
     task = TaskConfig()
     torch.manual_seed(0)
-    net = NaiveAttention(task.d, task.n_tasks, heads).to(device)
+    net = (AuthorsAttention if formulation == "authors" else NaiveAttention)(task.d, task.n_tasks, heads).to(device)
+    predict = (lambda P: net(P.Z, P.x_q)) if formulation == "authors" else (lambda P: net(NaiveAttention.tokens(P)))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     g = torch.Generator(device=device).manual_seed(0)
 
     def run(n: int):
         for _ in range(n):
             P = sample_prompts(task, batch, g)
-            loss = ((net(NaiveAttention.tokens(P)) - P.y_q) ** 2).mean()
+            loss = ((predict(P) - P.y_q) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -93,7 +97,7 @@ def _measure_here(impl, heads, models, threads, device, batch, seconds, compile,
     dev = resolve_device(device)
     if dev.type == "cpu":
         torch.set_num_threads(threads)
-    run = _baseline_runner(heads, batch, dev) if impl == "baseline" else _engine_runner(heads, models, batch, dev, compile)
+    run = _engine_runner(heads, models, batch, dev, compile) if impl == "engine" else _baseline_runner(heads, batch, dev, impl)
     t0 = time.perf_counter()
     run(20)  # warm-up
     warmup = time.perf_counter() - t0
@@ -113,10 +117,10 @@ def _measure_here(impl, heads, models, threads, device, batch, seconds, compile,
 def measure(impl: str, heads: int, models: int = 1, *, threads: int = 1, device="auto", batch: int = 256,
             seconds: float = 4.0, compile: bool = False) -> Measurement:
     """Time one implementation in a fresh process (see the module docstring)."""
-    if impl not in ("baseline", "engine"):
-        raise ValueError(f"impl must be 'baseline' or 'engine', got {impl!r}")
-    if impl == "baseline" and (models != 1 or compile):
-        raise ValueError("models must be 1 and compile False for the baseline (it trains one model at a time, eagerly)")
+    if impl not in ("authors", "naive", "engine"):
+        raise ValueError(f"impl must be 'authors', 'naive' or 'engine', got {impl!r}")
+    if impl != "engine" and (models != 1 or compile):
+        raise ValueError("models must be 1 and compile False for a baseline (it trains one model at a time, eagerly)")
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     p = ctx.Process(target=_measure_here, args=(impl, heads, models, threads, device, batch, seconds, compile, q))
@@ -174,16 +178,17 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
     default_threads = torch.get_num_threads()
     rows, singles = [], {}
     for h in heads:
-        base = [measure("baseline", h, threads=t, device=device, seconds=seconds) for t in sorted({default_threads, 1})]
+        base = [measure("authors", h, threads=t, device=device, seconds=seconds) for t in sorted({default_threads, 1})]
         best = max(base, key=lambda m: m.steps_per_s)
+        naive = measure("naive", h, threads=best.threads, device=device, seconds=seconds)
         eng = measure("engine", h, device=device, seconds=seconds)
         singles[h] = eng
-        row = {"heads": h, "baseline": [asdict(b) for b in base], "engine": asdict(eng),
+        row = {"heads": h, "baseline": [asdict(b) for b in base], "naive": asdict(naive), "engine": asdict(eng),
                "speedup": eng.steps_per_s / best.steps_per_s}
         rows.append(row)
-        echo(f"H={h}: baseline {best.steps_per_s:7.0f} steps/s ({best.threads} thread(s)), "
-             f"engine {eng.steps_per_s:7.0f} steps/s, speed-up {row['speedup']:.1f}x, "
-             f"peak RSS {best.peak_rss_mb:.0f} / {eng.peak_rss_mb:.0f} MB")
+        echo(f"H={h}: authors' formulation {best.steps_per_s:7.0f} steps/s ({best.threads} thread(s)), "
+             f"full-sequence {naive.steps_per_s:7.0f}, engine {eng.steps_per_s:7.0f} steps/s, "
+             f"speed-up over the authors' {row['speedup']:.1f}x, peak RSS {best.peak_rss_mb:.0f} / {eng.peak_rss_mb:.0f} MB")
     batched = measure("engine", batched_heads, batched_models, device=device, seconds=seconds)
     echo(f"M={batched_models} models of H={batched_heads} together: {batched.model_steps_per_s:7.0f} model-steps/s, "
          f"peak RSS {batched.peak_rss_mb:.0f} MB")
@@ -220,17 +225,20 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
 
 def format_table(result: dict) -> str:
     """The benchmark as a Markdown table."""
-    lines = ["| H | models | baseline steps/s | engine steps/s | speed-up | engine model-steps/s | peak RSS baseline / engine (MB) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| H | models | authors' formulation steps/s | full-sequence steps/s | engine steps/s | speed-up over the authors' "
+             "| engine model-steps/s | peak RSS authors' / engine (MB) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in result["single"]:
         best = max(r["baseline"], key=lambda m: m["steps_per_s"])
-        e = r["engine"]
-        lines.append(f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | {e['steps_per_s']:.0f} | {r['speedup']:.1f}× | "
-                     f"{e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |")
+        e, naive = r["engine"], r.get("naive")
+        lines.append(f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | {naive['steps_per_s']:.0f} | {e['steps_per_s']:.0f} | "
+                     f"{r['speedup']:.1f}× | {e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |"
+                     if naive else f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | — | {e['steps_per_s']:.0f} | "
+                     f"{r['speedup']:.1f}× | {e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |")
     base4 = {r["heads"]: max(b["steps_per_s"] for b in r["baseline"]) for r in result["single"]}
     for b in [result["batched"], *result.get("compiled", [])]:
         ratio = f"{b['steps_per_s'] / base4[b['heads']]:.1f}×" if b["models"] == 1 and b["heads"] in base4 else "—"
-        lines.append(f"| {b['heads']}{' compiled' if b.get('compiled') else ''} | {b['models']} | — | {b['steps_per_s']:.0f} | {ratio} | "
+        lines.append(f"| {b['heads']}{' compiled' if b.get('compiled') else ''} | {b['models']} | — | — | {b['steps_per_s']:.0f} | {ratio} | "
                      f"{b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |")
     for c in result.get("stage_cpu_ms_per_model_step", []):
         lines.append(f"\nCPU ms per model-step (H={c['heads']}, M={c['models']}): draw {c['draw_ms']:.3f}, "

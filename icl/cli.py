@@ -88,7 +88,7 @@ def main(argv=None):
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_sweep)
 
-    b = sub.add_parser("bench", help="training speed: straightforward implementation vs engine (steps/s, memory)")
+    b = sub.add_parser("bench", help="training speed: the authors' formulation (and a full-sequence one) vs the engine (steps/s, memory)")
     b.add_argument("--heads", type=_int_list, default=[1, 2, 4, 8])
     b.add_argument("--models", type=int, default=8, help="models trained together in the batched measurement")
     b.add_argument("--batched-heads", type=int, default=4)

@@ -31,5 +31,6 @@ def test_bench_measures_both_implementations(tmp_path):
                            compiled=False)
     saved = json.loads(out.read_text())
     assert saved["single"][0]["engine"]["steps_per_s"] > 0 and saved["batched"]["models"] == 2
-    assert all(b["steps_per_s"] > 0 for b in saved["single"][0]["baseline"])
+    assert all(b["steps_per_s"] > 0 and b["impl"] == "authors" for b in saved["single"][0]["baseline"])
+    assert saved["single"][0]["naive"]["impl"] == "naive" and saved["single"][0]["naive"]["steps_per_s"] > 0
     assert "| 1 | 2 |" in format_table(result)
