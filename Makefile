@@ -11,6 +11,9 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= quick
 DEVICE ?= auto
+# chapters executed at once (JOBS=2 …); FORCE=1 re-executes chapters whose inputs are unchanged
+JOBS ?= 1
+FORCE ?=
 EXECUTED ?= executed
 SMOKE ?= _build/smoke
 export ICL_CACHE_DIR ?= $(CURDIR)/.cache/icl
@@ -32,8 +35,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 execute: install
-	rm -rf $(EXECUTED)/claims $(EXECUTED)/figures
-	$(PY) -m icl.cli chapters --profile $(PROFILE) --device $(DEVICE) --out $(EXECUTED)
+	$(PY) -m icl.cli chapters --profile $(PROFILE) --device $(DEVICE) --out $(EXECUTED) --jobs $(JOBS) $(if $(FORCE),--force)
 
 book: execute
 	$(VENV)/bin/jupyter-book build $(JB_FLAGS) .

@@ -15,10 +15,16 @@ def _int_list(s: str) -> list[int]:
 
 
 def cmd_chapters(a):
-    from .pipeline import execute_chapters, parse_parameters
+    from .pipeline import ChapterFailures, execute_chapters, parse_parameters
 
-    execute_chapters(profile=a.profile, device=a.device, out_dir=a.out, only=a.only or None,
-                     parameters=parse_parameters(a.param))
+    try:
+        execute_chapters(profile=a.profile, device=a.device, out_dir=a.out, only=a.only or None,
+                         parameters=parse_parameters(a.param), force=a.force, jobs=a.jobs)
+    except ChapterFailures as e:
+        for name, err in e.failures.items():
+            print(f"[chapters] FAILED: {name}: {type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}",
+                  file=sys.stderr)
+        sys.exit(1)
 
 
 def cmd_sweep(a):
@@ -65,6 +71,8 @@ def main(argv=None):
     c.add_argument("--out", default="executed", help="folder for the executed notebooks")
     c.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="a chapter parameter, e.g. -p d=10 -p L=80 -p sigma2=0.5 -p heads=[1,2]")
+    c.add_argument("--force", action="store_true", help="re-execute chapters whose inputs are unchanged")
+    c.add_argument("--jobs", type=int, default=1, help="chapters executed at once (the book pages 9x run last)")
     c.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")
     c.set_defaults(func=cmd_chapters)
 

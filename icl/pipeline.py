@@ -2,18 +2,29 @@
 
 papermill cannot read .py files, so each source is read with jupytext, its jupytext metadata
 dropped, and the notebook object handed to papermill with the parameters (profile, device).
-A chapter that raises stops the run with a non-zero exit (papermill's error is re-raised),
-because a failed notebook would otherwise still render.
+
+Incremental: an executed notebook records the hash of its inputs (`input_hash`: the source, every
+file of the `icl` package — which fixes the models' configurations and so their cache keys —, the
+parameters and the torch version; for the book pages `9x_*`, which read the chapters, also every
+chapter source and the other chapters' claims) and the files it wrote. A chapter whose hash is
+unchanged and whose outputs all exist is skipped, saying so; `force=True` re-executes it.
+
+Parallel: with jobs > 1 the chapters run in that many worker processes, then the book pages. A
+chapter that raises does not stop the others; the run ends with `ChapterFailures` naming each one
+(papermill's error for the first), because a failed notebook would otherwise still render.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["chapter_sources", "execute_chapter", "execute_chapters", "parse_parameters"]
+__all__ = ["chapter_sources", "execute_chapter", "execute_chapters", "parse_parameters", "input_hash",
+           "ChapterFailures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,8 +39,59 @@ def chapter_sources(notebooks: Path | None = None, only: list[str] | None = None
     return src
 
 
-def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> Path:
-    """Run one chapter with papermill; returns the executed notebook's path."""
+class ChapterFailures(RuntimeError):
+    """Chapters that raised: `failures` maps each chapter's name to its error."""
+
+    def __init__(self, failures: dict):
+        self.failures = failures
+        names = ", ".join(failures)
+        super().__init__(f"{len(failures)} chapter(s) failed: {names}\n{next(iter(failures.values()))}")
+
+
+def _is_page(source: Path) -> bool:
+    """The book pages 9x_* (rerun, scorecard) read the chapters: they run last and hash the chapters too."""
+    return source.stem.startswith("9")
+
+
+def input_hash(source: Path, parameters: dict, out_dir: Path) -> str:
+    """sha256 of what a chapter's execution depends on (see the module docstring)."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256()
+    files = [source, *sorted((ROOT / "icl").rglob("*.py"))]
+    if _is_page(source):
+        files += [p for p in chapter_sources() if p != source]
+        files += [p for p in sorted((out_dir / "claims").glob("*.json")) if not _is_page(p)]
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    h.update(json.dumps(parameters, sort_keys=True, default=repr).encode())
+    h.update(version("torch").encode())
+    return h.hexdigest()
+
+
+def _outputs_since(out_dir: Path, t0: float) -> list[str]:
+    """Claims and figures written since t0, relative to out_dir."""
+    return sorted(str(p.relative_to(out_dir)) for d in ("claims", "figures") for p in (out_dir / d).glob("*")
+                  if p.is_file() and p.stat().st_mtime >= t0)
+
+
+def up_to_date(source: Path, out_dir: Path, digest: str) -> bool:
+    """The executed copy records `digest` and every file it wrote still exists."""
+    import nbformat
+
+    path = out_dir / f"{source.stem}.ipynb"
+    if not path.exists():
+        return False
+    try:
+        meta = nbformat.read(path, as_version=4).metadata.get("icl", {})
+    except Exception:  # an unreadable copy is re-executed
+        return False
+    return meta.get("input_hash") == digest and all((out_dir / f).exists() for f in meta.get("outputs", []))
+
+
+def execute_chapter(source: Path, out_dir: Path, parameters: dict, digest: str | None = None) -> Path:
+    """Run one chapter with papermill; returns the executed notebook's path. `digest` (its `input_hash`) and
+    the files it wrote are recorded in the notebook's metadata."""
     import jupytext
     import papermill as pm
 
@@ -37,17 +99,20 @@ def execute_chapter(source: Path, out_dir: Path, parameters: dict) -> Path:
     nb.metadata.pop("jupytext", None)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{source.stem}.ipynb"
+    t0 = time.time() - 1  # file times have a coarse grain on some file systems
     pm.execute_notebook(nb, str(out), parameters=parameters, cwd=str(out_dir), kernel_name="python3", progress_bar=False)
-    _hide_injected_parameters(out)
+    _hide_injected_parameters(out, {"input_hash": digest, "outputs": _outputs_since(out_dir, t0)} if digest else None)
     return out
 
 
-def _hide_injected_parameters(path: Path):
+def _hide_injected_parameters(path: Path, icl_meta: dict | None = None):
     """Tag papermill's injected-parameters cell remove-cell, like the chapter's own parameters
-    cell: the page states its profile and device in words."""
+    cell: the page states its profile and device in words. icl_meta: recorded as metadata.icl."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    if icl_meta is not None:
+        nb.metadata["icl"] = icl_meta
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
@@ -72,33 +137,85 @@ def parse_parameters(items) -> dict:
     return out
 
 
+def _prune(out: Path, stems: set):
+    """Remove executed notebooks and claims of chapters that no longer exist (renamed or deleted), so that
+    the book and the scorecard never show a stale one."""
+    for p in [*out.glob("[0-9][0-9]_*.ipynb"), *(out / "claims").glob("[0-9][0-9]_*.json")]:
+        if p.stem not in stems:
+            print(f"[chapters] removing {p.relative_to(out)}: no such chapter any more", flush=True)
+            p.unlink()
+
+
+def _run_one(src: Path, out: Path, params: dict, force: bool) -> tuple[str, Path]:
+    """Execute one chapter unless it is up to date: ("ran" | "skipped", executed path)."""
+    digest = input_hash(src, params, out)
+    if not force and up_to_date(src, out, digest):
+        print(f"[chapters] {src.name} unchanged (inputs hash {digest[:12]}), skipped; --force re-executes it", flush=True)
+        return "skipped", out / f"{src.stem}.ipynb"
+    t0 = time.perf_counter()
+    print(f"[chapters] {src.name} (profile={params['profile']}, device={params['device']}) …", flush=True)
+    path = execute_chapter(src, out, params, digest)
+    print(f"[chapters] {src.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
+    return "ran", path
+
+
+def _run_all(sources: list[Path], out: Path, params: dict, force: bool, jobs: int) -> tuple[list[Path], dict]:
+    done, failures = [], {}
+    if jobs <= 1:
+        for src in sources:
+            try:
+                done.append(_run_one(src, out, params, force)[1])
+            except Exception as e:  # the others still run; the caller raises ChapterFailures
+                print(f"[chapters] {src.name} FAILED", flush=True)
+                failures[src.stem] = e
+        return done, failures
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:  # workers inherit ICL_CLAIMS_DIR/ICL_FIGURES_DIR
+        futures = {src: pool.submit(_run_one, src, out, params, force) for src in sources}
+        for src, f in futures.items():
+            try:
+                done.append(f.result()[1])
+            except Exception as e:
+                print(f"[chapters] {src.name} FAILED", flush=True)
+                failures[src.stem] = e
+    return done, failures
+
+
 def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str | os.PathLike = "executed", only=None,
-                     parameters: dict | None = None) -> list[Path]:
-    """Execute every chapter (or those named in `only`) in order; stop at the first failure.
-    parameters: extra papermill parameters (e.g. d, L, sigma2) for every chapter executed."""
+                     parameters: dict | None = None, force: bool = False, jobs: int = 1,
+                     notebooks: str | os.PathLike | None = None) -> list[Path]:
+    """Execute every chapter (or those named in `only`) in book order, skipping those whose inputs are
+    unchanged (unless `force`), `jobs` at a time, then the book pages (9x_*). parameters: extra papermill
+    parameters (e.g. d, L, sigma2) for every chapter executed; notebooks: another source folder (tests).
+    Raises ChapterFailures if any chapter raised."""
     from .profiles import get_profile
 
     get_profile(profile)  # fail early on a bad name
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     out = Path(out_dir).resolve()
+    params = {"profile": profile, "device": device, **(parameters or {})}
+    sources = chapter_sources(Path(notebooks) if notebooks else None, only=only)
+    if not only:
+        _prune(out, {s.stem for s in sources})
     # The kernels inherit these: claims and figures go beside the executed notebooks. They are
     # restored afterwards, so a caller (e.g. a page that runs a chapter) keeps its own.
     saved = {k: os.environ.get(k) for k in ("ICL_CLAIMS_DIR", "ICL_FIGURES_DIR")}
     os.environ["ICL_CLAIMS_DIR"], os.environ["ICL_FIGURES_DIR"] = str(out / "claims"), str(out / "figures")
-    done = []
     try:
-        for src in chapter_sources(only=only):
-            t0 = time.perf_counter()
-            print(f"[chapters] {src.name} (profile={profile}, device={device}) …", flush=True)
-            execute_chapter(src, out, {"profile": profile, "device": device, **(parameters or {})})
-            print(f"[chapters] {src.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
-            done.append(out / f"{src.stem}.ipynb")
+        done, failures = _run_all([s for s in sources if not _is_page(s)], out, params, force, jobs)
+        more, fail_pages = _run_all([s for s in sources if _is_page(s)], out, params, force, 1)
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return done
+    failures.update(fail_pages)
+    if failures:
+        raise ChapterFailures(failures)
+    return done + more
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,73 @@
+"""Incremental and parallel chapter execution (`icl chapters --jobs N`, `--force`)."""
+
+import os
+
+import nbformat
+import pytest
+
+from icl.pipeline import ChapterFailures, execute_chapters
+
+HEADER = '''# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+'''
+GOOD = HEADER + '''# %% tags=["parameters"]
+profile = "smoke"
+device = "auto"
+# %%
+import os, pathlib
+d = pathlib.Path(os.environ["ICL_CLAIMS_DIR"]); d.mkdir(parents=True, exist_ok=True)
+(d / "01_good.json").write_text("{}")
+print("ran", profile)
+'''
+BAD = HEADER + '''# %% tags=["parameters"]
+profile = "smoke"
+device = "auto"
+# %%
+raise RuntimeError("this chapter is broken")
+'''
+
+
+def _write(folder, name, text):
+    (folder / name).write_text(text)
+
+
+def test_failures_do_not_stop_the_others_and_unchanged_chapters_are_skipped(tmp_path, capsys):
+    src, out = tmp_path / "nb", tmp_path / "out"
+    src.mkdir()
+    _write(src, "01_good.py", GOOD)
+    _write(src, "02_bad.py", BAD)
+    (out / "claims").mkdir(parents=True)
+    _write(out / "claims", "06_renamed.json", "{}")  # a chapter that no longer exists
+    with pytest.raises(ChapterFailures) as e:
+        execute_chapters("smoke", "cpu", out, jobs=2, notebooks=src)
+    assert list(e.value.failures) == ["02_bad"] and "broken" in str(e.value)
+    meta = nbformat.read(out / "01_good.ipynb", as_version=4).metadata["icl"]
+    assert meta["outputs"] == ["claims/01_good.json"] and len(meta["input_hash"]) == 64
+    assert not (out / "claims" / "06_renamed.json").exists()
+    capsys.readouterr()
+
+    (path,) = execute_chapters("smoke", "cpu", out, only=["01_good"], notebooks=src)  # unchanged: skipped
+    assert "unchanged" in capsys.readouterr().out and path == out / "01_good.ipynb"
+
+    execute_chapters("smoke", "cpu", out, only=["01_good"], notebooks=src, force=True)  # --force
+    assert "done in" in capsys.readouterr().out
+
+    os.remove(out / "claims" / "01_good.json")  # a missing output re-executes
+    execute_chapters("smoke", "cpu", out, only=["01_good"], notebooks=src)
+    assert "done in" in capsys.readouterr().out
+
+    _write(src, "01_good.py", GOOD.replace('"ran"', '"ran again"'))  # a changed source re-executes
+    execute_chapters("smoke", "cpu", out, only=["01_good"], notebooks=src)
+    assert "done in" in capsys.readouterr().out
+    execute_chapters("smoke", "cpu", out, only=["01_good"], notebooks=src, parameters={"d": 3})  # new parameters
+    assert "done in" in capsys.readouterr().out
+
+
+def test_bad_jobs_names_the_parameter(tmp_path):
+    with pytest.raises(ValueError, match="jobs"):
+        execute_chapters("smoke", "cpu", tmp_path, jobs=0)
