@@ -45,7 +45,21 @@ def cmd_sweep(a):
         for h, s, n, i in itertools.product(a.heads, a.seeds, a.normalisation, a.init)
     ]
     compile = {"auto": "auto", "on": True, "off": False}[a.compile]
-    runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet, compile=compile)
+    executor = None
+    if a.executor != "inprocess":
+        from .executors import SlurmOptions, make_executor
+
+        opts = SlurmOptions(partition=a.partition, time_min=a.time, cpus=a.cpus, gpus=a.gpus, mem_gb=a.mem_gb,
+                            array_parallelism=a.array_parallelism)
+        executor = make_executor(a.executor, a.log_dir, opts)
+    from .executors import JobFailures
+
+    try:
+        runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet, compile=compile,
+                                  executor=executor)
+    except JobFailures as e:
+        print(e, file=sys.stderr)
+        sys.exit(1)
     for r in runs:
         c = r.config
         print(f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} final loss {r.final_loss():.4f}")
@@ -92,7 +106,16 @@ def main(argv=None):
     s.add_argument("--device", default="auto")
     s.add_argument("--compile", choices=["auto", "on", "off"], default="auto",
                    help="torch.compile the gradient (auto: runs of >= 100k steps)")
-    s.add_argument("--cache-dir", default=None)
+    s.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
+    s.add_argument("--executor", choices=["inprocess", "local", "slurm"], default="inprocess",
+                   help="inprocess: train here; local: one subprocess per group (submitit); slurm: one sbatch job per group")
+    s.add_argument("--partition", default=None, help="slurm partition")
+    s.add_argument("--time", type=int, default=24 * 60, help="slurm: wall-time limit per job, minutes")
+    s.add_argument("--cpus", type=int, default=2, help="slurm: CPUs per job")
+    s.add_argument("--gpus", type=int, default=0, help="slurm: GPUs per job (then use --device auto)")
+    s.add_argument("--mem-gb", type=float, default=8.0, help="slurm: memory per job, GB")
+    s.add_argument("--array-parallelism", type=int, default=64, help="slurm: jobs running at once")
+    s.add_argument("--log-dir", default="slurm_logs", help="submitit's folder for job scripts and logs")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_sweep)
 

@@ -279,12 +279,15 @@ def load_or_train_many(
     max_models: int = 16,
     verbose: bool = True,
     compile="auto",
+    executor=None,
 ) -> list[TrainedRun]:
     """Cached results for every config, training the missing ones.
 
     Missing configs that differ only in their seed are trained together (up to `max_models`
     at a time) by one `Trainer`; each gets exactly the result it would get alone. compile: see
     `Trainer` (an execution detail like the device: not part of the cache key, in the provenance).
+    executor: None trains here, one group after another; a submitit executor (`icl.executors.
+    make_executor`: local subprocesses or Slurm) runs one job per group and waits for them.
     """
     configs = list(configs)
     for c in configs:
@@ -307,10 +310,22 @@ def load_or_train_many(
                 missing[group].append(c)
         else:
             results[k] = run
-    for group in missing.values():
-        for i in range(0, len(group), max_models):
-            for run in _train_group(group[i : i + max_models], cache, device, progress, checkpoint_every, verbose, compile):
-                results[run.config.key()] = run
+    groups = [g[i : i + max_models] for g in missing.values() for i in range(0, len(g), max_models)]
+    if executor is not None and groups:
+        from .executors import submit_groups
+
+        submit_groups(groups, executor, cache_dir=cache, device=device, checkpoint_every=checkpoint_every,
+                      compile=compile, progress=progress)
+        for g in groups:
+            for c in g:
+                run = _read_entry(cache / c.key(), c)
+                if run is None:
+                    raise RuntimeError(f"job for {c.key()} finished but its cache entry is missing or invalid")
+                results[c.key()] = run
+        groups = []
+    for group in groups:
+        for run in _train_group(group, cache, device, progress, checkpoint_every, verbose, compile):
+            results[run.config.key()] = run
     return [results[c.key()] for c in configs]
 
 

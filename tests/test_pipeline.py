@@ -71,3 +71,17 @@ def test_failures_do_not_stop_the_others_and_unchanged_chapters_are_skipped(tmp_
 def test_bad_jobs_names_the_parameter(tmp_path):
     with pytest.raises(ValueError, match="jobs"):
         execute_chapters("smoke", "cpu", tmp_path, jobs=0)
+
+
+def test_touching_the_package_changes_every_chapters_hash(tmp_path, monkeypatch):
+    import icl.pipeline as pl
+
+    (tmp_path / "icl").mkdir()
+    (tmp_path / "icl" / "a.py").write_text("x = 1\n")
+    src = tmp_path / "01_x.py"
+    src.write_text("print(1)\n")
+    monkeypatch.setattr(pl, "ROOT", tmp_path)
+    before = pl.input_hash(src, {"profile": "smoke"}, tmp_path)
+    assert pl.input_hash(src, {"profile": "smoke"}, tmp_path) == before  # deterministic
+    (tmp_path / "icl" / "a.py").write_text("x = 2\n")
+    assert pl.input_hash(src, {"profile": "smoke"}, tmp_path) != before
