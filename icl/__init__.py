@@ -13,7 +13,7 @@ The theory
     (GD and gradient flow on L̃) · landscape (true vs approximate loss) · optimality (Thm 4.2)
 One analysis module per chapter
     setup [01] · observations [02] · landscape [03] · stages [04] · dynamics [05] · optimality
-    [06, 07] · rerun_example [the rerun page]
+    [06, 07] · activations [08] · rerun_example [the rerun page]
 The book
     chapter (the preamble: task, budget, tolerances, claims, glue, figures) · budgets (each
     chapter's budget per profile and its tolerances with their origins) · claims (claims tables,

@@ -211,7 +211,7 @@ def test_test_lengths_hold_the_low_end_and_the_multiples_of_L():
 def test_prefix_curves_equal_direct_risks_on_prefix_prompts():
     task = TaskConfig(L=20)
     gd = VanillaGD(0.8)
-    curves = A.risk_vs_length({"gd": gd}, task, [5, 10, 20], 300, seed=4, batch=150)
+    curves = A.risk_vs_length({"gd": gd}, task, [5, 10, 20], 300, seed=4, batch=150, dtype=torch.float64)
     g = torch.Generator().manual_seed(4)
     P = [sample_prompts(task, 150, g, L=20, dtype=torch.float64) for _ in range(2)]
     direct = np.concatenate([((gd(A.prefix(p, 10)) - p.y_q) ** 2).mean(-1).numpy() for p in P])
@@ -230,3 +230,28 @@ def test_nonincreasing_excess_sees_a_rise():
     falling = A.LengthCurves(np.array([5, 10, 20]), {"k": base + np.array([3.0, 2.0, 1.0]) + rng.normal(0, 0.01, (2000, 3))})
     rising = A.LengthCurves(np.array([5, 10, 20]), {"k": base + np.array([3.0, 2.0, 2.1]) + rng.normal(0, 0.01, (2000, 3))})
     assert A.nonincreasing_excess(falling, "k") < 0 < 10 < A.nonincreasing_excess(rising, "k")
+
+
+def test_linear_gamma_includes_the_ov_x_part_times_the_key_y_row():
+    # only u_h (OV x-part) and w_h (key-y row) nonzero: ŷ = (1/n) Σ_l y_l x_lᵀ (u wᵀ) x_q exactly
+    d, n = 5, 30
+    g = torch.Generator().manual_seed(7)
+    kq, ov = torch.zeros(2, d + 1, d + 1, dtype=torch.float64), torch.zeros(2, d + 1, d + 1, dtype=torch.float64)
+    kq[:, d, :d] = torch.randn(2, d, generator=g, dtype=torch.float64)
+    ov[:, d, :d] = torch.randn(2, d, generator=g, dtype=torch.float64)
+    model = AttentionModel.from_circuits(kq, ov, d, ModelConfig(heads=2, normalisation="linear", linear_n=n))
+    P = sample_prompts(TaskConfig(L=n), 64, g, dtype=torch.float64)
+    with torch.no_grad():
+        y = model(P.Z[None], P.x_q[None])[0][:, 0]
+    G = torch.as_tensor(A.linear_gamma(kq, ov, d))
+    assert torch.allclose(y, torch.einsum("bl,bli,ij,bj->b", P.y[..., 0], P.X, G, P.x_q) / n, rtol=1e-10)
+
+
+def test_best_scale_of_an_asymmetric_kernel_sum_agrees_with_the_softmax_kernel_sum():
+    from icl.estimators import KernelSum
+
+    task, omega, mu = TaskConfig(), [0.3, -0.1, 0.05], [1.0, -2.0, 0.5]
+    lam, _ = A.best_scale_mc(Activation("exp"), omega, mu, task, 3000, seed=2)
+    P = sample_prompts(task, 3000, torch.Generator().manual_seed(2), dtype=torch.float64)
+    h = KernelSum(omega, mu)(P)[:, 0]
+    assert lam == pytest.approx(float((h * P.y_q[:, 0]).mean() / (h * h).mean()), rel=1e-10)
