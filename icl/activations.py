@@ -493,6 +493,11 @@ def paper_table1_check(ch):
     return pd.DataFrame(rows)
 
 
+def kink_fraction(b: float, omega: float, d: int) -> float:
+    """P(1 + bωs < 0) for s ~ N(0, d): the share of logits past relu(1 + bs)'s kink (‖x_q‖² ≈ d)."""
+    return 0.5 * math.erfc(1 / (b * omega * math.sqrt(d)) / math.sqrt(2))
+
+
 def glue_paper_check(ch, df):
     """Our exact targets at the paper's ω for its (1 + bs)² and relu columns, beside its numbers."""
     for fam, tag in (("(1 + ", "square"), ("relu", "relu")):
@@ -500,6 +505,8 @@ def glue_paper_check(ch, df):
         ch.glue(f"actv-paper-{tag}-paper", ", ".join(f"{v:.4f}" for v in rows["2aωμ (paper)"]), "{}")
         ch.glue(f"actv-paper-{tag}-ours", ", ".join(f"{v:.3f}" for v in rows["2aωμ*(ω) (ours, MC)"]), "{}")
         ch.glue(f"actv-paper-{tag}-approx", ", ".join(f"{v:.3f}" for v in rows["approx. loss 2aωμ*_f(ω) (ours)"]), "{}")
+    relu = [(norm, w) for _, norm, w, _, _ in PAPER_TABLE1 if norm and norm.startswith("relu")]
+    ch.glue("actv-paper-relu-kink", ", ".join(f"{kink_fraction(ACTIVATIONS[n].b, w, TaskConfig().d):.1%}" for n, w in relu), "{}")
     sig = df[df["our reading of f"] == NAMES["sigmoid"]].iloc[0]
     ch.glue("actv-paper-sigmoid-ours", float(sig["2aωμ*(ω) (ours, MC)"]), "{:.3f}")
     ch.glue("actv-paper-sigmoid-paper", float(sig["2aωμ (paper)"]), "{:.4f}")

@@ -147,8 +147,9 @@ ch.figure("actv-length", A.plot_length_generalisation(ch, st, lin))
 #
 # What the figure shows, in numbers. The two-head softmax models' risk is {glue:text}`actv-soft2-rL` at
 # $L' = L$ and {glue:text}`actv-soft2-rmax` at $L' =$ {glue:text}`actv-lmax` (debiased GD at
-# $\eta_\mathrm{eff}$ there: {glue:text}`actv-dgd-rmax`); across all softmax models no step of a curve rises
-# by more than {glue:text}`actv-soft-rise` standard errors of the paired difference. The linear models
+# $\eta_\mathrm{eff}$ there: {glue:text}`actv-dgd-rmax`); across all softmax models the largest change of a
+# curve from one $L'$ to the next is {glue:text}`actv-soft-rise` standard errors of the paired difference
+# (a negative number: every step falls). The linear models
 # read as GD with rates $\hat\eta$ from {glue:text}`actv-lin-eta-lo` to {glue:text}`actv-lin-eta-hi`
 # ($\eta^\star =$ {glue:text}`actv-eta-star`), with $\Gamma$ at most {glue:text}`actv-lin-residual` (relative
 # Frobenius) from $\hat\eta I$; their measured risk is lowest at $L' \in \{$ {glue:text}`actv-lin-argmins` $\}$,
@@ -239,8 +240,11 @@ display(paper.style.format(precision=4, na_rep="—").hide(axis="index"))
 # For the two $(1 + bs)^2$ columns the paper reads {glue:text}`actv-paper-square-paper`; our exact
 # $2a\omega\mu^\star(\omega)$ at its $\omega$ is {glue:text}`actv-paper-square-ours` (the approximate loss:
 # {glue:text}`actv-paper-square-approx`), while the rate these models implement is $\eta_\mathrm{eff}$. For
-# softmax the paper's {glue:text}`actv-paper-softmax-paper` against our {glue:text}`actv-paper-softmax-ours`;
-# for the relu columns {glue:text}`actv-paper-relu-paper` against {glue:text}`actv-paper-relu-ours`. The
+# softmax the paper's {glue:text}`actv-paper-softmax-paper` against our {glue:text}`actv-paper-softmax-ours`.
+# For the relu columns the paper's {glue:text}`actv-paper-relu-paper` sit below our exact
+# {glue:text}`actv-paper-relu-ours` (approximate loss: {glue:text}`actv-paper-relu-approx`): at those $\omega$ the
+# kink of $\mathrm{relu}(1 + bs)$ is passed by {glue:text}`actv-paper-relu-kink` of the logits, which our exact target sees;
+# either the paper's relu family differs from ours or its $\mu$ sat below its optimum. The
 # column we read as the sigmoid ($a = \tfrac12$) does not fit: at its $\omega$ our target is
 # {glue:text}`actv-paper-sigmoid-ours` against its {glue:text}`actv-paper-sigmoid-paper`, so that column is
 # probably another $f$ with $a = \tfrac12$.

@@ -255,3 +255,9 @@ def test_best_scale_of_an_asymmetric_kernel_sum_agrees_with_the_softmax_kernel_s
     P = sample_prompts(task, 3000, torch.Generator().manual_seed(2), dtype=torch.float64)
     h = KernelSum(omega, mu)(P)[:, 0]
     assert lam == pytest.approx(float((h * P.y_q[:, 0]).mean() / (h * h).mean()), rel=1e-10)
+
+
+def test_kink_fraction_by_monte_carlo():
+    s = torch.randn(200_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * math.sqrt(5)
+    share = float((1 + 0.8 * 0.3 * s < 0).double().mean())
+    assert A.kink_fraction(0.8, 0.3, 5) == pytest.approx(share, abs=3e-3)
