@@ -13,13 +13,15 @@ The theory
     (GD and gradient flow on L̃) · landscape (true vs approximate loss) · optimality (Thm 4.2)
 One analysis module per chapter
     setup [01] · observations [02] · landscape [03] · stages [04] · dynamics [05] · optimality
-    [06, 07] · preconditioning [09] · multitask [10] · linear_dynamics (the related linear-attention
-    paper's flow) and linear_softmax (its softmax versions) [11] · rerun_example [the rerun page]
+    [06, 07] · activations (softmax against linear attention, normalised activations) [08] ·
+    preconditioning [09] · multitask [10] · linear_dynamics (the related linear-attention paper's
+    flow) and linear_softmax (its softmax versions) [11] · rerun_example [the rerun page]
 The book
     chapter (the preamble: task, budget, tolerances, claims, glue, figures) · budgets (each
     chapter's budget per profile and its tolerances with their origins) · claims (claims tables,
     the scorecard) · profiles (smoke, quick, paper) · plotting (the book's figure style) ·
-    pipeline (chapter execution) · cli (`icl chapters`, `icl sweep`, `icl bench`)
+    pipeline (chapter execution, incremental and parallel) · executors (training jobs: local
+    subprocesses or Slurm, through submitit) · cli (`icl chapters`, `icl sweep`, `icl bench`)
 """
 
 from .data import Prompts, TaskConfig, sample_prompts

@@ -12,6 +12,9 @@ every step) for about `seconds` of wall time after a warm-up, and reports steps 
   token (every token a query): a slower formulation nobody needs here, a second labelled row.
 - engine: `Trainer` with its defaults (query-only forward, hand-written gradient, one Adam
   update for all models, batches prepared in a second thread).
+- every normalisation (softmax, linear, the normalised activations of §5.2): the engine's
+  hand-written gradient against the same Trainer through autograd, all in one process, taking
+  turns in rounds so that a change in the machine's load hits every normalisation alike.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["Measurement", "measure", "stage_costs", "run_benchmark", "format_table"]
+__all__ = ["Measurement", "measure", "stage_costs", "normalisation_speeds", "run_benchmark", "format_table"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,50 @@ def measure(impl: str, heads: int, models: int = 1, *, threads: int = 1, device=
     return result
 
 
+def _normalisation_speeds_here(heads, models, batch, seconds, rounds, queue):
+    import torch
+
+    from .data import TaskConfig
+    from .engine import TrainConfig, Trainer
+    from .models import NORMALISATIONS, ModelConfig
+
+    torch.set_num_threads(1)
+    trainers = {(n, fast): Trainer(TaskConfig(), ModelConfig(heads=heads, normalisation=n),
+                                   TrainConfig(steps=1_000_000, batch=batch, n_snapshots=1), list(range(models)),
+                                   device="cpu", compile=False, fast=fast)
+                for n in NORMALISATIONS for fast in (True, False)}
+    steps = {k: 0 for k in trainers}
+    wall = {k: 0.0 for k in trainers}
+    for k, tr in trainers.items():  # warm-up
+        tr.run(until=tr.step + 5, chunk=1_000_000, threads=None)
+    for _ in range(rounds):
+        for k, tr in trainers.items():
+            t0, n0 = time.perf_counter(), tr.step
+            while time.perf_counter() - t0 < seconds / rounds:
+                tr.run(until=tr.step + 10, chunk=1_000_000, threads=None)
+            wall[k] += time.perf_counter() - t0
+            steps[k] += tr.step - n0
+    queue.put([{"normalisation": n, "path": "engine" if fast else "autograd", "heads": heads, "models": models,
+                "steps_per_s": steps[(n, fast)] / wall[(n, fast)]} for n, fast in trainers])
+
+
+def normalisation_speeds(heads: int = 2, models: int = 1, *, batch: int = 256, seconds: float = 3.0,
+                         rounds: int = 3) -> list[dict]:
+    """Steps/s of every normalisation on one CPU thread, through the engine's hand-written gradient
+    and through autograd (in a fresh process; `seconds` of wall time per normalisation and path,
+    split into `rounds` turns)."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_normalisation_speeds_here, args=(heads, models, batch, seconds, rounds, q))
+    p.start()
+    result = q.get()
+    p.join()
+    soft = next(r["steps_per_s"] for r in result if r["normalisation"] == "softmax" and r["path"] == "engine")
+    for r in result:
+        r["vs_softmax_engine"] = r["steps_per_s"] / soft
+    return result
+
+
 def stage_costs(heads: int, models: int, *, batch: int = 256, repeats: int = 100) -> dict:
     """CPU time (ms of this thread) per model-step of the engine's three stages on one core:
     drawing the normals, turning them into prompts, and the update (loss, gradient, Adam).
@@ -197,6 +244,10 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
     for c in compiled:
         echo(f"compiled, M={c.models} models of H={c.heads}: {c.model_steps_per_s:7.0f} model-steps/s "
              f"(first 20 steps, compilation included: {c.warmup_s:.1f} s)")
+    norms = normalisation_speeds(seconds=seconds)
+    for r in norms:
+        echo(f"{r['normalisation']:>10} ({r['path']:>8}), H={r['heads']}: {r['steps_per_s']:7.0f} steps/s, "
+             f"{r['vs_softmax_engine']:.2f} of softmax's engine speed")
     stages = [stage_costs(h, m) for h, m in [(batched_heads, 1), (batched_heads, batched_models)]]
     for c in stages:
         echo(f"CPU ms per model-step, H={c['heads']} M={c['models']}: draw {c['draw_ms']:.3f}, "
@@ -209,6 +260,7 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
         "sizes": {"d": 5, "L": 40, "batch": 256, "seconds_per_measurement": seconds},
         "single": rows,
         "stage_cpu_ms_per_model_step": stages,
+        "normalisations": norms,
         "compiled": [dict(asdict(c), model_steps_per_s=c.model_steps_per_s) for c in compiled],
         "batched": dict(asdict(batched), model_steps_per_s=batched.model_steps_per_s,
                         vs_single=batched.model_steps_per_s / singles[batched_heads].steps_per_s
@@ -240,6 +292,12 @@ def format_table(result: dict) -> str:
         ratio = f"{b['steps_per_s'] / base4[b['heads']]:.1f}×" if b["models"] == 1 and b["heads"] in base4 else "—"
         lines.append(f"| {b['heads']}{' compiled' if b.get('compiled') else ''} | {b['models']} | — | — | {b['steps_per_s']:.0f} | {ratio} | "
                      f"{b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |")
+    if result.get("normalisations"):
+        lines += ["", "| normalisation | engine steps/s | autograd steps/s | engine / softmax engine |", "|---|---|---|---|"]
+        by = {(r["normalisation"], r["path"]): r for r in result["normalisations"]}
+        for n in dict.fromkeys(r["normalisation"] for r in result["normalisations"]):
+            e, a = by[(n, "engine")], by[(n, "autograd")]
+            lines.append(f"| {n} | {e['steps_per_s']:.0f} | {a['steps_per_s']:.0f} | {e['vs_softmax_engine']:.2f} |")
     for c in result.get("stage_cpu_ms_per_model_step", []):
         lines.append(f"\nCPU ms per model-step (H={c['heads']}, M={c['models']}): draw {c['draw_ms']:.3f}, "
                      f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}")

@@ -2,8 +2,10 @@
 
 What makes it fast on a small CPU (measured in `benchmarks/`, see the README):
 - only the query column is computed (2.3), O(B·H·L·D) instead of O(B·H·L²·D);
-- for softmax attention the gradient is written out by hand (`softmax_loss_and_grad`), so a
-  step is ~30 tensor operations and no autograd graph; other normalisations use autograd;
+- the gradient is written out by hand (`attention_loss_and_grad`), so a step is ~30 tensor
+  operations and no autograd graph; the normalisation enters only through its forward
+  p = norm(logits) and its vector-Jacobian product (`Normaliser`: softmax, linear, and every
+  normalised activation f(s)/Σf(s)), each tested against autograd;
 - all factors of all models sit in one tensor, so Adam is six vector operations;
 - each model's prompts come from its own generator as one `normal_` call into a row of a
   preallocated buffer, then one batched transform for all models, both in a second thread;
@@ -17,6 +19,7 @@ there the agreement is to float32 rounding).
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from dataclasses import dataclass
@@ -32,6 +35,9 @@ __all__ = [
     "Trainer",
     "TrainingDiverged",
     "softmax_loss_and_grad",
+    "attention_loss_and_grad",
+    "Normaliser",
+    "normaliser",
     "resolve_device",
     "snapshot_steps",
     "seed_streams",
@@ -102,8 +108,58 @@ def snapshot_steps(steps: int, n: int) -> np.ndarray:
     return np.unique(np.concatenate([[0], grid, [steps]]))
 
 
+class Normaliser:
+    """A column normalisation p = norm(logits) over the last axis and its vector-Jacobian product.
+
+    kind: "softmax", "linear" (p = logits / n) or a key of `models.ACTIVATIONS`
+    (p_i = f(s_i)/Σ_j f(s_j)). forward(logits) → (p, ctx); vjp(g_p, p, logits, ctx) → ∂/∂logits:
+      softmax: p ∘ (g_p − ⟨p, g_p⟩);   linear: g_p / n;
+      f-normalised: f′(s) ∘ (g_p − ⟨p, g_p⟩) / Σ_j f(s_j).
+    """
+
+    def __init__(self, kind: str, n: int | None = None):
+        from .models import ACTIVATIONS
+
+        if kind == "linear" and n is None:
+            raise ValueError("linear attention needs its fixed normaliser n")
+        if kind not in ("softmax", "linear") and kind not in ACTIVATIONS:
+            raise ValueError(f"unknown normalisation {kind!r}")
+        self.kind, self.n = kind, n
+        self.act = ACTIVATIONS.get(kind)
+
+    def forward(self, logits):
+        if self.kind == "softmax":
+            return torch.softmax(logits, dim=-1), None
+        if self.kind == "linear":
+            return logits / self.n, None
+        f = self.act.f(logits)
+        S = f.sum(dim=-1, keepdim=True).clamp_min(1e-30)
+        return f / S, S
+
+    def vjp(self, g_p, p, logits, ctx):
+        if self.kind == "softmax":
+            return torch._softmax_backward_data(g_p, p, -1, p.dtype)  # p ∘ (g_p − ⟨p, g_p⟩)
+        if self.kind == "linear":
+            return g_p / self.n
+        centred = g_p - (g_p * p).sum(dim=-1, keepdim=True)
+        return centred.div_(ctx).mul_(self.act.df(logits))
+
+
+_SOFTMAX = Normaliser("softmax")
+
+
+def normaliser(kind: str, n: int | None = None) -> Normaliser:
+    """The `Normaliser` of a normalisation (n: linear attention's fixed normaliser)."""
+    return _SOFTMAX if kind == "softmax" else Normaliser(kind, n)
+
+
 def softmax_loss_and_grad(factors, Z, x_q, y_q, d: int, scale: float):
-    """Per-model MSE of softmax attention and its gradient, by hand.
+    """Per-model MSE of softmax attention and its gradient, by hand (see `attention_loss_and_grad`)."""
+    return attention_loss_and_grad(factors, Z, x_q, y_q, d, scale, _SOFTMAX)
+
+
+def attention_loss_and_grad(factors, Z, x_q, y_q, d: int, scale: float, norm: Normaliser = _SOFTMAX):
+    """Per-model MSE of attention with normalisation `norm` and its gradient, by hand.
 
     factors: (M, 4, H, D, D); Z: (M, B, L, D); x_q: (M, B, d); y_q: (M, B, T)
     → loss (M,), grad (M, 4, H, D, D). Equal to autograd of `AttentionModel.forward` (tested).
@@ -118,7 +174,7 @@ def softmax_loss_and_grad(factors, Z, x_q, y_q, d: int, scale: float):
     Zf = Z.reshape(M * B, L, D)
     q_tilde = torch.bmm(x_q, Wx.transpose(1, 2)).view(M * B, H, D)  # W_h z_q
     logits = torch.bmm(q_tilde, Zf.transpose(1, 2))  # (MB, H, L)
-    p = torch.softmax(logits, dim=-1)
+    p, ctx = norm.forward(logits)
     a = torch.bmm(p, Zf).view(M, B, H * D)  # Σ_l p_hl z_l
     r = torch.bmm(a, U_flat) - y_q  # (M, B, T) residual ŷ − y_q
     loss = (r * r).mean(dim=(1, 2))
@@ -126,7 +182,7 @@ def softmax_loss_and_grad(factors, Z, x_q, y_q, d: int, scale: float):
     g_U = torch.bmm(a.transpose(1, 2), g_y).view(M, H, D, T).transpose(-1, -2)  # (M, H, T, D)
     g_a = torch.bmm(g_y, U_flat.transpose(1, 2)).view(M * B, H, D)
     g_p = torch.bmm(g_a, Zf.transpose(1, 2))  # (MB, H, L)
-    g_logits = torch._softmax_backward_data(g_p, p, -1, p.dtype)  # p ∘ (g_p − ⟨p, g_p⟩)
+    g_logits = norm.vjp(g_p, p, logits, ctx)
     g_q = torch.bmm(g_logits, Zf).view(M, B, H * D)
     g_Wx = torch.bmm(g_q.transpose(1, 2), x_q).view(M, H, D, d)  # ∂/∂W[..., :d]; other columns 0
     grad = torch.zeros_like(factors)
@@ -135,6 +191,10 @@ def softmax_loss_and_grad(factors, Z, x_q, y_q, d: int, scale: float):
     grad[:, 2] = O[..., d:, :].transpose(-1, -2) @ g_U  # OV = O V → ∂V = Oᵀ ∂OV
     grad[:, 3, ..., d:, :] = g_U @ V.transpose(-1, -2)  # ∂O = ∂OV Vᵀ
     return loss, grad
+
+
+def _loss_and_grad_with(factors, Z, x_q, y_q, d, scale, *, norm):
+    return attention_loss_and_grad(factors, Z, x_q, y_q, d, scale, norm)
 
 
 def autograd_loss_and_grad(model: AttentionModel, Z, x_q, y_q):
@@ -150,10 +210,12 @@ class Trainer:
 
     The whole state (factors, Adam moments, step, generator states, losses, snapshots) is in
     `state_dict()`, so a run can be checkpointed and resumed bit for bit. compile: run the
-    softmax gradient through torch.compile (True, False, or "auto": runs of ≥ 100k steps).
+    hand-written gradient through torch.compile (True, False, or "auto": runs of ≥ 100k steps).
+    fast: use the hand-written gradient (default; every normalisation has one), else autograd.
     """
 
-    def __init__(self, task: TaskConfig, model: ModelConfig, train: TrainConfig, seeds, device="auto", compile="auto"):
+    def __init__(self, task: TaskConfig, model: ModelConfig, train: TrainConfig, seeds, device="auto", compile="auto",
+                 fast: bool = True):
         self.task, self.model_config, self.train = task, model, train
         self.seeds = [int(s) for s in seeds]
         self.device = resolve_device(device)
@@ -171,7 +233,8 @@ class Trainer:
         self.snap_kq = torch.full((S, M, H, D, D), float("nan"), device=self.device)
         self.snap_ov = torch.full((S, M, H, D, D), float("nan"), device=self.device)
         self._normals = torch.empty(M, n_normals(task, train.batch), device=self.device)
-        self._fast = model.normalisation == "softmax"
+        self._fast = bool(fast)
+        self._norm = normaliser(model.normalisation, self.model.linear_n)
         # models per call of the hand-written gradient: all at once on a GPU; on a CPU about
         # 2^17 attention weights (B·H·L per model) at a time (measured in benchmarks/)
         per_model = train.batch * model.heads * task.L
@@ -182,7 +245,11 @@ class Trainer:
         if compile not in (True, False, "auto"):
             raise ValueError(f"compile must be True, False or 'auto', got {compile!r}")
         self.compiled = self._fast and (train.steps >= COMPILE_AUTO_STEPS if compile == "auto" else compile)
-        self._loss_grad = torch.compile(softmax_loss_and_grad, dynamic=False) if self.compiled else softmax_loss_and_grad
+        if self._norm is _SOFTMAX:  # the softmax function itself, as before (compiled kernels are cached per function)
+            f = softmax_loss_and_grad
+        else:
+            f = functools.partial(_loss_and_grad_with, norm=self._norm)
+        self._loss_grad = torch.compile(f, dynamic=False) if self.compiled else f
         self._record_snapshot()
 
     @property

@@ -18,7 +18,9 @@ parameters are (M, H, D, D) and nothing mixes models.
 
 norm is the column normalisation: "softmax"; "linear" (s ↦ s / n, n fixed, §5.1); or
 f(s)/Σf(s) for a positive f (§5.2): "relu" f = relu(1 + s), "square" f = (1 + s)²,
-"sigmoid" f = σ(s). The constants of the f's are our choice; the paper's were lost.
+"sigmoid" f = σ(s), and with a constant b: "relu_0.8" f = relu(1 + 0.8 s), "square_0.8"
+f = (1 + 0.8 s)². Each is an `Activation` in `ACTIVATIONS` (f, f′ and the first-order constant
+a = f′(0)/f(0)). The constants of the f's are our choice; the paper's were lost.
 """
 
 from __future__ import annotations
@@ -29,9 +31,61 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["ModelConfig", "AttentionModel", "NORMALISATIONS", "INITS"]
+__all__ = ["ModelConfig", "AttentionModel", "NORMALISATIONS", "INITS", "Activation", "ACTIVATIONS"]
 
-NORMALISATIONS = ("softmax", "linear", "relu", "square", "sigmoid")
+
+@dataclass(frozen=True)
+class Activation:
+    """A positive activation f of a normalised attention softmax_f(v)_i = f(v_i)/Σ_j f(v_j) (§5.2).
+
+    family: "exp", "relu" (f = relu(1 + b s)), "square" (f = (1 + b s)²) or "sigmoid" (f = σ(s));
+    b: the family's constant (1 where the family has none)."""
+
+    family: str
+    b: float = 1.0
+
+    def f(self, s: torch.Tensor) -> torch.Tensor:
+        if self.family == "exp":
+            return torch.exp(self.b * s)
+        if self.family == "relu":
+            return torch.relu(1.0 + self.b * s)
+        if self.family == "square":
+            return (1.0 + self.b * s) ** 2
+        if self.family == "sigmoid":
+            return torch.sigmoid(self.b * s)
+        raise ValueError(f"unknown activation family {self.family!r}")
+
+    def df(self, s: torch.Tensor) -> torch.Tensor:
+        """f′(s), for the hand-written gradient (at relu's kink: 0, as autograd)."""
+        b = self.b
+        if self.family == "exp":
+            return b * torch.exp(b * s)
+        if self.family == "relu":
+            return b * (1.0 + b * s > 0).to(s.dtype)
+        if self.family == "square":
+            return 2.0 * b * (1.0 + b * s)
+        if self.family == "sigmoid":
+            g = torch.sigmoid(b * s)
+            return b * g * (1.0 - g)
+        raise ValueError(f"unknown activation family {self.family!r}")
+
+    @property
+    def a(self) -> float:
+        """First-order constant: f(x) ≈ f(0)(1 + a x), a = f′(0)/f(0)."""
+        z = torch.zeros((), dtype=torch.float64)
+        return float(self.df(z) / self.f(z))
+
+
+# The normalised activations the package trains (§5.2); the paper's exact list was lost, ours is a choice.
+ACTIVATIONS = {
+    "relu": Activation("relu", 1.0),
+    "relu_0.8": Activation("relu", 0.8),
+    "square": Activation("square", 1.0),
+    "square_0.8": Activation("square", 0.8),
+    "sigmoid": Activation("sigmoid", 1.0),
+}
+
+NORMALISATIONS = ("softmax", "linear", *ACTIVATIONS)
 INITS = ("default", "opposite_identity")
 
 
@@ -208,10 +262,6 @@ class AttentionModel(nn.Module):
 
 def positive_f(s: torch.Tensor, kind: str) -> torch.Tensor:
     """The positive activation f of a normalised-activation attention (§5.2)."""
-    if kind == "relu":
-        return torch.relu(1.0 + s)
-    if kind == "square":
-        return (1.0 + s) ** 2
-    if kind == "sigmoid":
-        return torch.sigmoid(s)
-    raise ValueError(f"normalisation {kind!r} has no positive activation f")
+    if kind not in ACTIVATIONS:
+        raise ValueError(f"normalisation {kind!r} has no positive activation f")
+    return ACTIVATIONS[kind].f(s)

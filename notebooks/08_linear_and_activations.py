@@ -1,0 +1,311 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     notebook_metadata_filter: kernelspec
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Softmax against linear attention, length generalisation, and other normalised activations
+#
+# Section 5 of {cite:t}`he2025incontext` asks which parts of the architecture the §3 patterns need.
+# Its §5.1 and §5.2 make three claims:
+#
+# - **Softmax attention generalises in length, linear attention does not** (§5.1, Fig. 8). A linear
+#   transformer (5.1) divides by a fixed normaliser $n$, the training length; softmax normalises
+#   itself. Trained at $L = 40$ and tested at $L'$ up to several hundred, the softmax models' error
+#   keeps falling past $L$, while linear attention's "starts to increase after $L$".
+# - **Softmax can do what linear attention does** (5.2): an $H$-head linear model is approximated by a
+#   $2H$-head softmax model whose KQ circuits are scaled by a small $\varepsilon$, when the token
+#   embeddings are centred.
+# - **Other normalised activations learn the same thing** (§5.2, Table 1, Figs 9–11). Replacing
+#   $\exp$ in softmax by a positive $f$ with $f(x) \approx f(0)(1 + a x)$ keeps the ± pattern and the
+#   zero-sum OV, the models still generalise in length, and their first-order effective rate $2a\omega\mu$
+#   is "close to one" in every case: they all implement debiased GD.
+#
+# The authors' public code (XintianPan/ICL_linear) trains softmax attention only, so every setting of
+# the linear and activation models below is ours, stated where it is chosen.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "quick"  # smoke | quick | paper
+device = "auto"  # auto | cpu | cuda
+d = None  # covariate dimension (None: the paper's 5)
+L = None  # training context length (None: 40)
+sigma2 = None  # label-noise variance σ² (None: 0.1)
+softmax_heads = None  # softmax head counts of Fig. 8 (None: 1, 2, 4)
+softmax_seeds = None  # their seeds (None: the profile's)
+linear_heads = None  # linear-attention head counts (None: 1, 2, 4)
+linear_seeds = None  # their seeds (None: 0, 1)
+linear_steps = None  # Adam steps of the linear models (None: the budget's)
+activations = None  # the two-head normalised activations (None: relu, relu_0.8, square, square_0.8, sigmoid)
+four_head_activation = None  # the activation also trained with four heads (None: relu)
+activation_seeds = None  # seeds per activation model (None: 0)
+activation_steps = None  # Adam steps of the activation models (None: the budget's)
+seed = None  # base seed of every Monte Carlo draw (None: 0)
+
+# %% tags=["remove-cell"]
+from IPython.display import display
+
+from icl import activations as A
+from icl.chapter import start
+
+ch = start("08_linear_and_activations", profile, device, d=d, L=L, sigma2=sigma2, softmax_heads=softmax_heads,
+           softmax_seeds=softmax_seeds, linear_heads=linear_heads, linear_seeds=linear_seeds, linear_steps=linear_steps,
+           activations=activations, four_head_activation=four_head_activation, activation_seeds=activation_seeds,
+           activation_steps=activation_steps, seed=seed)
+ch.show_budget()
+A.glue_setup(ch)
+
+# %% [markdown]
+# ## Linear attention is GD with a rate fixed at the training length (ours)
+#
+# Linear attention (5.1), the linear transformer of {cite:t}`vonoswald2023transformers`, replaces the softmax of (2.3) by division by a fixed $n$:
+# $\hat y = \sum_h u_h^\top Z_{1:L}\, Z_{1:L}^\top W_h z_q / n$. The paper does not give $n$; we take the
+# training length, $n = L$, so that the model is the usual linear transformer at its training
+# length (ours). Causal masking does not matter: only the query column is read (2.3). Write head $h$'s
+# KQ circuit's x-block $A_h$ and key-y row $w_h^\top$, and its OV y-row $u_h^\top = (v_h^\top, \mu_h)$. The terms of the
+# prediction that are linear in the labels are
+#
+# $$
+# \hat y = \frac1n \sum_{l \le L'} y_l\, x_l^\top \Gamma x_q, \qquad \Gamma = \sum_h \big(\mu_h A_h + v_h w_h^\top\big),
+# $$
+#
+# (the others, $(v_h^\top x_l)(x_l^\top A_h x_q)$ and $\mu_h y_l^2\, w_h^\top x_q$, carry no information on
+# $\beta$ and only add error), and one head trained this way learns vanilla GD ({cite:t}`zhang2024trained`): $\Gamma = \hat\eta I$, $\hat\eta = \mathrm{tr}\,\Gamma/d$.
+# At a test length $L'$ the same weights are vanilla GD with rate $\hat\eta L'/n$: the step grows with
+# the number of examples instead of staying near the optimal $\eta^\star(L') = L'/(L' + d(1+\sigma^2) + 1)$.
+# The exact GD risk (chapter {doc}`07_bayes_and_single_head`),
+# $R(\eta, L') = \eta^2(1 + (d + 1 + d\sigma^2)/L') - 2\eta + 1 + \sigma^2$, at $\eta = \hat\eta L'/n$ is a
+# parabola in $L'$ with its minimum at
+#
+# $$
+# L'_{\min} = \frac{n}{\hat\eta} - \frac{d + 1 + d\sigma^2}{2},
+# $$
+#
+# which is $L + d(1+\sigma^2)/2 + \tfrac12 =$ {glue:text}`actv-best-L-theory` when $\hat\eta$ is the optimal
+# $\eta^\star(L) =$ {glue:text}`actv-eta-star` (at $d =$ {glue:text}`actv-d`, $L =$ {glue:text}`actv-L`,
+# $\sigma^2 =$ {glue:text}`actv-sigma2`). Past it the risk grows like $(\hat\eta L'/n)^2$: linear attention
+# fails at long prompts because its $1/n$ cannot adapt. Softmax divides by $\sum_l e^{s_l}$, which grows
+# with $L'$: its weights carry no length, and (4.9) turns it into debiased GD at the fixed rate
+# $2\omega\mu \approx \eta_\mathrm{eff}$ at every $L'$, whose risk falls as $L'$ grows.
+#
+# ## (5.2): two softmax heads per linear head (ours in detail)
+#
+# Take a trained linear head $(W, u)$ and the pair of softmax heads $(\varepsilon W, c\,u)$ and
+# $(-\varepsilon W, -c\,u)$. With $s_l = z_l^\top W z_q$ and $\bar s$ its mean over the context,
+# $\mathrm{softmax}(\pm\varepsilon s)_l = \tfrac1L(1 \pm \varepsilon (s_l - \bar s)) + O(\varepsilon^2)$, and the
+# difference of the two is odd in $\varepsilon$, so its $\varepsilon^2$ terms cancel. With $c = L/(2\varepsilon n)$
+# the pair outputs
+#
+# $$
+# \frac1n \sum_l (u^\top z_l)(s_l - \bar s) + O(\varepsilon^2)
+# = \underbrace{\frac1n u^\top Z Z^\top W z_q}_{\text{linear head}} - \frac{L}{n}\, (u^\top \bar z)(\bar z^\top W z_q) + O(\varepsilon^2),
+# $$
+#
+# the paper's (5.2): the second term vanishes for centred tokens, $\bar z = 0$, and what remains differs
+# from the linear head by a relative $O(\varepsilon^2)$. We build the $2H$-head model from a trained
+# linear model and measure the difference on prompts whose tokens are centred ($z_l - \bar z$) as
+# $\varepsilon$ shrinks.
+#
+# ## Length generalisation (Fig. 8)
+#
+# The models: softmax with $H \in \{1, 2, 4\}$, {glue:text}`actv-softmax-seeds` seeds each, trained for
+# {glue:text}`actv-steps` Adam steps (those of {doc}`02_observations`); linear attention with
+# $H \in \{1, 2, 4\}$, {glue:text}`actv-linear-seeds` seeds each, trained for {glue:text}`actv-linear-steps`
+# steps (ours: its loss settles much sooner; the book's cost cap). Each is tested at
+# $L'$ from {glue:text}`actv-lmin` to {glue:text}`actv-lmax` on {glue:text}`actv-curve-prompts` prompts drawn
+# at the longest length; a shorter $L'$ uses the first $L'$ examples of the same prompts, so
+# neighbouring points share their errors and their difference is precise. References: vanilla GD at
+# its optimal $\eta^\star(L')$ at each length, debiased GD at the training length's
+# $\eta_\mathrm{eff} =$ {glue:text}`actv-eta-eff`, and Bayes (ridge with $\lambda = d\sigma^2$).
+
+# %% tags=["hide-input"]
+st = A.study(ch)
+lin = A.read_linear(ch, st)
+A.glue_lengths(ch, st, lin)
+ch.figure("actv-length", A.plot_length_generalisation(ch, st, lin))
+
+# %% [markdown]
+# ```{glue:figure} actv-length
+# :name: actv-length
+#
+# **Length generalisation, softmax against linear attention** (the paper's Fig. 8: ICL error against
+# the number of test examples for softmax and linear models trained at $L = 40$; its softmax curves fall
+# past $L$, its linear curves rise). Left, ours: the ICL risk (mean over seeds, ±2 standard errors;
+# log–log) of softmax (solid) and linear (dashed) models, the references, and the exact risk of the
+# linear models read as GD (thin red line, their mean $\hat\eta$); dotted: the training length. Right:
+# the GD rate each model applies at $L'$: the linear models' $\hat\eta L'/n$ against the optimal
+# $\eta^\star(L')$, and the two-head softmax models' $\sum_h \omega_h\mu_h$, the same at every $L'$.
+# ```
+#
+# What the figure shows, in numbers. The two-head softmax models' risk is {glue:text}`actv-soft2-rL` at
+# $L' = L$ and {glue:text}`actv-soft2-rmax` at $L' =$ {glue:text}`actv-lmax` (debiased GD at
+# $\eta_\mathrm{eff}$ there: {glue:text}`actv-dgd-rmax`); across all softmax models the largest change of a
+# curve from one $L'$ to the next is {glue:text}`actv-soft-rise` standard errors of the paired difference
+# (a negative number: every step falls). The linear models
+# read as GD with rates $\hat\eta$ from {glue:text}`actv-lin-eta-lo` to {glue:text}`actv-lin-eta-hi`
+# ($\eta^\star =$ {glue:text}`actv-eta-star`), with $\Gamma$ at most {glue:text}`actv-lin-residual` (relative
+# Frobenius) from $\hat\eta I$; their measured risk is lowest at $L' \in \{$ {glue:text}`actv-lin-argmins` $\}$,
+# where their GD reading predicts {glue:text}`actv-lin-argmin-pred` on average. The one-head linear model's
+# risk (mean over seeds) is {glue:text}`actv-lin1-rmin` at its minimum, {glue:text}`actv-lin1-r2L` at $2L$,
+# {glue:text}`actv-lin1-r5L` at $5L$ and {glue:text}`actv-lin1-rmax` at the longest $L'$. The right panel is
+# the reason: the linear model's rate $\hat\eta L'/n$ grows in proportion to $L'$, while $\eta^\star(L')$
+# levels off below one and softmax's rate {glue:text}`actv-soft-rate` does not depend on $L'$. Each
+# linear model:
+
+# %% tags=["hide-input"]
+display(A.linear_table(lin).style.format(precision=3).hide(axis="index"))
+con = A.construction(ch, st)
+A.glue_construction(ch, con)
+ch.figure("actv-construction", A.plot_construction(con))
+
+# %% [markdown]
+# ```{glue:figure} actv-construction
+# :name: actv-construction
+#
+# **(5.2): a $2H$-head softmax model built from a trained $H$-head linear model** (the paper states the
+# approximation and plots nothing). Ours: relative RMS difference of the two predictions on prompts with
+# centred tokens against the logit scale $\varepsilon\max_h|\omega_h|$, log–log, with the slope 2 the
+# expansion predicts (dashed).
+# ```
+#
+# From the first {glue:text}`actv-con-H`-head linear model, the {glue:text}`actv-con-2H`-head softmax model
+# differs from it by {glue:text}`actv-con-err-hi` at logit scale {glue:text}`actv-con-scale-hi` and by
+# {glue:text}`actv-con-err-lo` at {glue:text}`actv-con-scale-lo`: a log–log slope of {glue:text}`actv-con-slope`
+# against the expansion's 2 ({numref}`actv-construction`). Softmax attention with twice the heads can
+# therefore implement any linear head, and being self-normalised it also generalises in length.
+#
+# ## Other normalised activations (§5.2)
+#
+# The paper's list of $f$'s was lost with its formulas: it names three families with a constant $b$
+# and the first-order coefficients $a$, and Table 1 has eight models. Our choice, with $a = f'(0)/f(0)$:
+# $\exp$ (softmax, $a = 1$), $\mathrm{relu}(1 + bs)$ ($a = b$), $(1 + bs)^2$ ($a = 2b$), each with
+# $b \in \{0.8, 1\}$ (the constants in the paper's table header), and the sigmoid $\sigma(s)$ ($a = \tfrac12$,
+# no constant). Every $f$ is trained with two heads, and {glue:text}`actv-four-head` also with four, for
+# {glue:text}`actv-act-steps` Adam steps, {glue:text}`actv-act-seeds` seed(s) each (ours: the cost cap; the
+# targets below hold at the trained $\omega$, so they do not need the slow late drift of $\omega$ to
+# finish). The engine's hand-written gradient covers every $f$ (tested against autograd), so each trains
+# at about the speed of softmax (`icl bench`).
+#
+# **What should $2a\omega\mu$ equal? (ours)** Redo the approximate loss (4.1) for a general $f$: replace
+# the denominator $\sum_j f(\omega s_j)$ by its mean $L\,\mathbb E f(\omega s)$, $s = x^\top x_q \sim N(0, d)$.
+# By Stein's lemma a head's mean response to the signal is
+# $g(\omega) = \omega\, \mathbb E f'(\omega s)/\mathbb E f(\omega s)$, and the variance term becomes
+# $c\,K(\omega_h, \omega_{h'})$ with $K(\omega, \omega') = \mathbb E f(\omega s) f(\omega' s)/(\mathbb E f(\omega s)\,\mathbb E f(\omega' s))$
+# ($e^{d\omega\omega'}$ for $\exp$: the paper's $\exp(d\,\omega\omega^\top)$). On the two-head manifold
+# $\omega_{1,2} = \pm\omega$, $\mu_{1,2} = \pm\mu$,
+#
+# $$
+# \tilde{\mathcal L}_f = 1 + \sigma^2 - 2\mu G + \mu^2 (G^2 + V), \qquad G = 2g(\omega), \quad
+# V = 2c\,\big(K(\omega, \omega) - K(\omega, -\omega)\big),
+# $$
+#
+# so $\mu^\star_f(\omega) = G/(G^2 + V)$ ((4.6) for $\exp$), and the model is debiased GD with the rate
+# $\mu^\star G = G^2/(G^2 + V)$, which tends to $\eta_\mathrm{eff}$ as $\omega \to 0$ for every $f$ (the
+# first-order terms are all alike). The paper's column is the first-order reading $2a\omega\mu$, and
+#
+# $$
+# 2a\omega\,\mu^\star_f(\omega) = \mu^\star G \cdot \frac{a\,\mathbb E f(\omega s)}{\mathbb E f'(\omega s)} .
+# $$
+#
+# For $\exp$ the last factor is exactly 1, and for $\mathrm{relu}(1 + bs)$ it is 1 until the kink is
+# reached: these read $\approx \eta_\mathrm{eff}$. For $(1 + bs)^2$ it is $1 + b^2\omega^2 d$ (and
+# $V/G^2 = cd$ at every $\omega$, so $\mu^\star G = \eta_\mathrm{eff}$ exactly), for the sigmoid
+# $1/(4\,\mathbb E\sigma'(\omega s)) > 1$: at a finite trained $\omega$ these read above $\eta_\mathrm{eff}$.
+# No family has a limit of one; "close to one" is the finite-$\omega$ first-order reading of models that
+# all implement $\approx \eta_\mathrm{eff}$. The approximation replaces random denominators by their
+# means; for the claims we compute the target exactly, at the model's own trained KQ scales: the
+# best overall scale $\lambda^\star = \mathbb E[h\,y_q]/\mathbb E[h^2]$ of its kernel sum
+# $h = \sum_h \mu_h \sum_l y_l\, \mathrm{softmax}_f(\omega_h s)_l$, so the target of $a\sum_h\omega_h\mu_h$ is
+# $\lambda^\star a\sum_h\omega_h\mu_h$ ($= 2a\omega\mu^\star(\omega)$ for two symmetric heads), by Monte Carlo on
+# {glue:text}`actv-mu-prompts` prompts.
+#
+# The paper's own numbers test this. At the paper's task and its trained $\omega$'s, with our reading of
+# which $f$ each column is ($a$ = rate $/\,2\omega\mu$; columns 2 and 6 fit none of our families), the
+# exact $2a\omega\mu^\star(\omega)$ of two symmetric heads:
+
+# %% tags=["hide-input"]
+paper = A.paper_table1_check(ch)
+A.glue_paper_check(ch, paper)
+display(paper.style.format(precision=4, na_rep="—").hide(axis="index"))
+
+# %% [markdown]
+# For the two $(1 + bs)^2$ columns the paper reads {glue:text}`actv-paper-square-paper`; our exact
+# $2a\omega\mu^\star(\omega)$ at its $\omega$ is {glue:text}`actv-paper-square-ours` (the approximate loss:
+# {glue:text}`actv-paper-square-approx`), while the rate these models implement is $\eta_\mathrm{eff}$. For
+# softmax the paper's {glue:text}`actv-paper-softmax-paper` against our {glue:text}`actv-paper-softmax-ours`.
+# For the relu columns the paper's {glue:text}`actv-paper-relu-paper` sit below our exact
+# {glue:text}`actv-paper-relu-ours` (approximate loss: {glue:text}`actv-paper-relu-approx`): at those $\omega$ the
+# kink of $\mathrm{relu}(1 + bs)$ is passed by {glue:text}`actv-paper-relu-kink` of the logits, which our exact target sees;
+# either the paper's relu family differs from ours or its $\mu$ sat below its optimum. The
+# column we read as the sigmoid ($a = \tfrac12$) does not fit: at its $\omega$ our target is
+# {glue:text}`actv-paper-sigmoid-ours` against its {glue:text}`actv-paper-sigmoid-paper`, so that column is
+# probably another $f$ with $a = \tfrac12$.
+#
+# Our trained models (our Table 1; $\hat\omega$, $\hat\mu$: means of $|\omega_h|$, $|\mu_h|$ over the heads; the
+# first row is the two-head softmax model of {doc}`02_observations`, whose rate claim is
+# {doc}`01_setup`'s):
+
+# %% tags=["hide-input"]
+reads = A.read_activations(ch, st)
+A.glue_activations(ch, reads)
+display(A.table1(reads).style.format(precision=4).hide(axis="index"))
+ch.figure("actv-circuits", A.plot_activation_circuits(ch, st))
+ch.figure("actv-dynamics", A.plot_activation_dynamics(ch, st))
+ch.figure("actv-risks", A.plot_activation_risks(ch, st))
+
+# %% [markdown]
+# Their first-order rates $a\sum_h\omega_h\mu_h$ run from {glue:text}`actv-rate-lo` to
+# {glue:text}`actv-rate-hi`, the implemented rates $\hat\mu G(\hat\omega)$ from {glue:text}`actv-impl-lo` to
+# {glue:text}`actv-impl-hi` ($\eta_\mathrm{eff} =$ {glue:text}`actv-eta-eff`); for $(1 + bs)^2$ the ratio of the
+# two is {glue:text}`actv-square-kappa`, the factor $1 + b^2\hat\omega^2 d$ at work. The heads' $|\omega_h|$ need
+# not agree yet at this budget (largest ratio {glue:text}`actv-spread-hi`; {numref}`actv-dynamics` shows them
+# still moving), which is why the claims' targets use each head's own $\omega_h$ (the approximate-loss column
+# uses their mean $\hat\omega$).
+#
+# ```{glue:figure} actv-circuits
+# :name: actv-circuits
+#
+# **Circuits of the two-head models with normalised activations** (the paper's Fig. 9: KQ and OV of its
+# models, all with the positive–negative pattern). Ours, one column per $f$: each head's KQ circuit
+# (key coordinates × the query's $x$-coordinates) and the OV rows that write $y$, on a symmetric colour
+# scale per model.
+# ```
+#
+# ```{glue:figure} actv-dynamics
+# :name: actv-dynamics
+#
+# **Training dynamics of $\omega_h$ and $\mu_h$ for every $f$** (the paper's Fig. 10: one family behaves
+# like softmax, $|\omega_h|$ rising then falling, the other two "more complicated"). Ours: $\omega_h$ (left)
+# and $\mu_h$ (right) against the Adam step, one row per model, heads coloured by their final sign.
+# ```
+#
+# ```{glue:figure} actv-risks
+# :name: actv-risks
+#
+# **ICL risk against the test length for every $f$** (the paper's Fig. 11: the activation models track
+# debiased GD at their effective rate and generalise in length). Ours: the trained models (±2 standard
+# errors, the same prefix prompts as {numref}`actv-length`), debiased GD at $\eta_\mathrm{eff}$ and Bayes.
+# ```
+#
+# ## Claims
+#
+# Targets are computed (the exact GD risk and its minimiser, the GD reading of the linear models, the
+# Monte Carlo best $\mu$ at the trained $\omega$, the order of the (5.2) expansion) or the paper's words;
+# tolerances are chapter 01's and 02's readings of "≈", multiples of Monte Carlo standard errors, or the
+# grid's resolution (`icl/budgets/ch08_linear_and_activations.py`). The softmax models' own claims (rate,
+# patterns, risks at $L' = L$) are {doc}`01_setup`'s and {doc}`02_observations`'s.
+
+# %%
+A.add_claims(ch, st, lin, con, reads)
+ch.finish()
+
+# %% tags=["nbval-check-output", "remove-cell"]
+print(ch.claims.measured_text())
