@@ -58,7 +58,7 @@ def test_resumed_run_is_bit_identical():
 def test_autograd_path_trains_like_the_hand_written_one():
     fast = Trainer(TASK, ModelConfig(heads=2), SMALL, [0], device="cpu").run()
     slow = Trainer(TASK, ModelConfig(heads=2), SMALL, [0], device="cpu")
-    slow._fast = False  # the path every non-softmax normalisation takes
+    slow._fast = False  # the autograd path (Trainer(..., fast=False))
     slow.run()
     assert torch.allclose(fast.losses, slow.losses, rtol=1e-4)
     lin = Trainer(TASK, ModelConfig(heads=2, normalisation="linear"), SMALL, [0], device="cpu").run()
