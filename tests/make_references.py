@@ -25,6 +25,7 @@ def strip(nb):
         if CHECK not in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = [], None  # nbval wants a count on a cell with outputs
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("icl", None)  # the input hash of the run that made it: not part of the reference
     return nb
 
 
