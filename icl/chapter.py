@@ -120,15 +120,18 @@ def _glue(key, value):
     glue(key, value, display=False)
 
 
-def start(name: str, profile: str = "quick", device: str = "auto", **params) -> Chapter:
+def start(name: str, profile: str = "quick", device: str = "auto", *, task_defaults: dict | None = None,
+          **params) -> Chapter:
     """The preamble. params: TaskConfig fields (d, L, sigma2, covariance, …) and the chapter's
     budget fields (heads, seeds, …); None keeps the default (the paper's value, the profile's
-    budget). Raises ValueError naming a parameter that is neither."""
+    budget). task_defaults: a chapter's own task where it is not the book's (e.g. §5.4's d = 6),
+    overridden by non-None params; only params count as the reader's choices in the claims' meta.
+    Raises ValueError naming a parameter that is neither."""
     from .engine import resolve_device
     from .plotting import use_style
 
     prof = get_profile(profile)
-    task_kw = {k: v for k, v in params.items() if k in _TASK_FIELDS and v is not None}
+    task_kw = {**(task_defaults or {}), **{k: v for k, v in params.items() if k in _TASK_FIELDS and v is not None}}
     budget_kw = {k: v for k, v in params.items() if k not in _TASK_FIELDS}
     task = TaskConfig(**task_kw)
     b = _budget(name, profile, **budget_kw)

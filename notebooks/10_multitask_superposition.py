@@ -55,8 +55,9 @@ from IPython.display import display
 from icl import multitask as mt
 from icl.chapter import start
 
-ch = start("10_multitask_superposition", profile, device, **mt.task_params(d, L, sigma2, convention),
-           heads=heads, seeds=seeds, steps=steps, lengths=lengths, seed=seed)
+ch = start("10_multitask_superposition", profile, device, task_defaults=mt.task_params(d, L, sigma2, convention),
+           d=d, L=L, sigma2=sigma2, convention=convention, heads=heads, seeds=seeds, steps=steps, lengths=lengths,
+           seed=seed)
 ch.show_budget()
 
 # %% [markdown]
