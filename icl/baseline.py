@@ -21,6 +21,18 @@ from .data import Prompts
 __all__ = ["AuthorsAttention", "NaiveAttention"]
 
 
+def _copy_factors(model, index: int, linears, net: nn.Module) -> nn.Module:
+    """Copy model `index`'s Q, K, V (H·D × D, heads stacked) and O (D × H·D, side by side) into the
+    four nn.Linear layers `linears`; returns `net` on the model's device."""
+    H, D = model.config.heads, model.D
+    weights = (model.q[index].reshape(H * D, D), model.k[index].reshape(H * D, D), model.v[index].reshape(H * D, D),
+               model.o[index].permute(1, 0, 2).reshape(D, H * D))
+    with torch.no_grad():
+        for lin, w in zip(linears, weights):
+            lin.weight.copy_(w)
+    return net.to(model.q.device)
+
+
 class NaiveAttention(nn.Module):
     """H-head causal self-attention on tokens of width D = d + T, residual, no bias."""
 
@@ -38,14 +50,8 @@ class NaiveAttention(nn.Module):
         """Copy model `index` of an `AttentionModel` (softmax only)."""
         if model.config.normalisation != "softmax":
             raise ValueError("NaiveAttention implements softmax attention only")
-        H, D = model.config.heads, model.D
-        net = cls(model.d, model.n_tasks, H)
-        with torch.no_grad():
-            net.W_q.weight.copy_(model.q[index].reshape(H * D, D))
-            net.W_k.weight.copy_(model.k[index].reshape(H * D, D))
-            net.W_v.weight.copy_(model.v[index].reshape(H * D, D))
-            net.W_o.weight.copy_(model.o[index].permute(1, 0, 2).reshape(D, H * D))
-        return net.to(model.q.device)
+        net = cls(model.d, model.n_tasks, model.config.heads)
+        return _copy_factors(model, index, (net.W_q, net.W_k, net.W_v, net.W_o), net)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens: (B, N, D), the query last → prediction (B, T) from the last token."""
@@ -87,14 +93,8 @@ class AuthorsAttention(nn.Module):
         """Copy model `index` of an `AttentionModel` (softmax only)."""
         if model.config.normalisation != "softmax":
             raise ValueError("AuthorsAttention implements softmax attention only")
-        H, D = model.config.heads, model.D
-        net = cls(model.d, model.n_tasks, H)
-        with torch.no_grad():
-            net.q_proj.weight.copy_(model.q[index].reshape(H * D, D))
-            net.k_proj.weight.copy_(model.k[index].reshape(H * D, D))
-            net.v_proj.weight.copy_(model.v[index].reshape(H * D, D))
-            net.o_proj.weight.copy_(model.o[index].permute(1, 0, 2).reshape(D, H * D))
-        return net.to(model.q.device)
+        net = cls(model.d, model.n_tasks, model.config.heads)
+        return _copy_factors(model, index, (net.q_proj, net.k_proj, net.v_proj, net.o_proj), net)
 
     def forward(self, Z: torch.Tensor, x_q: torch.Tensor) -> torch.Tensor:
         """Z (B, L, D) the context, x_q (B, d) the query → prediction (B, T)."""

@@ -271,17 +271,12 @@ def best_common_gamma(task: TaskConfig) -> np.ndarray:
 def task_risks(predictors: dict, task: TaskConfig, n_prompts: int, *, L: int | None = None, seed: int = 0,
                batch: int = 5_000) -> dict:
     """Per-task Monte Carlo risks on common prompts: id → (Risk per task, a list of T `Risk`s)."""
-    g = torch.Generator().manual_seed(seed)
-    errs = {k: [] for k in predictors}
-    left = n_prompts
-    while left > 0:
-        P = sample_prompts(task, min(batch, left), g, L=L, dtype=torch.float64)
-        left -= len(P)
-        for k, f in predictors.items():
-            errs[k].append(((f(P) - P.y_q) ** 2).double().cpu())
+    from .observations import paired_errors
+
+    errs = paired_errors(predictors, task, n_prompts, L=L, seed=seed, batch=batch, per_task=True)
     out = {}
     for k in predictors:
-        e = torch.cat(errs[k])
+        e = errs[k]
         out[k] = [Risk(float(e[:, t].mean()), float(e[:, t].std() / np.sqrt(len(e))), len(e)) for t in range(e.shape[1])]
     return out
 

@@ -319,9 +319,9 @@ def error_trend(models: Models):
 
 
 def paired_errors(predictors: dict, task, n_prompts: int, *, L: int | None = None, seed: int = 0,
-                  batch: int = 5_000) -> dict:
-    """Per-prompt squared errors (averaged over tasks) of every predictor on the same prompts:
-    id → (n,) float64 tensor. The prompts are those of `icl.estimators.icl_risks` with the same
+                  batch: int = 5_000, per_task: bool = False) -> dict:
+    """Per-prompt squared errors (averaged over tasks; per_task: one column per task) of every predictor
+    on the same prompts: id → (n,) (or (n, T)) float64 tensor. The prompts are those of `icl.estimators.icl_risks` with the same
     seed, batch and L, so the means agree with it exactly."""
     if isinstance(n_prompts, bool) or not isinstance(n_prompts, int) or n_prompts < 2:
         raise ValueError(f"n_prompts must be an integer >= 2, got {n_prompts!r}")
@@ -332,7 +332,8 @@ def paired_errors(predictors: dict, task, n_prompts: int, *, L: int | None = Non
         P = sample_prompts(task, min(batch, left), g, L=L, dtype=torch.float64)
         left -= len(P)
         for k, f in predictors.items():
-            errs[k].append(((f(P) - P.y_q) ** 2).mean(-1).double().cpu())
+            e = (f(P) - P.y_q) ** 2
+            errs[k].append((e if per_task else e.mean(-1)).double().cpu())
     return {k: torch.cat(v) for k, v in errs.items()}
 
 

@@ -14,6 +14,24 @@ def tokens(Z, x_q, y_q):
     return torch.cat([Z, zq[:, None]], 1)
 
 
+def _adam_beside(tr, net, predict, steps):
+    """torch.optim.Adam on `net` (prediction `predict(Z, x_q, y_q)` of one model) on the batches the engine
+    `tr` draws, while the engine steps on them too; returns the baseline's losses (steps,)."""
+    opt = torch.optim.Adam(net.parameters(), lr=tr.train.lr, betas=tr.train.betas, eps=tr.train.eps)
+    losses = torch.empty(steps)
+    with torch.no_grad():
+        for i in range(steps):
+            Z, xq, yq = tr.sample()
+            with torch.enable_grad():
+                loss = ((predict(Z[0], xq[0], yq[0]) - yq[0]) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+            opt.step()
+            losses[i] = loss.detach()
+            tr.step_on(Z, xq, yq)
+    return losses
+
+
 def test_baseline_forward_equals_the_query_only_forward():
     task = TaskConfig()
     tr = Trainer(task, ModelConfig(heads=3), TrainConfig(steps=1, batch=64), [0], device="cpu")
@@ -31,18 +49,7 @@ def test_same_weights_and_batches_give_the_same_loss_trajectory():
     task, steps = TaskConfig(), 1000
     tr = Trainer(task, ModelConfig(heads=2), TrainConfig(steps=steps, batch=32), [4], device="cpu")
     net = NaiveAttention.from_factors(tr.model)
-    opt = torch.optim.Adam(net.parameters(), lr=tr.train.lr, betas=tr.train.betas, eps=tr.train.eps)
-    naive_losses = torch.empty(steps)
-    with torch.no_grad():
-        for i in range(steps):
-            Z, xq, yq = tr.sample()
-            with torch.enable_grad():
-                loss = ((net(tokens(Z[0], xq[0], yq[0])) - yq[0]) ** 2).mean()
-                opt.zero_grad()
-                loss.backward()
-            opt.step()
-            naive_losses[i] = loss.detach()
-            tr.step_on(Z, xq, yq)
+    naive_losses = _adam_beside(tr, net, lambda Z, xq, yq: net(tokens(Z, xq, yq)), steps)
     engine_losses = tr.losses[:, 0]
     rel = ((engine_losses - naive_losses).abs() / naive_losses.abs()).max().item()
     assert rel < 1e-4, rel
@@ -64,16 +71,5 @@ def test_authors_formulation_equals_the_engine_forward_and_trains_the_same():
         assert torch.allclose(net(Z[0], xq[0]), tr.model(Z, xq)[0], rtol=1e-10, atol=1e-12)
     tr = Trainer(task, ModelConfig(heads=3), TrainConfig(steps=steps, batch=32), [5], device="cpu")
     net = AuthorsAttention.from_factors(tr.model)
-    opt = torch.optim.Adam(net.parameters(), lr=tr.train.lr, betas=tr.train.betas, eps=tr.train.eps)
-    losses = torch.empty(steps)
-    with torch.no_grad():
-        for i in range(steps):
-            Z, xq, yq = tr.sample()
-            with torch.enable_grad():
-                loss = ((net(Z[0], xq[0]) - yq[0]) ** 2).mean()
-                opt.zero_grad()
-                loss.backward()
-            opt.step()
-            losses[i] = loss.detach()
-            tr.step_on(Z, xq, yq)
+    losses = _adam_beside(tr, net, lambda Z, xq, yq: net(Z, xq), steps)
     assert ((tr.losses[:, 0] - losses).abs() / losses.abs()).max().item() < 1e-4
