@@ -8,10 +8,12 @@ set -euo pipefail
 STATE=${SLURM_TEST_STATE:-/tmp/icl-slurm}
 cmd=${1:-start}
 
-stop() {
+stop() {  # SIGTERM each daemon we started, then wait for it to exit (slurmctld saves its state first)
   for f in "$STATE"/slurmd.pid "$STATE"/slurmctld.pid "$STATE"/munged.pid; do
-    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
-    rm -f "$f"
+    [ -f "$f" ] || continue
+    pid=$(cat "$f"); rm -f "$f"
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   done
 }
 
