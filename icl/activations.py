@@ -39,6 +39,7 @@ import torch
 
 from . import theory
 from .data import Prompts, TaskConfig, sample_prompts
+from .engine import one_thread
 from .estimators import Predictor
 from .models import ACTIVATIONS, Activation
 
@@ -52,19 +53,6 @@ __all__ = [
 
 
 # --- length generalisation ---------------------------------------------------------------
-
-
-class one_thread:
-    """torch on one intra-op thread inside the block (these small operations are as fast on one, and
-    two spinning OpenMP threads collapse on a shared CPU: measured 3.4 s against 16 s for the same
-    curves at load 4 on 2 cores)."""
-
-    def __enter__(self):
-        self.saved = torch.get_num_threads()
-        torch.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.saved)
 
 
 def test_lengths(L: int, factors, low: int = 5) -> np.ndarray:

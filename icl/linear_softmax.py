@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .engine import one_thread
 from .linear_dynamics import Params, Setting, Trajectory, population_loss
 
 __all__ = ["Tokens", "sample_tokens", "softmax_predict", "sampled_softmax_loss", "softmax_gd", "zero_sum",
@@ -70,12 +71,8 @@ def softmax_gd(p: Params, y0, data: Tokens, fresh: Tokens, lr: float, steps: int
     """Full-batch GD (autograd) on `data`; at the steps in `record` the parameters and the loss on `fresh`
     prompts (the population loss's Monte Carlo estimate; `Trajectory.loss`) and on the sample
     (`train_loss`) are kept. Time t = 2·lr·step, as for the linear models."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)  # small operations: one thread, which unlike two does not collapse on a shared CPU
-    try:
+    with one_thread():  # small operations: see `icl.engine.one_thread`
         return _softmax_gd(p, y0, data, fresh, lr, steps, record)
-    finally:
-        torch.set_num_threads(saved)
 
 
 def _softmax_gd(p, y0, data, fresh, lr, steps, record) -> Trajectory:
