@@ -1,4 +1,4 @@
-"""Command line: `icl chapters`, `icl sweep`, `icl bench`."""
+"""Command line: `icl chapters`, `icl plan`, `icl sweep`, `icl verify`, `icl bench`."""
 
 from __future__ import annotations
 
@@ -45,13 +45,7 @@ def cmd_sweep(a):
         for h, s, n, i in itertools.product(a.heads, a.seeds, a.normalisation, a.init)
     ]
     compile = {"auto": "auto", "on": True, "off": False}[a.compile]
-    executor = None
-    if a.executor != "inprocess":
-        from .executors import SlurmOptions, make_executor
-
-        opts = SlurmOptions(partition=a.partition, time_min=a.time, cpus=a.cpus, gpus=a.gpus, mem_gb=a.mem_gb,
-                            array_parallelism=a.array_parallelism)
-        executor = make_executor(a.executor, a.log_dir, opts)
+    executor = _executor(a)
     from .executors import JobFailures
 
     try:
@@ -63,6 +57,56 @@ def cmd_sweep(a):
     for r in runs:
         c = r.config
         print(f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} final loss {r.final_loss():.4f}")
+
+
+def _executor(a):
+    """The submitit executor the options name, or None (train in this process)."""
+    if a.executor == "inprocess":
+        return None
+    from .executors import SlurmOptions, make_executor
+
+    opts = SlurmOptions(partition=a.partition, time_min=a.time, cpus=a.cpus, gpus=a.gpus, mem_gb=a.mem_gb,
+                        array_parallelism=a.array_parallelism)
+    return make_executor(a.executor, a.log_dir, opts)
+
+
+def _executor_options(s):
+    s.add_argument("--executor", choices=["inprocess", "local", "slurm"], default="inprocess",
+                   help="inprocess: train here; local: one subprocess per group (submitit); slurm: one sbatch job per group")
+    s.add_argument("--partition", default=None, help="slurm partition")
+    s.add_argument("--time", type=int, default=24 * 60, help="slurm: wall-time limit per job, minutes")
+    s.add_argument("--cpus", type=int, default=2, help="slurm: CPUs per job")
+    s.add_argument("--gpus", type=int, default=0, help="slurm: GPUs per job (then use --device auto)")
+    s.add_argument("--mem-gb", type=float, default=8.0, help="slurm: memory per job, GB")
+    s.add_argument("--array-parallelism", type=int, default=64, help="slurm: jobs running at once")
+    s.add_argument("--log-dir", default="slurm_logs", help="submitit's folder for job scripts and logs")
+
+
+def cmd_plan(a):
+    from .executors import JobFailures
+    from .plan import format_plan, plan, train_plan
+    from .publish import results_dir
+
+    groups = plan(a.profile, a.only or None, cache_dir=a.cache_dir)
+    print(format_plan(groups, a.profile), flush=True)
+    if not a.train:
+        return
+    publish = results_dir() if a.publish else None
+    try:
+        train_plan(groups, workers=a.workers, cache_dir=a.cache_dir, device=a.device, executor=_executor(a),
+                   publish_dir=publish)
+    except JobFailures as e:
+        print(e, file=sys.stderr)
+        sys.exit(1)
+
+
+def cmd_verify(a):
+    from .verify import format_report, verify
+
+    report = verify(a.key, steps=a.steps, device=a.device)
+    print(format_report(report))
+    if not report.ok:
+        sys.exit(1)
 
 
 def cmd_bench(a):
@@ -107,17 +151,27 @@ def main(argv=None):
     s.add_argument("--compile", choices=["auto", "on", "off"], default="auto",
                    help="torch.compile the gradient (auto: runs of >= 100k steps)")
     s.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
-    s.add_argument("--executor", choices=["inprocess", "local", "slurm"], default="inprocess",
-                   help="inprocess: train here; local: one subprocess per group (submitit); slurm: one sbatch job per group")
-    s.add_argument("--partition", default=None, help="slurm partition")
-    s.add_argument("--time", type=int, default=24 * 60, help="slurm: wall-time limit per job, minutes")
-    s.add_argument("--cpus", type=int, default=2, help="slurm: CPUs per job")
-    s.add_argument("--gpus", type=int, default=0, help="slurm: GPUs per job (then use --device auto)")
-    s.add_argument("--mem-gb", type=float, default=8.0, help="slurm: memory per job, GB")
-    s.add_argument("--array-parallelism", type=int, default=64, help="slurm: jobs running at once")
-    s.add_argument("--log-dir", default="slurm_logs", help="submitit's folder for job scripts and logs")
+    _executor_options(s)
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_sweep)
+
+    pl = sub.add_parser("plan", help="the models the chapters need (groups, available, missing model-steps); --train trains them")
+    pl.add_argument("--profile", default="quick", help="smoke | quick | paper")
+    pl.add_argument("--train", action="store_true", help="train every missing group")
+    pl.add_argument("--workers", type=int, default=1, help="inprocess executor: groups trained at once (worker processes)")
+    pl.add_argument("--publish", action="store_true",
+                    help="publish each group's models to results/<profile>/models as soon as it finishes")
+    pl.add_argument("--device", default="auto")
+    pl.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
+    _executor_options(pl)
+    pl.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")
+    pl.set_defaults(func=cmd_plan)
+
+    v = sub.add_parser("verify", help="retrain a published model (or its first --steps steps) and compare with what was published")
+    v.add_argument("key", help="the published model's key (results/<profile>/models/<key>)")
+    v.add_argument("--steps", type=int, default=None, help="retrain only this many steps (default: all)")
+    v.add_argument("--device", default="cpu", help="cpu gives bit-identical agreement (eager)")
+    v.set_defaults(func=cmd_verify)
 
     b = sub.add_parser("bench", help="training speed: the authors' formulation (and a full-sequence one) vs the engine (steps/s, memory)")
     b.add_argument("--heads", type=_int_list, default=[1, 2, 4, 8])

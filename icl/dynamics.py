@@ -478,12 +478,18 @@ def phase_table(study: FlowStudy):
 def adam_opposite_start(ch) -> SymmetricReading:
     """Adam on the full two-head model (the chapter's task and profile) from the opposite small
     identity with the budget's (ω₀, μ₀), read on the symmetric family."""
-    from .experiments import load_or_train, run_config
+    from .experiments import load_or_train
+
+    run = load_or_train(configs(ch)[0], device=ch.device)
+    return symmetric_reading(run.history(), run.snapshot_steps, run.pattern())
+
+
+def configs(ch) -> list:
+    """The one model chapter 05 trains: two heads from the opposite small identity (ω₀, μ₀)."""
+    from .experiments import run_config
 
     b = ch.budget
-    cfg = run_config(ch.prof, heads=2, seed=b.seed, task=ch.task, init="opposite_identity", omega0=b.omega0, mu0=b.mu0)
-    run = load_or_train(cfg, device=ch.device)
-    return symmetric_reading(run.history(), run.snapshot_steps, run.pattern())
+    return [run_config(ch.prof, heads=2, seed=b.seed, task=ch.task, init="opposite_identity", omega0=b.omega0, mu0=b.mu0)]
 
 
 def glue_flow(ch, study: FlowStudy, adam: SymmetricReading | None = None):

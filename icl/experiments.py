@@ -32,10 +32,13 @@ from .data import TaskConfig
 from .engine import TrainConfig, Trainer, resolve_device
 from .models import AttentionModel, ModelConfig
 
-__all__ = ["CODE_VERSION", "RunConfig", "TrainedRun", "load_or_train", "load_or_train_many", "default_cache_dir", "run_config"]
+__all__ = ["CODE_VERSION", "RunConfig", "TrainedRun", "cached_run", "load_or_train", "load_or_train_many", "default_cache_dir",
+           "run_config"]
 
 # Bump when a change alters what a given config trains to (data stream, init, update rule).
 CODE_VERSION = "1"
+FINAL_WINDOW = 1000  # steps averaged by `TrainedRun.final_loss`
+LOSS_BINS = 200  # log-spaced bins of a training-loss curve (and of a published run's)
 
 
 @dataclass(frozen=True)
@@ -83,17 +86,21 @@ def run_config(profile, *, heads: int = 2, seed: int = 0, task: TaskConfig | Non
 class TrainedRun:
     """A trained model with its history.
 
-    factors: (4, H, D, D) = Q, K, V, O per head. losses: (steps,) training loss per step.
+    factors: (4, H, D, D) = Q, K, V, O per head. losses: (steps,) training loss per step, or None
+    for a published run (`icl.publish`), which keeps only its log-binned curve `published_curve`
+    (bin-centre steps, bin means) and the mean loss of its last `FINAL_WINDOW` steps.
     snapshot_steps: (S,); snapshot_kq, snapshot_ov: (S, H, D, D) circuits at those steps.
     """
 
     config: RunConfig
     factors: torch.Tensor
-    losses: np.ndarray
+    losses: np.ndarray | None
     snapshot_steps: np.ndarray
     snapshot_kq: np.ndarray
     snapshot_ov: np.ndarray
     provenance: dict
+    published_curve: tuple | None = None
+    published_final_loss: float | None = None
 
     def model(self, device="cpu") -> AttentionModel:
         """The trained model as an `AttentionModel` with one model (M = 1)."""
@@ -126,7 +133,19 @@ class TrainedRun:
 
     def final_loss(self, window: int = 1000) -> float:
         """Mean training loss over the last `window` steps."""
+        if self.losses is None:
+            if window != FINAL_WINDOW:
+                raise ValueError(f"a published run keeps the mean loss of its last {FINAL_WINDOW} steps only, got window={window}")
+            return float(self.published_final_loss)
         return float(np.mean(self.losses[-window:]))
+
+    def loss_curve(self, n_bins: int = LOSS_BINS) -> tuple[np.ndarray, np.ndarray]:
+        """The training loss as means over log-spaced bins of steps: (bin-centre steps, means)."""
+        if self.losses is None:
+            return self.published_curve
+        from .plotting import log_binned
+
+        return log_binned(self.losses, n_bins)
 
 
 def default_cache_dir() -> Path:
@@ -227,25 +246,46 @@ def _group_key(configs: list[RunConfig]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _save_checkpoint(path: Path, trainer: Trainer):
+def _save_checkpoint(path: Path, trainer: Trainer, wall_before: float = 0.0, wall_start: float | None = None):
+    """The trainer's state, with the training wall time so far (earlier segments plus this one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save(trainer.state_dict(), tmp)
+    wall = wall_before + (time.perf_counter() - wall_start if wall_start is not None else 0.0)
+    torch.save({**trainer.state_dict(), "wall_seconds": torch.tensor(wall, dtype=torch.float64)}, tmp)
     os.replace(tmp, path)
 
 
-def _load_checkpoint(path: Path, trainer: Trainer) -> bool:
+def _load_checkpoint(path: Path, trainer: Trainer) -> float | None:
+    """Restore `trainer` from `path`; the wall time the checkpoint records, or None (no usable checkpoint)."""
     if not path.exists():
-        return False
+        return None
     try:
-        trainer.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
-        return True
+        state = torch.load(path, weights_only=True, map_location="cpu")
+        trainer.load_state_dict(state)
+        return float(state.get("wall_seconds", 0.0))
     except Exception:
         path.unlink(missing_ok=True)  # unreadable or foreign: start over
-        return False
+        return None
 
 
-def _provenance(trainer: Trainer, wall: float, resumed_from: int) -> dict:
+def _git_state() -> dict:
+    """The commit of the working tree this package runs from, and whether `icl/` differs from it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        run = lambda *a: subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True, timeout=10)  # noqa: E731
+        head = run("rev-parse", "HEAD")
+        if head.returncode != 0:
+            return {"git_commit": None}
+        dirty = run("status", "--porcelain", "--", "icl").stdout.strip() != ""
+        return {"git_commit": head.stdout.strip(), "git_icl_modified": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None}
+
+
+def _provenance(trainer: Trainer, wall: float, resumed_from: int, wall_total: float | None = None,
+                git: dict | None = None) -> dict:
     import importlib.metadata as md
 
     try:
@@ -264,7 +304,10 @@ def _provenance(trainer: Trainer, wall: float, resumed_from: int) -> dict:
         "models_trained_together": trainer.n_models,
         "compiled": trainer.compiled,
         "wall_seconds": round(wall, 3),
+        "wall_seconds_total": round(wall if wall_total is None else wall_total, 3),
+        "model_steps_per_second": round((trainer.train.steps - resumed_from) * trainer.n_models / max(wall, 1e-9), 1),
         "resumed_from_step": resumed_from,
+        **(git or {}),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -300,11 +343,8 @@ def load_or_train_many(
         k = c.key()
         if k in results:
             continue
-        entry = cache / k
-        run = _read_entry(entry, c) if entry.exists() else None
+        run = cached_run(c, cache)
         if run is None:
-            if entry.exists():
-                shutil.rmtree(entry, ignore_errors=True)  # invalid entry: never read, retrain
             group = c.with_seed(0).key()
             if c not in missing.setdefault(group, []):
                 missing[group].append(c)
@@ -329,6 +369,20 @@ def load_or_train_many(
     return [results[c.key()] for c in configs]
 
 
+def cached_run(config: RunConfig, cache_dir=None) -> TrainedRun | None:
+    """The valid cache entry of `config`, else its published model (`icl.publish`), else None. An
+    invalid cache entry is deleted (never read; the config is retrained)."""
+    from .publish import read_published
+
+    entry = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / config.key()
+    if entry.exists():
+        run = _read_entry(entry, config)
+        if run is not None:
+            return run
+        shutil.rmtree(entry, ignore_errors=True)
+    return read_published(config)
+
+
 def load_or_train(config: RunConfig, **kw) -> TrainedRun:
     """The cached result of `config`, trained and stored first if needed (see load_or_train_many)."""
     return load_or_train_many([config], **kw)[0]
@@ -338,11 +392,14 @@ def _train_group(configs, cache, device, progress, checkpoint_every, verbose, co
     c0 = configs[0]
     trainer = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device, compile=compile)
     ckpt = cache / "partial" / f"{_group_key(configs)}.pt"
-    resumed = trainer.step if _load_checkpoint(ckpt, trainer) else 0
+    git = _git_state()  # the code that trains this segment (a resumed run records the last segment's)
+    wall_before = _load_checkpoint(ckpt, trainer)
+    resumed = trainer.step if wall_before is not None else 0
     t0 = time.perf_counter()
-    trainer.run(progress=progress, chunk=checkpoint_every, on_chunk=lambda tr: tr.step < tr.train.steps and _save_checkpoint(ckpt, tr))
+    trainer.run(progress=progress, chunk=checkpoint_every,
+                on_chunk=lambda tr: tr.step < tr.train.steps and _save_checkpoint(ckpt, tr, wall_before or 0.0, t0))
     wall = time.perf_counter() - t0
-    prov = _provenance(trainer, wall, resumed)
+    prov = _provenance(trainer, wall, resumed, (wall_before or 0.0) + wall, git)
     runs = []
     for m, c in enumerate(configs):
         run = TrainedRun(

@@ -456,6 +456,13 @@ class TrueVsApprox:
         return {"full": (float(full.max()), float(full[-1].max())), "approx": (float(apx.max()), float(apx[-1].max()))}
 
 
+def configs(ch) -> list:
+    """The one model chapter 03 trains (Fig. 21's): `ch.budget.heads` heads, seed `ch.budget.seed`."""
+    from .experiments import run_config
+
+    return [run_config(ch.prof, heads=ch.budget.heads, seed=ch.budget.seed, task=ch.task)]
+
+
 def true_vs_approx_dynamics(run, d: int, L: int, sigma2: float, *, lr: float, steps: int, n_records: int = 150) -> TrueVsApprox:
     """The trained `run`'s (ω_h, μ_h) history, and GD on L̃ (`dynamics.gd_approx`) from its step-0 values."""
     from .dynamics import gd_approx

@@ -334,14 +334,21 @@ class Study:
     curves: object = None
 
 
-def _runs(ch):
+def configs(ch) -> list:
+    """Every model chapter 10 trains: `ch.budget`'s heads × seeds on the chapter's multi-task task."""
     from .engine import TrainConfig
-    from .experiments import RunConfig, load_or_train_many
+    from .experiments import RunConfig
     from .models import ModelConfig
 
     b = ch.budget
-    cfgs = [RunConfig(ch.task, ModelConfig(heads=H), TrainConfig(steps=b.steps or ch.prof.steps, batch=ch.prof.batch, seed=s))
+    return [RunConfig(ch.task, ModelConfig(heads=H), TrainConfig(steps=b.steps or ch.prof.steps, batch=ch.prof.batch, seed=s))
             for H in b.heads for s in b.seeds]
+
+
+def _runs(ch):
+    from .experiments import load_or_train_many
+
+    cfgs = configs(ch)
     return zip(cfgs, load_or_train_many(cfgs, device=ch.device))
 
 

@@ -32,7 +32,7 @@ from .estimators import DebiasedGD, Risk, VanillaGD, bayes, nadaraya_watson
 from .experiments import load_or_train_many, run_config
 
 __all__ = [
-    "LABELS", "SCALE_COLUMNS", "ERROR_COLUMNS", "Models", "seed_list", "train", "training_table",
+    "LABELS", "SCALE_COLUMNS", "ERROR_COLUMNS", "Models", "seed_list", "configs", "train", "training_table",
     "head_labels", "has_dummy", "dummy_models", "model_table", "per_head_table", "pattern_ranges",
     "Dynamics", "dynamics", "dynamics_tables", "late_runs", "halfway_state", "error_trend",
     "halfway_table", "settled_fraction", "label", "title", "extra_dummy_models",
@@ -100,14 +100,18 @@ class Models:
         return self.keys(2)
 
 
+def configs(ch) -> list:
+    """Every model the chapter needs: `ch.budget`'s heads × seeds (the seeds of one H train together)."""
+    b = ch.budget
+    return [run_config(ch.prof, heads=int(H), seed=s, task=ch.task) for H in b.heads for s in seed_list(b.seeds)]
+
+
 def train(ch) -> Models:
     """Load (or train) every model of `ch.budget`: heads × seeds, one batched job per head count."""
     b = ch.budget
     heads, seeds = tuple(int(H) for H in b.heads), seed_list(b.seeds)
-    runs = {}
-    for H in heads:
-        trained = load_or_train_many([run_config(ch.prof, heads=H, seed=s, task=ch.task) for s in seeds], device=ch.device)
-        runs.update({(H, s): r for s, r in zip(seeds, trained)})
+    cfgs = configs(ch)
+    runs = {(c.model.heads, c.train.seed): r for c, r in zip(cfgs, load_or_train_many(cfgs, device=ch.device))}
     fig_seed = b.figure_seed if b.figure_seed in seeds else seeds[0]
     return Models(runs, heads, seeds, fig_seed, ch.prof.steps)
 

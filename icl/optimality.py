@@ -776,11 +776,19 @@ AUTHORS_PROPORTIONAL_POINT = (0.2, 3.0)
 def trained_runs(ch) -> dict:
     """H → the trained runs of `ch.budget.heads` × `ch.budget.seeds` at `ch.task` (from the cache
     when trained already; the observations chapter trains the same configurations)."""
-    from .experiments import load_or_train_many, run_config
+    from .experiments import load_or_train_many
+
+    cfgs = configs(ch)
+    runs = dict(zip(cfgs, load_or_train_many(cfgs, device=ch.device)))
+    return {H: [r for c, r in runs.items() if c.model.heads == H] for H in ch.budget.heads}
+
+
+def configs(ch) -> list:
+    """The models of chapter 07's risk table: `ch.budget`'s heads × seeds at `ch.task`."""
+    from .experiments import run_config
 
     b = ch.budget
-    return {H: load_or_train_many([run_config(ch.prof, heads=H, seed=s, task=ch.task) for s in b.seeds], device=ch.device)
-            for H in b.heads}
+    return [run_config(ch.prof, heads=H, seed=s, task=ch.task) for H in b.heads for s in b.seeds]
 
 
 _DISPLAY = {"gd": "vanilla GD at η* = L/(L + d(1+σ²) + 1)", "dgd": "debiased GD at η_eff = L/(L + d(1+σ²))",

@@ -153,14 +153,15 @@ def plot_risk_curves(lengths, curves: dict, *, styles: dict | None = None, train
     return ax
 
 
-def plot_training_curve(losses, references: dict, *, ax=None, title: str | None = None):
-    """Training loss (means over log-spaced bins of steps) against Adam step, with horizontal
-    reference lines `references` = {label: value}. Returns the figure."""
+def plot_training_curve(curve, references: dict, *, ax=None, title: str | None = None):
+    """Training loss against Adam step, with horizontal reference lines `references` = {label: value}.
+    curve: (steps, means over log-spaced bins), as `TrainedRun.loss_curve()` gives. Returns the figure."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 3.4))
-    ax.plot(*log_binned(losses), lw=1.5, label="training loss (mean over log-spaced bins)")
+    steps, means = curve
+    ax.plot(steps, means, lw=1.5, label="training loss (mean over log-spaced bins)")
     for (label, value), style in zip(references.items(), [("k", "--"), ("grey", ":"), ("C3", "-.")]):
         ax.axhline(value, color=style[0], ls=style[1], lw=1, label=label)
     ax.set(xscale="log", xlabel="Adam step", ylabel="MSE", ylim=(0, 1.3), title=title)

@@ -181,6 +181,21 @@ def cases(ch) -> list[Case]:
     return out
 
 
+def _case_configs(ch, case: Case, first: bool) -> list:
+    from .experiments import run_config
+
+    b = ch.budget
+    seeds = b.seeds if first or case.id == "iso" else b.other_seeds
+    return [run_config(ch.prof, heads=H, seed=s, task=case.task) for H in case.heads for s in seeds]
+
+
+def configs(ch) -> list:
+    """Every model chapter 09 trains: each case's heads × seeds (its first case and the isotropic
+    check at `seeds`, the others at `other_seeds`)."""
+    cs = cases(ch)
+    return [cfg for c in cs for cfg in _case_configs(ch, c, first=c is cs[0])]
+
+
 @dataclass
 class RunReading:
     """One trained model read as pre-conditioned debiased GD."""
@@ -213,13 +228,12 @@ class Study:
 
 def study(ch) -> Study:
     """Train (or load) every case's models and read them; risks at L' = L on common prompts."""
-    from .experiments import load_or_train_many, run_config
+    from .experiments import load_or_train_many
 
     cs, readings, exact, bayes_r = cases(ch), {}, {}, {}
     b = ch.budget
     for c in cs:
-        seeds = b.seeds if c is cs[0] or c.id == "iso" else b.other_seeds
-        cfgs = [run_config(ch.prof, heads=H, seed=s, task=c.task) for H in c.heads for s in seeds]
+        cfgs = _case_configs(ch, c, first=c is cs[0])
         for cfg, run in zip(cfgs, load_or_train_many(cfgs, device=ch.device)):
             c.runs[(cfg.model.heads, cfg.train.seed)] = run
         preds = {k: r.predictor() for k, r in c.runs.items()} | {"bayes": bayes(c.task)}

@@ -23,6 +23,13 @@ class Summary:
     dgd_risk: float
 
 
+def configs(ch) -> list:
+    """The one model chapter 01 trains: `ch.budget.heads` heads, seed `ch.budget.seed`, at `ch.task`."""
+    from .experiments import run_config
+
+    return [run_config(ch.prof, heads=ch.budget.heads, seed=ch.budget.seed, task=ch.task)]
+
+
 def summarise(run, ch, seed: int = 123) -> Summary:
     """Read the trained `run` the way §3 does, with `ch`'s task and Monte Carlo budget."""
     pat = run.pattern()

@@ -36,7 +36,7 @@ from IPython.display import display
 from icl import setup
 from icl.chapter import start
 from icl.data import sample_prompts
-from icl.experiments import load_or_train, run_config
+from icl.experiments import load_or_train
 from icl.plotting import plot_circuits, plot_training_curve
 
 ch = start("01_setup", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seed=seed)
@@ -89,7 +89,7 @@ ch.glue("setup-d", ch.d, "{}"), ch.glue("setup-L", ch.L, "{}"), ch.glue("setup-s
 # this model again loads it instead of retraining.
 
 # %% tags=["hide-input"]
-run = load_or_train(run_config(ch.prof, heads=ch.budget.heads, seed=ch.budget.seed, task=ch.task), device=ch.device)
+run = load_or_train(setup.configs(ch)[0], device=ch.device)
 fig = plot_circuits(run.kq, run.ov, ch.d, title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} steps")
 ch.figure("setup-circuits", fig)
 summary = setup.summarise(run, ch)
@@ -125,7 +125,7 @@ display(summary.pattern.table().style.format("{:.4f}"))
 # ({numref}`setup-training`).
 
 # %% tags=["hide-input"]
-fig = plot_training_curve(run.losses, {r"debiased GD at $\eta_\mathrm{eff}$ (exact risk)": summary.dgd_risk,
+fig = plot_training_curve(run.loss_curve(), {r"debiased GD at $\eta_\mathrm{eff}$ (exact risk)": summary.dgd_risk,
                                        r"$1+\sigma^2$ (predict 0)": 1 + ch.sigma2}, title="Training the model")
 ch.figure("setup-training", fig)
 setup.glue_summary(ch, summary)

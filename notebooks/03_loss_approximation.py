@@ -47,7 +47,7 @@ from IPython.display import display
 
 from icl import landscape as ls_
 from icl.chapter import start
-from icl.experiments import load_or_train, run_config
+from icl.experiments import load_or_train
 
 ch = start("03_loss_approximation", profile, device, d=d, L=L, sigma2=sigma2, seed=seed, error_lengths=error_lengths,
            error_omegas=error_omegas, norm_omega=norm_omega, norm_xi=norm_xi, heads=heads)
@@ -217,7 +217,7 @@ display(sweep.display_table(titles).style.format(precision=3).hide(axis="index")
 # ({numref}`loss-dynamics`).
 
 # %% tags=["hide-input"]
-run = load_or_train(run_config(ch.prof, heads=b.heads, seed=b.seed, task=ch.task), device=ch.device)
+run = load_or_train(ls_.configs(ch)[0], device=ch.device)
 tva = ls_.true_vs_approx_dynamics(run, ch.d, ch.L, ch.sigma2, lr=b.gd_lr, steps=b.gd_steps, n_records=b.gd_records)
 ch.figure("loss-dynamics", ls_.plot_true_vs_approx(tva))
 ls_.glue_dynamics(ch, tva)

@@ -1,0 +1,167 @@
+"""Published results: trained models kept in the repository, read back as cache hits.
+
+A published model lives in `<results>/<profile>/models/<key>/` (key: `RunConfig.key()`, the cache
+key) as two files:
+
+- `arrays.safetensors`: final weights `factors` (4, H, D, D), the snapshot circuits
+  `snapshot_kq`, `snapshot_ov` (S, H, D, D) at `snapshot_steps` (S,), the training loss as means
+  over log-spaced bins `loss_mean` at bin-centre steps `loss_steps` (no per-step arrays);
+- `meta.json`: the config, CODE_VERSION, the metrics the chapters read (final loss over the last
+  `FINAL_WINDOW` steps, per-head ω_h, μ_h), the provenance of training (code commit, torch, machine,
+  wall time, model-steps/s), the environment lock it was made with, and the arrays' SHA-256.
+
+`icl verify` retrains a published model, or its first N steps, and compares every snapshot and
+loss bin inside that prefix with the published ones (bit for bit for an eager CPU run).
+
+`<results>` is `$ICL_RESULTS_DIR`, else the repository's `results/`. `icl.experiments` looks here
+after its cache, so a chapter run at the paper profile renders from the published models
+without training; `ICL_PUBLISHED=0` ignores them (e.g. to retrain).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest"]
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK_FILE = ROOT / "requirements.lock"
+
+
+def results_dir() -> Path:
+    """$ICL_RESULTS_DIR, else the repository's results/."""
+    return Path(os.environ.get("ICL_RESULTS_DIR") or ROOT / "results")
+
+
+def _enabled() -> bool:
+    return os.environ.get("ICL_PUBLISHED", "1") not in ("0", "false", "no")
+
+
+def published_path(key: str, root: Path | None = None) -> Path | None:
+    """The directory of the published model `key` under any profile, or None."""
+    root = results_dir() if root is None else Path(root)
+    if not root.is_dir():
+        return None
+    for p in sorted(root.glob(f"*/models/{key}")):
+        if p.is_dir():
+            return p
+    return None
+
+
+def published_keys(profile: str, root: Path | None = None) -> list[str]:
+    """Keys of the models published under `profile`."""
+    d = (results_dir() if root is None else Path(root)) / profile / "models"
+    return sorted(p.name for p in d.iterdir() if (p / "meta.json").exists()) if d.is_dir() else []
+
+
+def lock_digest() -> dict:
+    """The environment lock file's name and SHA-256 (None when there is none)."""
+    if not LOCK_FILE.exists():
+        return {"lock_file": None}
+    return {"lock_file": LOCK_FILE.name, "lock_sha256": hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def profile_of(config) -> str:
+    """The profile whose training budget `config` has (steps and batch), else "custom"."""
+    from .profiles import PROFILES
+
+    for p in PROFILES.values():
+        if (config.train.steps, config.train.batch) == (p.steps, p.batch):
+            return p.name
+    return "custom"
+
+
+def publish_run(run, root: Path | str | None = None, profile: str | None = None) -> Path:
+    """Write `run` (a cached `TrainedRun` with per-step losses) as a published model; atomic, like
+    the cache: a reader sees the whole entry or none. Returns its directory."""
+    from safetensors.numpy import save_file
+
+    from .experiments import CODE_VERSION, FINAL_WINDOW
+
+    if run.losses is None:
+        raise ValueError("publish_run needs a run with its per-step losses (from the cache, not a published one)")
+    root = results_dir() if root is None else Path(root)
+    key = run.config.key()
+    final = root / (profile or profile_of(run.config)) / "models" / key
+    final.parent.mkdir(parents=True, exist_ok=True)
+    steps, means = run.loss_curve()
+    pat = run.pattern()
+    arrays = {
+        "factors": np.ascontiguousarray(run.factors.cpu().numpy(), dtype=np.float32),
+        "snapshot_steps": np.ascontiguousarray(run.snapshot_steps, dtype=np.int64),
+        "snapshot_kq": np.ascontiguousarray(run.snapshot_kq, dtype=np.float32),
+        "snapshot_ov": np.ascontiguousarray(run.snapshot_ov, dtype=np.float32),
+        "loss_steps": np.ascontiguousarray(steps, dtype=np.float64),
+        "loss_mean": np.ascontiguousarray(means, dtype=np.float64),
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
+    try:
+        save_file(arrays, str(tmp / "arrays.safetensors"))
+        meta = {
+            "key": key,
+            "version": CODE_VERSION,
+            "config": run.config.to_dict(),
+            "metrics": {
+                f"final_loss_last_{FINAL_WINDOW}": run.final_loss(FINAL_WINDOW),
+                "omega": [float(w) for w in np.ravel(pat.omega)],
+                "mu": [float(m) for m in np.ravel(pat.mu)],
+            },
+            "provenance": run.provenance,
+            "environment": lock_digest(),
+            "sha256": _sha256(tmp / "arrays.safetensors"),
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def read_published(config, root: Path | None = None):
+    """The published `TrainedRun` of `config`, or None (none, disabled, or not valid for it: wrong
+    config or code version, or arrays whose hash differs from the one recorded)."""
+    from safetensors.numpy import load_file
+
+    from .experiments import CODE_VERSION, FINAL_WINDOW, TrainedRun
+
+    if not _enabled():
+        return None
+    path = published_path(config.key(), root)
+    if path is None:
+        return None
+    try:
+        meta = json.loads((path / "meta.json").read_text())
+        if meta.get("version") != CODE_VERSION or meta.get("config") != json.loads(json.dumps(config.to_dict())):
+            return None
+        if _sha256(path / "arrays.safetensors") != meta["sha256"]:
+            return None
+        a = load_file(str(path / "arrays.safetensors"))
+        return TrainedRun(
+            config=config,
+            factors=torch.from_numpy(a["factors"]),
+            losses=None,
+            snapshot_steps=a["snapshot_steps"],
+            snapshot_kq=a["snapshot_kq"],
+            snapshot_ov=a["snapshot_ov"],
+            provenance={**meta["provenance"], "published": str(path.relative_to(path.parents[2])),
+                        "environment": meta.get("environment")},
+            published_curve=(a["loss_steps"], a["loss_mean"]),
+            published_final_loss=meta["metrics"][f"final_loss_last_{FINAL_WINDOW}"],
+        )
+    except (OSError, KeyError, ValueError):
+        return None
