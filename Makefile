@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine (Python 3.10+, no GPU needed):
-#   make book   — set up .venv, execute every chapter (PROFILE=quick, DEVICE=auto), build _build/html
+#   make book   — set up .venv, execute every chapter (PROFILE=quick, DEVICE=auto), build _build/html;
+#                 PROFILE=paper renders the paper edition from the published models (results/paper)
 #   make test   — set up .venv, unit tests, chapter shape, smoke-profile chapters and their book,
 #                 nbval against committed references, the site in headless Chromium, and the
 #                 expected quick-profile scorecard when a quick build exists
@@ -9,6 +10,15 @@ PY := $(VENV)/bin/python
 # The CPU build is on this machine's disk; elsewhere PyPI's default (CUDA) build of the same
 # version is what you get. Override with e.g. TORCH_SPEC='torch>=2.2'.
 TORCH_SPEC ?= torch==2.13.0
+# Install every other package at the exact versions (and hashes) of requirements.lock; LOCK=0 installs
+# pyproject.toml's ranges instead (another platform or Python). Regenerate the lock: make lock.
+LOCK ?= 1
+# EXECUTOR=slurm (or local): train every missing model of PROFILE through that executor before the
+# chapters run (one job per group; SLURM_ARGS e.g. '--partition gpu --gpus 1 --time 600'); WORKERS:
+# groups trained at once by EXECUTOR=inprocess.
+EXECUTOR ?=
+SLURM_ARGS ?=
+WORKERS ?= 1
 PROFILE ?= quick
 DEVICE ?= auto
 # chapters executed at once (JOBS=2 …); FORCE=1 re-executes chapters whose inputs are unchanged
@@ -21,20 +31,37 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 JB_FLAGS = --all -W -n --keep-going
 PYTEST = $(PY) -m pytest -q -p no:cacheprovider
 
-.PHONY: install book execute test unit slurm-test shape smoke-chapters executed-check nbval book-test browser-test \
+.PHONY: install lock train publish book execute test unit slurm-test shape smoke-chapters executed-check nbval book-test browser-test \
 	scorecard-check references expected-scorecard bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
+ifeq ($(LOCK),1)
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+else
 	$(PY) -m pip install -q -e '.[test]'
+endif
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
-execute: install
+lock:
+	bash tools/lock.sh
+
+train: install
+	$(PY) -m icl.cli plan --profile $(PROFILE) --device $(DEVICE) --train --executor $(or $(EXECUTOR),inprocess) \
+		--workers $(WORKERS) $(SLURM_ARGS)
+
+# Publish this build's claims as the PROFILE edition (results/PROFILE/claims), for the scorecard's
+# side-by-side table; `icl plan --train --publish` publishes the models.
+publish: install
+	$(PY) -m icl.cli publish-claims --profile $(PROFILE) --from $(EXECUTED)/claims
+
+execute: install $(if $(EXECUTOR),train)
 	$(PY) -m icl.cli chapters --profile $(PROFILE) --device $(DEVICE) --out $(EXECUTED) --jobs $(JOBS) $(if $(FORCE),--force)
 
 book: execute

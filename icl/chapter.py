@@ -89,8 +89,14 @@ class Chapter:
         """One sentence saying what this run was: profile, device, task and the budget's fields."""
         task = ", ".join(f"{k} = {getattr(self.task, k)}" for k in ("d", "L", "sigma2"))
         fields = "; ".join(f"`{f.name}` = {getattr(self.budget, f.name)!r}" for f in dataclasses.fields(self.budget))
-        return (f"This page was executed with profile **{self.prof.name}** on **{self.device}**, task {task}. "
-                f"Budget: {fields}.")
+        from .profiles import PROFILES
+
+        paper = PROFILES["paper"]
+        edition = ("the authors' budget" if self.prof.steps == paper.steps else
+                   f"the paper edition trains the authors' {paper.steps:,}")
+        return (f"This page was executed with profile **{self.prof.name}** ({self.prof.steps:,} Adam steps per model "
+                f"unless the budget below says otherwise, batch {self.prof.batch}; {edition}) on **{self.device}**, "
+                f"task {task}. Budget: {fields}.")
 
     def show_budget(self):
         from IPython.display import Markdown, display

@@ -26,11 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir", "scorecard_counts", "STATUS_LABEL"]
+__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir", "scorecard_counts", "STATUS_LABEL",
+           "published_claims_dir", "publish_claims", "budgets_side_by_side", "edition_table_markdown", "EDITIONS"]
+
+EDITIONS = ("quick", "paper")  # the budgets the book is published at, side by side on the scorecard
 
 KINDS = ("abs", "rel", "max", "min", "true")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-STATUS_LABEL = {"pass": "**pass**", "fail": "**FAIL**", "not evaluated": "*not evaluated*"}
+STATUS_LABEL = {"pass": "**pass**", "fail": "**FAIL**", "not evaluated": "*not evaluated*", "not run": "*not run*"}
 
 
 @dataclass
@@ -257,3 +260,77 @@ def scorecard_counts(tables: list[ClaimsTable]) -> _Counts:
                    "n-total": str(int(frame.values.sum()))})
     out.frame = frame
     return out
+
+
+# --- the editions: claims of each published budget, side by side ------------------------------------
+
+
+def published_claims_dir(profile: str) -> Path:
+    """Where the claims of the `profile` edition are published: <results>/<profile>/claims."""
+    from .publish import results_dir
+
+    return results_dir() / profile / "claims"
+
+
+def publish_claims(profile: str, source: str | os.PathLike | None = None) -> list[Path]:
+    """Copy the claims tables in `source` (default `claims_dir()`) executed at `profile` with the
+    chapters' default parameters into the published edition; raises when there is none. A table
+    run with a reader's parameters (d = 10, …) is not the edition's and is skipped."""
+    import shutil
+
+    src = Path(source) if source is not None else claims_dir()
+    out = published_claims_dir(profile)
+    done = []
+    for f in sorted(src.glob("*.json")):
+        meta = json.loads(f.read_text()).get("meta", {})
+        if meta.get("profile") == profile and not meta.get("params"):
+            out.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, out / f.name)
+            done.append(out / f.name)
+    if not done:
+        raise ValueError(f"no claims of profile {profile!r} with default parameters in {src}")
+    return done
+
+
+def budgets_side_by_side(live: list[ClaimsTable], editions=EDITIONS):
+    """Every claim's status and measured value at each edition's budget: the live tables (this
+    build's) for their own profile, the published ones for the others. Returns (frame, counts):
+    frame rows (chapter, id), columns per edition "<profile>" (status) and "<profile> measured";
+    counts: {profile: {"pass": n, "fail": n, "not evaluated": n, "not run": n}}."""
+    import pandas as pd
+
+    live_profiles = {t.meta.get("profile") for t in live}
+    by_edition = {}
+    for prof in editions:
+        tables = [t for t in live if t.meta.get("profile") == prof] if prof in live_profiles else \
+            load_tables(published_claims_dir(prof)) if published_claims_dir(prof).is_dir() else []
+        by_edition[prof] = {(t.chapter, c.id): c for t in tables for c in t.claims}
+    keys = list(dict.fromkeys(k for prof in editions for k in by_edition[prof]))
+    rows = []
+    for k in keys:
+        row = {"chapter": k[0], "id": k[1]}
+        for prof in editions:
+            c = by_edition[prof].get(k)
+            row[prof] = "not run" if c is None else c.status
+            row[f"{prof} measured"] = "" if c is None else c.row()["measured"]
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index(["chapter", "id"]) if rows else pd.DataFrame()
+    counts = {prof: {s: int((frame[prof] == s).sum()) if rows else 0 for s in ("pass", "fail", "not evaluated", "not run")}
+              for prof in editions}
+    return frame, counts
+
+
+def edition_table_markdown(frame, editions=EDITIONS) -> str:
+    """`budgets_side_by_side`'s frame as a Markdown table: claims whose status differs between the
+    editions first (then book order), each edition's status and measured value."""
+    if frame.empty:
+        return "*No claims yet.*"
+    differs = frame[list(editions)].nunique(axis=1) > 1
+    order = list(frame.index[differs]) + list(frame.index[~differs])
+    head = "| chapter | claim | " + " | ".join(editions) + " |\n|---|---|" + "---|" * len(editions) + "\n"
+    body = ""
+    for chapter, cid in order:
+        r = frame.loc[(chapter, cid)]
+        cells = [f"{STATUS_LABEL[r[p]]} {r[f'{p} measured']}".strip() for p in editions]
+        body += f"| {chapter} | {cid} | " + " | ".join(cells) + " |\n"
+    return head + body

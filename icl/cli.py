@@ -1,4 +1,4 @@
-"""Command line: `icl chapters`, `icl plan`, `icl sweep`, `icl verify`, `icl bench`."""
+"""Command line: `icl chapters`, `icl plan`, `icl sweep`, `icl verify`, `icl publish-claims`, `icl bench`."""
 
 from __future__ import annotations
 
@@ -100,6 +100,13 @@ def cmd_plan(a):
         sys.exit(1)
 
 
+def cmd_publish_claims(a):
+    from .claims import publish_claims
+
+    for path in publish_claims(a.profile, a.source):
+        print(f"published {path}")
+
+
 def cmd_verify(a):
     from .verify import format_report, verify
 
@@ -166,6 +173,11 @@ def main(argv=None):
     _executor_options(pl)
     pl.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")
     pl.set_defaults(func=cmd_plan)
+
+    pc = sub.add_parser("publish-claims", help="publish the executed chapters' claims as the profile's edition (results/<profile>/claims)")
+    pc.add_argument("--profile", default="quick")
+    pc.add_argument("--from", dest="source", default="executed/claims", help="the executed chapters' claims folder")
+    pc.set_defaults(func=cmd_publish_claims)
 
     v = sub.add_parser("verify", help="retrain a published model (or its first --steps steps) and compare with what was published")
     v.add_argument("key", help="the published model's key (results/<profile>/models/<key>)")

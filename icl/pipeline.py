@@ -6,7 +6,7 @@ dropped, and the notebook object handed to papermill with the parameters (profil
 Incremental: an executed notebook records the hash of its inputs (`input_hash`: the source, every
 file of the `icl` package — which fixes the models' configurations and so their cache keys —, the
 parameters and the torch version; for the book pages `9x_*`, which read the chapters, also every
-chapter source and the other chapters' claims) and the files it wrote. A chapter whose hash is
+chapter source, the other chapters' claims and the published editions' claims) and the files it wrote. A chapter whose hash is
 unchanged and whose outputs all exist is skipped, saying so; `force=True` re-executes it.
 
 Parallel: with jobs > 1 the chapters run in that many worker processes, then the book pages. A
@@ -62,6 +62,9 @@ def input_hash(source: Path, parameters: dict, out_dir: Path) -> str:
     if _is_page(source):
         files += [p for p in chapter_sources() if p != source]
         files += [p for p in sorted((out_dir / "claims").glob("*.json")) if not _is_page(p)]
+        from .publish import results_dir
+
+        files += sorted(results_dir().glob("*/claims/*.json"))  # the published editions (scorecard)
     for f in files:
         h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
     h.update(json.dumps(parameters, sort_keys=True, default=repr).encode())

@@ -64,6 +64,7 @@ class Group:
     configs: list
     chapters: list
     available: int = 0
+    checkpoint_step: int | None = None  # the step a checkpoint of the missing models has reached
 
     @property
     def key(self) -> str:
@@ -116,8 +117,24 @@ def plan(profile: str, chapters=None, *, cache_dir=None, max_models: int = 16) -
         cfgs = sorted(cfgs, key=lambda c: c.train.seed)
         for i in range(0, len(cfgs), max_models):
             part = cfgs[i : i + max_models]
-            groups.append(Group(part, chs, sum(cached_run(c, cache) is not None for c in part)))
+            missing = [c for c in part if cached_run(c, cache) is None]
+            groups.append(Group(part, chs, len(part) - len(missing), _checkpoint_step(missing, cache)))
     return groups
+
+
+def _checkpoint_step(missing: list, cache: Path) -> int | None:
+    """The step of the checkpoint a training of exactly `missing` would resume from, if any."""
+    import torch
+
+    from .experiments import _group_key
+
+    ckpt = cache / "partial" / f"{_group_key(missing)}.pt" if missing else None
+    if ckpt is None or not ckpt.exists():
+        return None
+    try:
+        return int(torch.load(ckpt, weights_only=True, map_location="cpu")["step"])
+    except Exception:
+        return None
 
 
 def format_plan(groups: list[Group], profile: str) -> str:
@@ -125,7 +142,8 @@ def format_plan(groups: list[Group], profile: str) -> str:
     lines = [f"{'group':16s}  {'models':>6s}  {'avail':>5s}  {'missing model-steps':>19s}  chapters / configuration"]
     for g in groups:
         chs = ",".join(n[:2] for n in g.chapters)
-        lines.append(f"{g.key:16s}  {len(g.configs):6d}  {g.available:5d}  {g.missing_steps:19,d}  [{chs}] {g.label()}")
+        at = "" if g.checkpoint_step is None else f"  (checkpoint at step {g.checkpoint_step:,})"
+        lines.append(f"{g.key:16s}  {len(g.configs):6d}  {g.available:5d}  {g.missing_steps:19,d}  [{chs}] {g.label()}{at}")
     total = sum(len(g.configs) for g in groups)
     avail = sum(g.available for g in groups)
     lines.append(f"profile {profile}: {len(groups)} groups, {total} models ({avail} available, {total - avail} to train), "

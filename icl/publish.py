@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -62,11 +63,23 @@ def published_keys(profile: str, root: Path | None = None) -> list[str]:
     return sorted(p.name for p in d.iterdir() if (p / "meta.json").exists()) if d.is_dir() else []
 
 
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def lock_digest() -> dict:
-    """The environment lock file's name and SHA-256 (None when there is none)."""
+    """The environment lock file's name and SHA-256, and whether this Python's installed packages
+    are the locked versions (`lock_differs`: name → [installed, locked] where not)."""
+    import importlib.metadata as md
+
     if not LOCK_FILE.exists():
         return {"lock_file": None}
-    return {"lock_file": LOCK_FILE.name, "lock_sha256": hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()}
+    text = LOCK_FILE.read_text()
+    locked = {_norm(n): v for n, v in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, flags=re.M)}
+    installed = {_norm(d.metadata["Name"]): d.version for d in md.distributions() if d.metadata["Name"]}
+    differs = {n: [installed.get(n), v] for n, v in locked.items() if installed.get(n) != v}
+    return {"lock_file": LOCK_FILE.name, "lock_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "installed_matches_lock": not differs, "lock_differs": differs}
 
 
 def _sha256(path: Path) -> str:

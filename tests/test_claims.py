@@ -68,3 +68,32 @@ def test_smoke_tables_evaluate_only_claims_marked_always():
 def test_no_tables_is_an_error(tmp_path):
     with pytest.raises(RuntimeError, match="execute the chapters"):
         scorecard_counts(load_tables(tmp_path))
+
+
+def test_editions_side_by_side(tmp_path, monkeypatch):
+    from icl.claims import budgets_side_by_side, edition_table_markdown, publish_claims
+
+    monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
+
+    def table(profile, measured, params=None, chapter="01_setup"):
+        t = ClaimsTable(chapter, meta={"profile": profile, "params": params or {}})
+        t.add("a", "first", "Obs. 1", measured, 1.0, 0.1)
+        t.add("b", "second", "Obs. 2", 1.0, 1.0, 0.1)
+        return t
+
+    run = tmp_path / "executed-quick"
+    table("quick", 2.0).save(run)  # a fails at the quick budget
+    table("quick", 1.0, {"d": 10}, chapter="02_observations").save(run)  # a reader's run: not the edition's
+    published = publish_claims("quick", run)
+    assert [p.name for p in published] == ["01_setup.json"]
+    with pytest.raises(ValueError, match="no claims of profile 'paper'"):
+        publish_claims("paper", run)
+    live = [table("paper", 1.05)]  # this build: the paper budget, where a passes
+    frame, counts = budgets_side_by_side(live)
+    assert counts["quick"] == {"pass": 1, "fail": 1, "not evaluated": 0, "not run": 0}
+    assert counts["paper"] == {"pass": 2, "fail": 0, "not evaluated": 0, "not run": 0}
+    assert frame.loc[("01_setup", "a"), "quick"] == "fail" and frame.loc[("01_setup", "a"), "paper measured"] == "1.05"
+    md = edition_table_markdown(frame).splitlines()
+    assert md[2].startswith("| 01_setup | a | **FAIL** 2") and "*not run*" not in md[2]  # the differing claim first
+    only_quick, n = budgets_side_by_side([table("quick", 2.0)])
+    assert n["paper"]["not run"] == 2 and only_quick.loc[("01_setup", "b"), "paper"] == "not run"
