@@ -19,9 +19,12 @@ One analysis module per chapter
 The book
     chapter (the preamble: task, budget, tolerances, claims, glue, figures) · budgets (each
     chapter's budget per profile and its tolerances with their origins) · claims (claims tables,
-    the scorecard) · profiles (smoke, quick, paper) · plotting (the book's figure style) ·
-    pipeline (chapter execution, incremental and parallel) · executors (training jobs: local
-    subprocesses or Slurm, through submitit) · cli (`icl chapters`, `icl sweep`, `icl bench`)
+    the editions side by side) · scorecard (the scorecard page's numbers) · profiles (smoke,
+    quick, paper) · plotting (the book's figure style) · pipeline (chapter execution, incremental
+    and parallel) · plan (the models each chapter needs; training what is missing) · executors
+    (training jobs: local subprocesses or Slurm, through submitit) · publish (published models,
+    read as cache hits) · verify (retrain a published model and compare) · cli (`icl chapters`,
+    `icl plan`, `icl sweep`, `icl verify`, `icl publish-claims`, `icl bench`)
 """
 
 from .data import Prompts, TaskConfig, sample_prompts

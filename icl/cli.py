@@ -89,9 +89,13 @@ def cmd_plan(a):
 
     groups = plan(a.profile, a.only or None, cache_dir=a.cache_dir)
     print(format_plan(groups, a.profile), flush=True)
-    if not a.train:
-        return
     publish = results_dir() if a.publish else None
+    if not a.train:
+        if publish is not None:
+            from .plan import publish_available
+
+            publish_available(groups, cache_dir=a.cache_dir, publish_dir=publish)
+        return
     try:
         train_plan(groups, workers=a.workers, cache_dir=a.cache_dir, device=a.device, executor=_executor(a),
                    publish_dir=publish)
@@ -167,7 +171,8 @@ def main(argv=None):
     pl.add_argument("--train", action="store_true", help="train every missing group")
     pl.add_argument("--workers", type=int, default=1, help="inprocess executor: groups trained at once (worker processes)")
     pl.add_argument("--publish", action="store_true",
-                    help="publish each group's models to results/<profile>/models as soon as it finishes")
+                    help="publish each group's models to results/<profile>/models as soon as it finishes "
+                         "(without --train: publish the cached ones)")
     pl.add_argument("--device", default="auto")
     pl.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
     _executor_options(pl)

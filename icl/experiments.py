@@ -302,6 +302,7 @@ def _provenance(trainer: Trainer, wall: float, resumed_from: int, wall_total: fl
         "device_name": torch.cuda.get_device_name(trainer.device) if trainer.device.type == "cuda" else platform.processor() or platform.machine(),
         "host": socket.gethostname(),
         "models_trained_together": trainer.n_models,
+        "seeds_trained_together": list(trainer.seeds),
         "compiled": trainer.compiled,
         "wall_seconds": round(wall, 3),
         "wall_seconds_total": round(wall if wall_total is None else wall_total, 3),
@@ -327,7 +328,8 @@ def load_or_train_many(
     """Cached results for every config, training the missing ones.
 
     Missing configs that differ only in their seed are trained together (up to `max_models`
-    at a time) by one `Trainer`; each gets exactly the result it would get alone. compile: see
+    at a time) by one `Trainer`; each gets the result it would get alone, to float32 rounding (see
+    `icl.engine`; retraining the same group reproduces it bit for bit). compile: see
     `Trainer` (an execution detail like the device: not part of the cache key, in the provenance).
     executor: None trains here, one group after another; a submitit executor (`icl.executors.
     make_executor`: local subprocesses or Slurm) runs one job per group and waits for them.

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .experiments import RunConfig, cached_run, default_cache_dir, load_or_train_many
 
-__all__ = ["MODELS", "Group", "chapter_configs", "plan", "format_plan", "train_plan"]
+__all__ = ["MODELS", "Group", "chapter_configs", "plan", "format_plan", "train_plan", "publish_available"]
 
 # chapter → the subject module whose `configs(ch)` lists its models (chapters absent train nothing)
 MODELS = {
@@ -63,6 +63,7 @@ class Group:
 
     configs: list
     chapters: list
+    profile: str
     available: int = 0
     checkpoint_step: int | None = None  # the step a checkpoint of the missing models has reached
 
@@ -118,7 +119,7 @@ def plan(profile: str, chapters=None, *, cache_dir=None, max_models: int = 16) -
         for i in range(0, len(cfgs), max_models):
             part = cfgs[i : i + max_models]
             missing = [c for c in part if cached_run(c, cache) is None]
-            groups.append(Group(part, chs, len(part) - len(missing), _checkpoint_step(missing, cache)))
+            groups.append(Group(part, chs, profile, len(part) - len(missing), _checkpoint_step(missing, cache)))
     return groups
 
 
@@ -151,7 +152,7 @@ def format_plan(groups: list[Group], profile: str) -> str:
     return "\n".join(lines)
 
 
-def _train_one(configs, cache_dir, device, publish_dir):
+def _train_one(configs, cache_dir, device, publish_dir, profile=None):
     """One group, in a worker process: train (or resume) into the cache, then publish it."""
     t0 = time.perf_counter()
     runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile="auto")
@@ -159,7 +160,7 @@ def _train_one(configs, cache_dir, device, publish_dir):
         from .publish import publish_run
 
         for r in runs:
-            publish_run(r, publish_dir)
+            publish_run(r, publish_dir, profile)
     return [c.key() for c in configs], time.perf_counter() - t0
 
 
@@ -183,11 +184,11 @@ def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device=
 
             for g in todo:
                 for c in g.configs:
-                    publish_run(cached_run(c, cache), publish_dir)
+                    publish_run(cached_run(c, cache), publish_dir, g.profile)
         return
     log(f"[plan] training {len(todo)} group(s), {workers} at a time; checkpoints in {cache / 'partial'}")
     ctx = multiprocessing.get_context("spawn")
-    args = [(g.configs, str(cache), device, None if publish_dir is None else str(publish_dir)) for g in todo]
+    args = [(g.configs, str(cache), device, None if publish_dir is None else str(publish_dir), g.profile) for g in todo]
     with ctx.Pool(workers, maxtasksperchild=1) as pool:
         for i, (keys, wall) in enumerate(pool.imap_unordered(_star_train_one, args), 1):
             log(f"[plan] {i}/{len(todo)} groups done: {len(keys)} model(s) in {wall / 60:.1f} min"
@@ -199,3 +200,21 @@ def _star_train_one(a):
     return _train_one(*a)
 
 
+
+
+def publish_available(groups: list[Group], *, cache_dir=None, publish_dir=None, log=print) -> int:
+    """Publish every model of `groups` that is in the cache and not yet published; returns how many."""
+    from .publish import published_path, publish_run
+
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    n = 0
+    for g in groups:
+        for c in g.configs:
+            if published_path(c.key(), publish_dir) is not None:
+                continue
+            run = cached_run(c, cache)
+            if run is not None and run.losses is not None:
+                publish_run(run, publish_dir, g.profile)
+                n += 1
+    log(f"[plan] published {n} model(s) from the cache")
+    return n

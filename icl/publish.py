@@ -26,12 +26,14 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest"]
+__all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest",
+           "training_summary"]
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK_FILE = ROOT / "requirements.lock"
@@ -101,7 +103,7 @@ def publish_run(run, root: Path | str | None = None, profile: str | None = None)
     the cache: a reader sees the whole entry or none. Returns its directory."""
     from safetensors.numpy import save_file
 
-    from .experiments import CODE_VERSION, FINAL_WINDOW
+    from .experiments import CODE_VERSION, FINAL_WINDOW, _git_state
 
     if run.losses is None:
         raise ValueError("publish_run needs a run with its per-step losses (from the cache, not a published one)")
@@ -132,6 +134,7 @@ def publish_run(run, root: Path | str | None = None, profile: str | None = None)
                 "mu": [float(m) for m in np.ravel(pat.mu)],
             },
             "provenance": run.provenance,
+            "published": {**_git_state(), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
             "environment": lock_digest(),
             "sha256": _sha256(tmp / "arrays.safetensors"),
         }
@@ -178,3 +181,33 @@ def read_published(config, root: Path | None = None):
         )
     except (OSError, KeyError, ValueError):
         return None
+
+
+def training_summary(profile: str = "paper", root: Path | None = None):
+    """One row per published group of `profile` (models trained together share a provenance):
+    configuration, models, wall time (all segments), model-steps/s, device, commit, finished.
+    Returns a pandas DataFrame (empty when nothing is published)."""
+    import pandas as pd
+
+    d = (results_dir() if root is None else Path(root)) / profile / "models"
+    groups = {}
+    for meta_path in sorted(d.glob("*/meta.json")) if d.is_dir() else []:
+        meta = json.loads(meta_path.read_text())
+        c, prov = meta["config"], meta["provenance"]
+        t, m = c["task"], c["model"]
+        label = (f"H={m['heads']} {m['normalisation']}" + ("" if m["init"] == "default" else f" {m['init']}")
+                 + f" d={t['d']} L={t['L']}" + ("" if t["covariance"] == "isotropic" else f" {t['covariance']} ρ={t['rho']:g}")
+                 + (f" T={len(t['supports'])}" if t.get("supports") else ""))
+        g = groups.setdefault((label, prov.get("finished")), {"configuration": label, "models": 0, "seeds": [],
+                                                             "steps": c["train"]["steps"], "prov": prov})
+        g["models"] += 1
+        g["seeds"].append(c["train"]["seed"])
+    rows = []
+    for g in groups.values():
+        p = g["prov"]
+        rows.append({"configuration": g["configuration"], "seeds": ",".join(map(str, sorted(g["seeds"]))),
+                     "model-steps": g["models"] * g["steps"], "wall (min)": p.get("wall_seconds_total", p["wall_seconds"]) / 60,
+                     "model-steps/s": g["models"] * g["steps"] / max(p.get("wall_seconds_total", p["wall_seconds"]), 1e-9),
+                     "device": p.get("device_name", p["device"]), "commit": (p.get("git_commit") or "")[:10],
+                     "finished": p.get("finished", "")})
+    return pd.DataFrame(rows)

@@ -1,10 +1,14 @@
 """`icl verify`: retrain a published model, or its first N steps, and compare with what was published.
 
-The comparison covers everything the publication holds inside the retrained prefix: the circuits of
-every snapshot at a step ≤ N, the mean training loss of every log-spaced bin that ends by step N,
-and, for a full retraining, the final weights. On a CPU in eager mode the engine is deterministic,
-so agreement is bit for bit (the publication's float32 numbers are reproduced exactly); on a GPU,
-or compiled, kernels differ in rounding and agreement is to `rtol`.
+The model is retrained with the seeds it was trained together with (its *group*: the published
+models of the same configuration but the seed, from the same training run), because a batched
+matrix product over several models rounds differently from one over a single model: a model
+retrained alone agrees with its batched self only to float32 rounding. The comparison covers
+everything the publication holds inside the retrained prefix, for every model of the group: the
+circuits of every snapshot at a step ≤ N, the mean training loss of every log-spaced bin that ends
+by step N, and, for a full retraining, the final weights. On a CPU in eager mode the engine is
+deterministic, so agreement is bit for bit (the publication's float32 numbers are reproduced
+exactly); on a GPU, or compiled, kernels differ in rounding and agreement is to `rtol`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class Report:
     """What was compared, and the largest difference of each kind (0.0: bit-identical)."""
 
     key: str
+    seeds: tuple  # the group retrained together
     steps: int
     of_steps: int
     device: str
@@ -54,53 +59,82 @@ def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None
     from safetensors.numpy import load_file
 
     from .engine import Trainer, resolve_device
-    from .experiments import LOSS_BINS, RunConfig
     from .publish import published_path
 
     path = published_path(key, root)
     if path is None:
         raise ValueError(f"key {key!r} is not published (looked in results/*/models/{key})")
-    meta = json.loads((path / "meta.json").read_text())
-    cfg = RunConfig.from_dict(meta["config"])
-    total = cfg.train.steps
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    group = _group(path)  # seed → (its folder, its config), in training order
+    cfg = next(iter(group.values()))[1]
+    total = cfg.train.steps
     n = total if steps is None else min(steps, total)
-    pub = load_file(str(path / "arrays.safetensors"))
     dev = resolve_device(device)
-    tr = Trainer(cfg.task, cfg.model, cfg.train, [cfg.train.seed], device=dev, compile=False)
+    tr = Trainer(cfg.task, cfg.model, cfg.train, list(group), device=dev, compile=False)
     tr.run(n)
     exact = dev.type == "cpu"
-    rep = Report(key, n, total, str(dev), exact, rtol)
+    rep = Report(key, tuple(group), n, total, str(dev), exact, rtol)
+    for m, (seed, (folder, _)) in enumerate(group.items()):
+        _compare_model(rep, tr, m, load_file(str(folder / "arrays.safetensors")), n, total, f"seed {seed}: ")
+    rep.mismatches = sorted(set(rep.mismatches), key=rep.mismatches.index)
+    return rep
+
+
+def _group(path):
+    """The published models trained together with the one at `path`: same configuration but the
+    seed, same training run (its provenance's finish time), ordered as they were trained
+    (`seeds_trained_together` where recorded, else by seed)."""
+    from .experiments import RunConfig
+
+    meta = json.loads((path / "meta.json").read_text())
+    cfg, prov = RunConfig.from_dict(meta["config"]), meta["provenance"]
+    found = {}
+    for other in sorted(path.parent.glob("*/meta.json")):
+        m = json.loads(other.read_text())
+        c = RunConfig.from_dict(m["config"])
+        if c.with_seed(0) == cfg.with_seed(0) and m["provenance"].get("finished") == prov.get("finished"):
+            found[c.train.seed] = (other.parent, c)
+    order = prov.get("seeds_trained_together") or sorted(found)
+    missing = [s for s in order if s not in found]
+    if missing or len(order) != prov.get("models_trained_together", len(order)):
+        raise ValueError(f"{meta['key']} was trained together with seeds {order} "
+                         f"({prov.get('models_trained_together')} models); not all of them are published: "
+                         "its group cannot be retrained as it was")
+    return {s: found[s] for s in order}
+
+
+def _compare_model(rep, tr, m, pub, n, total, tag):
+    """Compare model m of the retrained trainer with its publication `pub` inside the first n steps."""
+    from .experiments import LOSS_BINS
 
     def compare(name, got, want):
         got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
         diff = float(np.max(np.abs(got - want))) if got.size else 0.0
         rep.max_diff[name] = max(rep.max_diff.get(name, 0.0), diff)
-        same = np.array_equal(got, want) if exact else np.allclose(got, want, rtol=rtol, atol=rtol * 1e-2)
+        same = np.array_equal(got, want) if rep.exact else np.allclose(got, want, rtol=rep.rtol, atol=rep.rtol * 1e-2)
         if not same:
-            rep.mismatches.append(name)
+            rep.mismatches.append(tag + name)
 
     steps_pub = pub["snapshot_steps"]
     if not np.array_equal(tr.snap_steps, steps_pub):
-        raise ValueError(f"snapshot steps of {key} differ from the engine's for its config: the publication is of other code")
+        raise ValueError(f"snapshot steps of {rep.key} differ from the engine's for its config: the publication is of other code")
     for i in np.flatnonzero(steps_pub <= n):
-        compare(f"snapshot {int(steps_pub[i])} KQ", tr.snap_kq[i, 0].cpu().numpy(), pub["snapshot_kq"][i])
-        compare(f"snapshot {int(steps_pub[i])} OV", tr.snap_ov[i, 0].cpu().numpy(), pub["snapshot_ov"][i])
+        compare(f"snapshot {int(steps_pub[i])} KQ", tr.snap_kq[i, m].cpu().numpy(), pub["snapshot_kq"][i])
+        compare(f"snapshot {int(steps_pub[i])} OV", tr.snap_ov[i, m].cpu().numpy(), pub["snapshot_ov"][i])
         rep.snapshots += 1
-    losses = tr.losses[:, 0].cpu().numpy()
+    losses = tr.losses[:, m].cpu().numpy()
     for i, mean in _prefix_bins(losses, total, LOSS_BINS, n):
         compare("loss bins", [mean], [pub["loss_mean"][i]])
         rep.loss_bins += 1
     if n == total:
-        compare("final weights", tr.theta[0].cpu().numpy(), pub["factors"])
-    rep.mismatches = sorted(set(rep.mismatches), key=rep.mismatches.index)
-    return rep
+        compare("final weights", tr.theta[m].cpu().numpy(), pub["factors"])
 
 
 def format_report(rep: Report) -> str:
     how = "bit for bit" if rep.exact else f"to rtol {rep.rtol:g}"
-    head = (f"verify {rep.key}: retrained {rep.steps:,} of {rep.of_steps:,} steps on {rep.device}; "
+    head = (f"verify {rep.key}: retrained {rep.steps:,} of {rep.of_steps:,} steps on {rep.device} with the seeds "
+            f"it was trained together with ({', '.join(map(str, rep.seeds))}); "
             f"compared {rep.snapshots} snapshots (KQ, OV) and {rep.loss_bins} loss bins"
             + (" and the final weights" if rep.steps == rep.of_steps else "") + f", {how}")
     worst = max(rep.max_diff.values(), default=0.0)

@@ -29,17 +29,14 @@ device = "auto"
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from icl.chapter import glue_text
-from icl.claims import budgets_side_by_side as side_by_side
-from icl.claims import edition_table_markdown, load_tables, scorecard_counts
+from icl import scorecard
+from icl.claims import edition_table_markdown, load_tables
 
 tables = load_tables()
-counts = scorecard_counts(tables)
-for key, value in counts.items():
-    glue_text(f"score-{key}", value)
+per_chapter = scorecard.glue_counts(tables)
 
 # %% tags=["hide-input"]
-display(counts.frame)
+display(per_chapter)
 
 # %% [markdown]
 # ## The two budgets, side by side
@@ -54,14 +51,27 @@ display(counts.frame)
 # status differs between the budgets is listed first: those are the ones the budget decides.
 
 # %% tags=["remove-cell"]
-editions, edition_counts = side_by_side(tables)
-for prof, n in edition_counts.items():
-    for k, v in n.items():
-        glue_text(f"score-{prof}-n-{k.replace(' ', '-')}", v)
-    glue_text(f"score-{prof}-n-total", sum(v for k, v in n.items() if k != "not run"))
+editions = scorecard.glue_editions(tables)
 
 # %% tags=["hide-input"]
 display(Markdown(edition_table_markdown(editions)))
+
+# %% [markdown]
+# ### How the paper edition was trained
+#
+# Its models were trained with this book's engine on a 2-core CPU, the seeds of one configuration
+# together, and published with their provenance (`results/paper/models/`: weights, snapshot
+# circuits, a log-binned loss curve, the code commit, the machine, the wall time). So far
+# {glue:text}`score-paper-models` models, {glue:text}`score-paper-hours` hours of training wall
+# time in all (two groups trained at once), {glue:text}`score-paper-rate` model-steps/s per group.
+# Anyone can retrain a published model, or its first steps, and compare:
+# `icl verify KEY --steps 2000` (bit for bit on a CPU).
+
+# %% tags=["remove-cell"]
+trained = scorecard.glue_paper_training()
+
+# %% tags=["hide-input"]
+display(trained)
 
 # %% [markdown]
 # ## Every claim, by chapter

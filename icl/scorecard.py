@@ -1,0 +1,44 @@
+"""The scorecard page's numbers: book-wide claim counts, the editions side by side, and how the
+paper edition was trained; each glued under the keys the page's prose uses."""
+
+from __future__ import annotations
+
+from .chapter import glue_text
+from .claims import budgets_side_by_side, scorecard_counts
+
+__all__ = ["glue_counts", "glue_editions", "glue_paper_training"]
+
+
+def glue_counts(tables):
+    """Counts over this build's tables (keys score-profile, score-n-pass, …); returns the per-chapter frame."""
+    counts = scorecard_counts(tables)
+    for key, value in counts.items():
+        glue_text(f"score-{key}", value)
+    return counts.frame
+
+
+def glue_editions(tables):
+    """Each edition's counts (keys score-<profile>-n-pass, -n-fail, -n-not-evaluated, -n-not-run,
+    -n-total); returns `budgets_side_by_side`'s frame."""
+    frame, counts = budgets_side_by_side(tables)
+    for prof, n in counts.items():
+        for k, v in n.items():
+            glue_text(f"score-{prof}-n-{k.replace(' ', '-')}", v)
+        glue_text(f"score-{prof}-n-total", sum(v for k, v in n.items() if k != "not run"))
+    return frame
+
+
+def glue_paper_training(profile: str = "paper"):
+    """The published models' training (keys score-paper-models, -hours, -rate); returns the table
+    to display (a Styler), or a sentence when nothing is published."""
+    from IPython.display import Markdown
+
+    from .publish import training_summary
+
+    t = training_summary(profile)
+    glue_text("score-paper-models", int(t["seeds"].str.split(",").str.len().sum()) if len(t) else 0)
+    glue_text("score-paper-hours", f"{t['wall (min)'].sum() / 60:.1f}" if len(t) else "0")
+    glue_text("score-paper-rate", f"{t['model-steps/s'].median():.0f}" if len(t) else "—")
+    if not len(t):
+        return Markdown(f"*No {profile}-profile model is published yet.*")
+    return t.style.format({"wall (min)": "{:.1f}", "model-steps/s": "{:.0f}", "model-steps": "{:,}"}).hide(axis="index")
