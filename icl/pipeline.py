@@ -9,7 +9,8 @@ parameters and the torch version; for the book pages `9x_*`, which read the chap
 chapter source, the other chapters' claims and the published editions' claims) and the files it wrote. A chapter whose hash is
 unchanged and whose outputs all exist is skipped, saying so; `force=True` re-executes it.
 
-Parallel: with jobs > 1 the chapters run in that many worker processes, then the book pages. A
+Parallel: with jobs > 1 the chapters run in that many worker processes, then the book pages; each
+kernel gets at most cpu_count // jobs threads (OMP_NUM_THREADS, unless already set). A
 chapter that raises does not stop the others; the run ends with `ChapterFailures` naming each one
 (papermill's error for the first), because a failed notebook would otherwise still render.
 """
@@ -204,8 +205,12 @@ def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str 
         _prune(out, {s.stem for s in sources})
     # The kernels inherit these: claims and figures go beside the executed notebooks. They are
     # restored afterwards, so a caller (e.g. a page that runs a chapter) keeps its own.
-    saved = {k: os.environ.get(k) for k in ("ICL_CLAIMS_DIR", "ICL_FIGURES_DIR")}
+    threads = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in ("ICL_CLAIMS_DIR", "ICL_FIGURES_DIR", *threads)}
     os.environ["ICL_CLAIMS_DIR"], os.environ["ICL_FIGURES_DIR"] = str(out / "claims"), str(out / "figures")
+    if jobs > 1:  # kernels running side by side share the cores: no more threads each than their share
+        for k in threads:
+            os.environ.setdefault(k, str(max(1, (os.cpu_count() or 1) // jobs)))
     try:
         done, failures = _run_all([s for s in sources if not _is_page(s)], out, params, force, jobs)
         more, fail_pages = _run_all([s for s in sources if _is_page(s)], out, params, force, 1)
