@@ -21,8 +21,9 @@ SLURM_ARGS ?=
 WORKERS ?= 1
 PROFILE ?= quick
 DEVICE ?= auto
-# chapters executed at once (JOBS=2 …); FORCE=1 re-executes chapters whose inputs are unchanged
-JOBS ?= 1
+# chapters executed at once (each kernel then gets cpu_count // JOBS threads); FORCE=1 re-executes
+# chapters whose inputs are unchanged
+JOBS ?= 2
 FORCE ?=
 EXECUTED ?= executed
 SMOKE ?= _build/smoke

@@ -138,3 +138,21 @@ def test_bad_options_name_the_parameter():
         SlurmOptions(cpus=0)
     with pytest.raises(ValueError, match="executor"):
         make_executor("kubernetes", "/tmp")
+
+
+def test_plan_trains_a_chapters_missing_models_as_slurm_jobs(tmp_path, monkeypatch):
+    """`icl plan --train --executor slurm` (what `make book EXECUTOR=slurm` runs): the missing group
+    becomes a Slurm job; afterwards the plan has nothing left to train and the result equals
+    in-process training."""
+    _need_slurm()
+    from icl.plan import plan, train_plan
+
+    monkeypatch.setenv("ICL_PUBLISHED", "0")
+    groups = plan("smoke", ["05"], cache_dir=tmp_path / "cache")
+    assert [g.missing for g in groups] == [1]
+    train_plan(groups, cache_dir=tmp_path / "cache", device="cpu",
+               executor=make_executor("slurm", tmp_path / "logs", SlurmOptions(time_min=10, mem_gb=2)))
+    assert plan("smoke", ["05"], cache_dir=tmp_path / "cache")[0].missing == 0
+    here = load_or_train_many(groups[0].configs, cache_dir=tmp_path / "here", device="cpu", verbose=False)
+    there = load_or_train_many(groups[0].configs, cache_dir=tmp_path / "cache", device="cpu", verbose=False)
+    _same(here, there)
