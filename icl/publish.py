@@ -179,7 +179,7 @@ def read_published(config, root: Path | None = None):
             published_curve=(a["loss_steps"], a["loss_mean"]),
             published_final_loss=meta["metrics"][f"final_loss_last_{FINAL_WINDOW}"],
         )
-    except (OSError, KeyError, ValueError):
+    except Exception:  # missing or truncated files, wrong keys: not a valid publication
         return None
 
 
