@@ -84,10 +84,6 @@ def lock_digest() -> dict:
             "installed_matches_lock": not differs, "lock_differs": differs}
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def profile_of(config) -> str:
     """The profile whose training budget `config` has (steps and batch), else "custom"."""
     from .profiles import PROFILES
@@ -103,7 +99,7 @@ def publish_run(run, root: Path | str | None = None, profile: str | None = None)
     the cache: a reader sees the whole entry or none. Returns its directory."""
     from safetensors.numpy import save_file
 
-    from .experiments import CODE_VERSION, FINAL_WINDOW, _git_state
+    from .experiments import CODE_VERSION, FINAL_WINDOW, _git_state, _sha256
 
     if run.losses is None:
         raise ValueError("publish_run needs a run with its per-step losses (from the cache, not a published one)")
@@ -153,7 +149,7 @@ def read_published(config, root: Path | None = None):
     config or code version, or arrays whose hash differs from the one recorded)."""
     from safetensors.numpy import load_file
 
-    from .experiments import CODE_VERSION, FINAL_WINDOW, TrainedRun
+    from .experiments import CODE_VERSION, FINAL_WINDOW, TrainedRun, _sha256
 
     if not _enabled():
         return None

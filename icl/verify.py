@@ -45,7 +45,9 @@ class Report:
 def _prefix_bins(losses: np.ndarray, n_steps: int, n_bins: int, done: int):
     """(bin index, mean) of the log-spaced bins of an n_steps-long loss curve (`icl.plotting.
     log_binned`'s bins) that end within the first `done` steps."""
-    edges = np.unique(np.round(np.logspace(0, np.log10(n_steps + 1), n_bins + 1)).astype(int))
+    from .plotting import log_bin_edges
+
+    edges = log_bin_edges(n_steps, n_bins)
     values = np.asarray(losses, dtype=float)
     out = []
     for i, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
