@@ -98,7 +98,7 @@ def cmd_plan(a):
         return
     try:
         train_plan(groups, workers=a.workers, cache_dir=a.cache_dir, device=a.device, executor=_executor(a),
-                   publish_dir=publish)
+                   publish_dir=publish, compile={"auto": "auto", "on": True, "off": False}[a.compile])
     except JobFailures as e:
         print(e, file=sys.stderr)
         sys.exit(1)
@@ -160,7 +160,7 @@ def main(argv=None):
     s.add_argument("--rho", type=float, default=0.5)
     s.add_argument("--device", default="auto")
     s.add_argument("--compile", choices=["auto", "on", "off"], default="auto",
-                   help="torch.compile the gradient (auto: runs of >= 100k steps)")
+                   help="torch.compile the gradient (auto: runs of >= 100k steps on a GPU)")
     s.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
     _executor_options(s)
     s.add_argument("--quiet", action="store_true")
@@ -174,6 +174,8 @@ def main(argv=None):
                     help="publish each group's models to results/<profile>/models as soon as it finishes "
                          "(without --train: publish the cached ones)")
     pl.add_argument("--device", default="auto")
+    pl.add_argument("--compile", choices=["auto", "on", "off"], default="auto",
+                    help="torch.compile the gradient (auto: runs of >= 100k steps on a GPU)")
     pl.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
     _executor_options(pl)
     pl.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")

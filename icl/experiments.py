@@ -269,19 +269,31 @@ def _load_checkpoint(path: Path, trainer: Trainer) -> float | None:
 
 
 def _git_state() -> dict:
-    """The commit of the working tree this package runs from, and whether `icl/` differs from it."""
+    """The commit of the working tree this package runs from, whether `icl/` differs from it, and
+    the SHA-256 of the package's source (`icl_source_sha256`: names the code also in a copy
+    of the tree without its .git, e.g. on a lent GPU machine)."""
     import subprocess
 
     root = Path(__file__).resolve().parents[1]
+    state = {"git_commit": None, "icl_source_sha256": icl_source_sha256()}
     try:
         run = lambda *a: subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True, timeout=10)  # noqa: E731
         head = run("rev-parse", "HEAD")
         if head.returncode != 0:
-            return {"git_commit": None}
+            return state
         dirty = run("status", "--porcelain", "--", "icl").stdout.strip() != ""
-        return {"git_commit": head.stdout.strip(), "git_icl_modified": dirty}
+        return {**state, "git_commit": head.stdout.strip(), "git_icl_modified": dirty}
     except (OSError, subprocess.SubprocessError):
-        return {"git_commit": None}
+        return state
+
+
+def icl_source_sha256() -> str:
+    """SHA-256 over the package's .py files (path and bytes, in path order)."""
+    pkg = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def _provenance(trainer: Trainer, wall: float, resumed_from: int, wall_total: float | None = None,

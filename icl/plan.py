@@ -152,23 +152,25 @@ def format_plan(groups: list[Group], profile: str) -> str:
     return "\n".join(lines)
 
 
-def _train_one(configs, cache_dir, device, publish_dir, profile=None):
+def _train_one(configs, cache_dir, device, publish_dir, profile=None, compile="auto"):
     """One group, in a worker process: train (or resume) into the cache, then publish it."""
     t0 = time.perf_counter()
-    runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile="auto")
+    runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile=compile)
     if publish_dir is not None:
         from .publish import publish_run
 
         for r in runs:
-            publish_run(r, publish_dir, profile)
+            if r.losses is not None:  # None: read from a publication (published meanwhile, e.g. by another machine)
+                publish_run(r, publish_dir, profile)
     return [c.key() for c in configs], time.perf_counter() - t0
 
 
 def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device="auto", executor=None,
-               publish_dir=None, log=print) -> None:
+               publish_dir=None, compile="auto", log=print) -> None:
     """Train every group with missing models: `workers` groups at a time in worker processes (each
     checkpoints into the cache and resumes from there), or one job per group through a submitit
-    `executor`. publish_dir: publish each group's models there as soon as the group finishes."""
+    `executor`. publish_dir: publish each group's models there as soon as the group finishes.
+    compile: the engine's torch.compile choice (True, False, "auto": long runs on a GPU)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     todo = [g for g in groups if g.missing]
@@ -178,7 +180,7 @@ def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device=
         return
     if executor is not None:
         load_or_train_many([c for g in todo for c in g.configs], cache_dir=cache, device=device, executor=executor,
-                           progress=True)
+                           progress=True, compile=compile)
         if publish_dir is not None:
             from .publish import publish_run
 
@@ -188,7 +190,8 @@ def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device=
         return
     log(f"[plan] training {len(todo)} group(s), {workers} at a time; checkpoints in {cache / 'partial'}")
     ctx = multiprocessing.get_context("spawn")
-    args = [(g.configs, str(cache), device, None if publish_dir is None else str(publish_dir), g.profile) for g in todo]
+    args = [(g.configs, str(cache), device, None if publish_dir is None else str(publish_dir), g.profile, compile)
+            for g in todo]
     with ctx.Pool(workers, maxtasksperchild=1) as pool:
         for i, (keys, wall) in enumerate(pool.imap_unordered(_star_train_one, args), 1):
             log(f"[plan] {i}/{len(todo)} groups done: {len(keys)} model(s) in {wall / 60:.1f} min"

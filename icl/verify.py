@@ -8,7 +8,9 @@ everything the publication holds inside the retrained prefix, for every model of
 circuits of every snapshot at a step ≤ N, the mean training loss of every log-spaced bin that ends
 by step N, and, for a full retraining, the final weights. On a CPU in eager mode the engine is
 deterministic, so agreement is bit for bit (the publication's float32 numbers are reproduced
-exactly); on a GPU, or compiled, kernels differ in rounding and agreement is to `rtol`.
+exactly); on a GPU, kernels differ in rounding and agreement is to `rtol`. Prompts come from a
+generator on the training device (CUDA's generator draws another stream than the CPU's), so a
+model is verified on the kind of device it was trained on: a CPU-trained model on a CPU.
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None
     total = cfg.train.steps
     n = total if steps is None else min(steps, total)
     dev = resolve_device(device)
+    trained_on = _device_type(json.loads((path / "meta.json").read_text())["provenance"].get("device", "cpu"))
+    if dev.type != trained_on:
+        raise ValueError(f"device={str(dev)!r}: {key} was trained on {trained_on}, whose generator draws other prompts "
+                         f"than {dev.type}'s; verify it on {trained_on} (--device {trained_on})")
     tr = Trainer(cfg.task, cfg.model, cfg.train, list(group), device=dev, compile=False)
     tr.run(n)
     exact = dev.type == "cpu"
@@ -81,6 +87,11 @@ def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None
         _compare_model(rep, tr, m, load_file(str(folder / "arrays.safetensors")), n, total, f"seed {seed}: ")
     rep.mismatches = sorted(set(rep.mismatches), key=rep.mismatches.index)
     return rep
+
+
+def _device_type(device: str) -> str:
+    """"cuda" for "cuda:0" etc., "cpu" for "cpu"."""
+    return str(device).split(":")[0]
 
 
 def _group(path):

@@ -83,6 +83,16 @@ def test_verify_reproduces_the_publication_bit_for_bit_and_catches_a_change(publ
         verify("0123456789abcdef", root=path.parents[2])
 
 
+def test_verify_refuses_another_kind_of_device_than_the_training_one(published):
+    """A GPU draws other prompts than a CPU: a model trained on one is not verified on the other."""
+    _, path, _ = published
+    meta = json.loads((path / "meta.json").read_text())
+    meta["provenance"]["device"] = "cuda:0"
+    (path / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="device='cpu'.*trained on cuda"):
+        verify(cfg().key(), steps=20, root=path.parents[2])
+
+
 def test_published_paper_model_prefix_reproduces():
     """The first 1 000 steps of a model of the paper edition, retrained here, give the published
     snapshots and loss bins bit for bit: a change to the training math (data stream, init, update)
