@@ -47,6 +47,10 @@ def chapter_configs(chapter: str, profile: str, **params) -> list[RunConfig]:
     from .chapter import start
     from .pipeline import chapter_sources
 
+    if chapter == "98_rerun":  # the rerun page executes chapter 01 with other parameters
+        from .rerun_example import configs
+
+        return configs(profile, params.get("rerun"))
     if chapter not in MODELS:
         names = [p.stem for p in chapter_sources()]
         if chapter not in names:

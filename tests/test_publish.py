@@ -97,8 +97,10 @@ def test_published_paper_model_prefix_reproduces():
     """The first 1 000 steps of a model of the paper edition, retrained here, give the published
     snapshots and loss bins bit for bit: a change to the training math (data stream, init, update)
     that would invalidate the published weights fails this test."""
-    keys = published_keys("paper", ROOT / "results")
-    assert keys, "no paper-profile model is published under results/paper/models"
+    models = ROOT / "results" / "paper" / "models"
+    keys = [k for k in published_keys("paper", ROOT / "results")
+            if json.loads((models / k / "meta.json").read_text())["provenance"]["device"] == "cpu"]
+    assert keys, "no CPU-trained paper-profile model is published under results/paper/models"
     rep = verify(keys[0], steps=1_000, root=ROOT / "results")
     assert rep.ok and rep.exact, format_report(rep)
     assert rep.snapshots >= 10 and rep.loss_bins >= 50
@@ -143,6 +145,24 @@ def test_plan_lists_each_model_once_in_groups(tmp_path):
         chapter_configs("12_nothing", "smoke")
     ten = chapter_configs("10_multitask_superposition", "smoke")
     assert ten and all(c.task.d == 6 and c.task.n_tasks == 2 for c in ten)  # the chapter's own task
+
+
+def test_plan_lists_the_rerun_pages_model_with_the_pages_own_parameters():
+    """The rerun page trains chapter 01 at other (d, L, σ²): its model is in the plan (so the
+    paper edition publishes it), with the parameters the page's parameter cell names."""
+    import ast
+
+    from icl.pipeline import chapter_sources
+    from icl.plan import chapter_configs
+    from icl.rerun_example import EXAMPLE
+
+    src = next(p for p in chapter_sources() if p.stem == "98_rerun").read_text()
+    (cell,) = [ln for ln in src.splitlines() if ln.startswith("rerun = ")]
+    assert ast.literal_eval(cell.split("=", 1)[1].split("#")[0].strip()) == EXAMPLE
+    (c,) = chapter_configs("98_rerun", "smoke")
+    assert (c.task.d, c.task.L, c.task.sigma2) == (EXAMPLE["d"], EXAMPLE["L"], EXAMPLE["sigma2"])
+    (other,) = chapter_configs("98_rerun", "smoke", rerun={"d": 3, "L": 20, "sigma2": 0.1})
+    assert (other.task.d, other.task.L) == (3, 20)
 
 
 def test_plan_trains_missing_groups_in_workers_and_publishes(tmp_path, monkeypatch):
