@@ -215,6 +215,8 @@ display(hom)
 ends = stages.end_points(runs_, ch.d, ch.L, ch.sigma2)
 ch.figure("stages-manifold", stages.plot_manifold(ends, ch.d, ch.L, ch.sigma2))
 stages.glue_ends(ch, ends)
+settled = stages.chapter_settled(ch, runs_)
+stages.glue_settled(ch, settled)
 display(ends)
 
 # %% [markdown]
@@ -239,7 +241,13 @@ display(ends)
 # that split, $\lambda_\mathrm{max} =$ {glue:text}`stages-sharp`: at most
 # {glue:text}`stages-eos-ratio` times the edge. A value near one means a run has stopped at the
 # edge of stability; a smaller one, that it was still sliding down the valley when the budget
-# ended.
+# ended. At the edge the iterate oscillates about the valley instead of settling on it. To see
+# whether that is all that keeps an end point off $S(\omega)$, we continue every end point with
+# the step {glue:text}`stages-settle-lr` for {glue:text}`stages-settle-steps` more steps, far
+# below its edge (our check; the paper has none): the largest deviations become
+# {glue:text}`stages-settled-ov` in the OV weight, {glue:text}`stages-settled-loss` in
+# $\tilde{\mathcal{L}}$ and {glue:text}`stages-settled-inner` in $\langle\omega,\mu\rangle/\eta_\mathrm{eff}$.
+# The claims below judge the end points themselves.
 #
 # ## Claims
 #
@@ -248,7 +256,7 @@ display(ends)
 # manifold and the stages describe those.
 
 # %%
-stages.add_claims(ch, summary, trap, ends)
+stages.add_claims(ch, summary, trap, ends, settled)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]
