@@ -109,9 +109,8 @@ class TwoKernelSample:
     def valley(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(μ*(ω), R(ω, μ*(ω)), its standard error) along the true loss's valley."""
         ms = self.mu_star()
-        vals = [self.loss_grid([m]) for m in ms]
-        idx = np.arange(len(ms))
-        return ms, np.array([g.mean[i, 0] for i, g in zip(idx, vals)]), np.array([g.se[i, 0] for i, g in zip(idx, vals)])
+        grid = self.loss_grid(ms)  # (n_ω, n_ω): ω_i at μ*(ω_j); the valley is its diagonal (moments computed once)
+        return ms, np.diagonal(grid.mean).copy(), np.diagonal(grid.se).copy()
 
 
 def two_kernel_sample(omegas, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu") -> TwoKernelSample:
