@@ -11,7 +11,7 @@ from icl import landscape as ls_
 from icl import theory
 from icl.data import TaskConfig
 from icl.estimators import icl_risks, two_kernel
-from icl.landscape import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_sample
+from icl.landscape import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_sample, valley_floor
 
 TASK = TaskConfig()  # d = 5, L = 40, σ² = 0.1
 D, L, S2 = TASK.d, TASK.L, TASK.sigma2
@@ -235,3 +235,14 @@ def test_smoke_claims_pass_and_catch_a_wrong_approximate_loss(monkeypatch):
     good = theory.approx_loss_and_grad
     monkeypatch.setattr(theory, "approx_loss_and_grad", lambda w, m, d, L, s2: good(w, m, d, L / 2, s2))
     assert _smoke_claims()["limit_gap"].status == "fail"
+
+
+def test_valley_floor_pairs_every_scale_with_the_smallest():
+    fl = valley_floor(TASK, [0.005, 0.1, 0.3], 20_000, seed=4)
+    assert fl.delta[0] == 0 and fl.delta_se[0] == 0 and fl.n_prompts == 20_000
+    grid = two_kernel_sample([0.005, 0.1, 0.3], TASK, 20_000, seed=4)
+    np.testing.assert_allclose(fl.mu, grid.mu_star())  # argmin_μ R on the same prompts
+    assert fl.delta[2] / fl.delta_se[2] > 5  # the valley's walls rise well before ω = 0.3
+    assert list(fl.table().columns)[:2] == ["ω", "μ_R(ω)"]
+    with pytest.raises(ValueError, match="omegas"):
+        valley_floor(TASK, [0.1, 0.05], 1_000)

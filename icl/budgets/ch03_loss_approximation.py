@@ -22,6 +22,8 @@ class Budget:
     norm_lengths_fixed_d: tuple  # L of Fig. 20 at the task's d
     norm_lengths_proportional: tuple  # L of Fig. 20's proportional regime (d = ξL)
     heads: int  # heads of the Fig. 21 model (the paper's Fig. 21 has four)
+    floor_omegas: tuple  # ω of the valley-floor table near ω → 0, the first the reference (ours)
+    floor_prompts: int  # its prompts (seed + 1: other prompts than the landscape's)
     gd_lr: float  # step size of gradient descent on L̃ in Fig. 21 (ours: the paper's is lost)
     gd_steps: int  # gradient-descent steps on L̃ in Fig. 21
     gd_records: int  # log-spaced records of that run
@@ -29,15 +31,19 @@ class Budget:
 
 _COMMON = dict(seed=0, omega_range=(0.02, 0.8), mu_max=6.0, valley_omega_max=0.3, slice_omegas=(0.1, 0.3, 0.6),
                error_omegas=(0.1, 0.3), norm_omega=0.3, norm_xi=0.2, norm_lengths_fixed_d=(10, 40, 160, 640),
-               norm_lengths_proportional=(25, 50, 100, 200, 400), heads=4, gd_lr=0.05, gd_records=150)
+               norm_lengths_proportional=(25, 50, 100, 200, 400), heads=4, gd_lr=0.05, gd_records=150,
+               floor_omegas=(0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2))
 _LONG = (10, 20, 40, 80, 160, 320)
 BUDGETS = {
     "smoke": Budget(mc_prompts=PROFILES["smoke"].mc_prompts, n_grid=9, error_lengths=_LONG[:-1],
-                    norm_prompts=200, gd_steps=2_000, **_COMMON),
+                    norm_prompts=200, gd_steps=2_000,
+                    floor_prompts=PROFILES["smoke"].mc_prompts, **_COMMON),
     "quick": Budget(mc_prompts=PROFILES["quick"].mc_prompts, n_grid=41, error_lengths=_LONG,
-                    norm_prompts=PROFILES["quick"].mc_prompts // 10, gd_steps=200_000, **_COMMON),
+                    norm_prompts=PROFILES["quick"].mc_prompts // 10, gd_steps=200_000,
+                    floor_prompts=PROFILES["quick"].mc_prompts, **_COMMON),
     "paper": Budget(mc_prompts=PROFILES["paper"].mc_prompts, n_grid=61, error_lengths=_LONG,
-                    norm_prompts=PROFILES["paper"].mc_prompts // 10, gd_steps=1_000_000, **_COMMON),
+                    norm_prompts=PROFILES["paper"].mc_prompts // 10, gd_steps=1_000_000,
+                    floor_prompts=PROFILES["paper"].mc_prompts, **_COMMON),
 }
 
 
