@@ -499,7 +499,8 @@ def _claims_pattern(ch, st: Study):
                   "(worst head, all models)", "Obs. 1, (3.1)", kq_x.max(), t.small, kind="max", tol_origin=small,
                   note_if_fail=f"worst per H: {by_H(kq_x)}. Clean for few heads; with more heads the x-block is still "
                                f"sharpening at {steps:,} steps (median over H ≥ 2 of the worst off-diagonal/|ω_h|: "
-                               f"{_trend_text(st.trend, 'rel_offdiag')}); the paper trains 500k steps.")
+                               f"{_trend_text(st.trend, 'rel_offdiag')})"
+                               + ("; the paper trains 500k steps." if steps < 500_000 else ", the authors' budget."))
     ch.claims.add("kq_key_y_row_zero", "key-y row of W_h ≈ 0: largest entry ≤ |ω_h|/5 (worst head, all models)",
                   "Obs. 1, (3.1)", tab["rel_key_y"].max(), t.small, kind="max", tol_origin=small,
                   note_if_fail=f"worst per H: {by_H(tab['rel_key_y'])}; still shrinking (median over H ≥ 2: "
