@@ -5,6 +5,7 @@ import pytest
 
 from icl import theory
 from icl.dynamics import (
+    SymmetricReading,
     Trajectory,
     approx_loss_and_grad,
     flow_phases,
@@ -200,3 +201,16 @@ def test_prose_number_formats():
     assert words([2]) == "2" and words([2, 4]) == "2 and 4" and words([2, 4, 6]) == "2, 4 and 6"
     assert count(200_000) == "200\u202f000" and count(999) == "999"
     assert power_of_ten(1e6) == "10⁶" and power_of_ten(1e-3) == "10⁻³" and power_of_ten(2500) == "2\u202f500"
+
+
+def test_reversals_are_measured_in_size_and_time():
+    steps = np.array([0, 10, 20, 30, 40, 50])
+    omega = np.array([0.1, 0.5, 0.3, 0.2, 0.202, 0.2])  # one peak, then a 1 % rise at step 40
+    mu = np.array([0.1, 0.5, 1.0, 2.0, 1.99, 2.0])  # a 0.5 % fall at step 40
+    r = SymmetricReading(steps, omega, mu, np.zeros(6), np.zeros(6), 0.0)
+    assert r.rises_after_peak == 1 and r.mu_falls == 1
+    rise, fall, first = r.reversals()
+    assert rise == pytest.approx(0.01) and fall == pytest.approx(0.005) and first == 40
+    assert r.spread_after(40) == pytest.approx(0.01)
+    mono = SymmetricReading(steps[:4], omega[:4], np.sort(mu)[:4], np.zeros(4), np.zeros(4), 0.0)
+    assert mono.reversals()[2] == -1
