@@ -142,8 +142,10 @@ def gd_approx(omega0, mu0, d: int, L: int, sigma2: float, *, lr: float, steps: i
     W, M, Ls = np.empty((S,) + w.shape), np.empty((S,) + w.shape), np.empty((S, w.shape[0]))
     j = 0
     for t in range(int(steps) + 1):
-        loss, g_w, g_mu = approx_loss_and_grad(w, m, d, L, sigma2)
-        if t == rec[j]:
+        if t != rec[j]:  # the loss only where it is recorded (the same gradient)
+            g_w, g_mu = theory.approx_grad(w, m, d, L, sigma2)
+        else:
+            loss, g_w, g_mu = approx_loss_and_grad(w, m, d, L, sigma2)
             W[j], M[j], Ls[j] = w, m, loss
             j += 1
             if not np.all(np.isfinite(loss)):

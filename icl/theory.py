@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "c",
     "approx_loss_and_grad",
+    "approx_grad",
     "approx_loss",
     "approx_loss_grad",
     "mu_star",
@@ -58,14 +59,25 @@ def approx_loss_and_grad(omega, mu, d: int, L: int, sigma2: float):
     ∇_μ L̃ = −2ω + 2(ωωᵀ + cE)μ and ∇_ω L̃ = −2μ + 2(μᵀω)μ + 2cd · μ ∘ (E(μ ∘ ω)).
     """
     w, m = np.asarray(omega, float), np.asarray(mu, float)
+    c, s, Em, g_w, g_mu = _approx_terms(w, m, d, L, sigma2)
+    loss = 1 + sigma2 - 2 * s + s**2 + c * np.einsum("ri,ri->r", m, Em)
+    return loss, g_w, g_mu
+
+
+def approx_grad(omega, mu, d: int, L: int, sigma2: float):
+    """(∇_ω L̃, ∇_μ L̃) of `approx_loss_and_grad` without the loss (gradient descent's inner loop)."""
+    return _approx_terms(np.asarray(omega, float), np.asarray(mu, float), d, L, sigma2)[3:]
+
+
+def _approx_terms(w, m, d, L, sigma2):
+    """c, μᵀω (R,), Eμ (R, H), ∇_ω L̃, ∇_μ L̃ (R, H) for float arrays w, m (R, H)."""
     c = _c(L, sigma2)
     E = np.exp(d * w[:, :, None] * w[:, None, :])  # (R, H, H)
     s = np.einsum("rh,rh->r", m, w)  # μᵀω
     Em = np.einsum("rij,rj->ri", E, m)  # E μ
-    loss = 1 + sigma2 - 2 * s + s**2 + c * np.einsum("ri,ri->r", m, Em)
     g_mu = -2 * w + 2 * s[:, None] * w + 2 * c * Em
     g_w = -2 * m + 2 * s[:, None] * m + 2 * c * d * m * np.einsum("rij,rj->ri", E, m * w)
-    return loss, g_w, g_mu
+    return c, s, Em, g_w, g_mu
 
 
 def approx_loss(omega, mu, d: int, L: int, sigma2: float) -> float:
