@@ -298,16 +298,18 @@ class ValleyFloor:
         return int(np.argmin(self.delta))
 
     @property
-    def lowest_z(self) -> float:
-        """delta at `lowest` in paired standard errors (0 when the lowest is ω₀ itself)."""
-        i = self.lowest
-        return float(self.delta[i] / self.delta_se[i]) if i else 0.0
+    def z(self) -> np.ndarray:
+        """delta / delta_se (0 at ω₀)."""
+        return np.concatenate([[0.0], self.delta[1:] / self.delta_se[1:]])
+
+    @property
+    def most_significant(self) -> int:
+        """Index of the ω whose loss lies most standard errors below ω₀'s (the most negative z)."""
+        return int(np.argmin(self.z))
 
     def table(self) -> pd.DataFrame:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = np.where(self.delta_se > 0, self.delta / self.delta_se, np.nan)
         return pd.DataFrame({"ω": self.omega, "μ_R(ω)": self.mu, f"R − R(ω = {self.omega[0]:g})": self.delta,
-                             "paired s.e.": self.delta_se, "z": z})
+                             "paired s.e.": self.delta_se, "z": self.z})
 
 
 def valley_floor(task: TaskConfig, omegas, n_prompts: int, *, seed: int = 0, device="cpu") -> ValleyFloor:
@@ -668,16 +670,18 @@ def glue_landscape(ch, ls: Landscape, valley: Valley, gap: LimitGap):
 
 def glue_floor(ch, floor: ValleyFloor):
     """Glue the valley-floor paragraph's numbers (keys "loss-dip-…")."""
-    i, z = floor.lowest, floor.lowest_z
+    i, k = floor.lowest, floor.most_significant
     ch.glue("loss-dip-prompts", _count(floor.n_prompts), "{}")
     ch.glue("loss-dip-omega0", floor.omega[0], "{:g}")
     ch.glue("loss-dip-omega", floor.omega[i], "{:g}")
     ch.glue("loss-dip-depth", -floor.delta[i], "{:.1e}")
-    ch.glue("loss-dip-z", z, "{:.1f}")
-    resolved = z < -ch.tol.drop_se
-    ch.glue("loss-dip-verdict", f"a dip resolved beyond {ch.tol.drop_se:g} paired standard errors: the true valley's loss does not keep "
-            f"falling to ω → 0 as L̃'s does, its floor is lowest near ω = {floor.omega[i]:g}" if resolved else
-            f"within {ch.tol.drop_se:g} paired standard errors of ω₀'s value, so no dip is resolved at this budget", "{}")
+    ch.glue("loss-dip-omega-sig", floor.omega[k], "{:g}")
+    ch.glue("loss-dip-z", floor.z[k], "{:.1f}")
+    resolved = floor.z[k] < -ch.tol.drop_se
+    ch.glue("loss-dip-verdict", f"a dip resolved beyond {ch.tol.drop_se:g} paired standard errors: the true valley's loss does "
+            "not keep falling to ω → 0 as L̃'s does" if resolved else
+            f"no point lies more than {ch.tol.drop_se:g} paired standard errors below ω₀, so no dip is resolved at this budget",
+            "{}")
 
 
 def glue_error(ch, table: pd.DataFrame, trend: ErrorTrend):
@@ -740,11 +744,13 @@ def add_claims(ch, valley: Valley, gap: LimitGap, trend: ErrorTrend, sweep: Norm
            ratio, 1.0, tol=t.valley_limit_se * ratio_se, always=True,
            target_origin="ours: 2ωμ_R tends to the optimal debiased-GD step, which is exactly η_eff, the limit of 2ωμ*(ω)",
            tol_origin=f"{t.valley_limit_se:g} Monte Carlo s.e. ({ratio_se:.4f}, delta method) of μ_R/μ*")
-    dip = (f"near ω → 0 the true valley dips: on {_count(floor.n_prompts)} other prompts, R at ω = "
-           f"{floor.omega[floor.lowest]:g} lies {-floor.delta[floor.lowest]:.1e} ({floor.lowest_z:.1f} paired s.e.) below "
-           f"R at ω = {floor.omega[0]:g} (the valley-floor table), so R's valley is lowest near ω = "
-           f"{floor.omega[floor.lowest]:g}, not at ω → 0; L̃'s valley loss (4.8) falls all the way"
-           ) if floor is not None and floor.lowest_z < -t.drop_se else ""
+    dip = ""
+    if floor is not None and floor.z[floor.most_significant] < -t.drop_se:
+        k, i = floor.most_significant, floor.lowest
+        dip = (f"near ω → 0 the true valley dips: on {_count(floor.n_prompts)} other prompts (the valley-floor table) R at "
+               f"ω = {floor.omega[k]:g} lies {floor.z[k]:.1f} paired s.e. below R at ω = {floor.omega[0]:g}, and R is lowest "
+               f"at ω = {floor.omega[i]:g} ({-floor.delta[i]:.1e} below): R's valley is not lowest at ω → 0, while L̃'s "
+               "valley loss (4.8) falls all the way")
     cl.add("river_valley_no_drop", f"river valley: along its valley the true loss never falls as ω grows (grid steps "
            f"with a drop > {t.drop_se:g} paired s.e.)", "Fig. 6, §4.2", valley.drops(t.drop_se), 0, kind="max", always=True,
            note_if_fail=dip,

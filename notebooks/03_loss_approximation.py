@@ -107,9 +107,10 @@ ls_.glue_landscape(ch, ls, valley, gap)
 # $\omega = 0$ the valley is nearly flat and single grid steps there are barely resolved, so we
 # look closer (our check; the paper's figure cannot show differences this small): on
 # {glue:text}`loss-dip-prompts` other prompts, every $\omega$ of the table below paired with
-# $\omega_0 =$ {glue:text}`loss-dip-omega0`, the true valley's loss is lowest at
+# $\omega_0 =$ {glue:text}`loss-dip-omega0`, the true valley's mean loss is lowest at
 # $\omega =$ {glue:text}`loss-dip-omega`, {glue:text}`loss-dip-depth` below its value at
-# $\omega_0$ (z = {glue:text}`loss-dip-z`): {glue:text}`loss-dip-verdict`.
+# $\omega_0$, and lies furthest below it, in standard errors, at $\omega =$
+# {glue:text}`loss-dip-omega-sig` (z = {glue:text}`loss-dip-z`): {glue:text}`loss-dip-verdict`.
 
 # %% tags=["hide-input"]
 floor = ls_.valley_floor(ch.task, b.floor_omegas, b.floor_prompts, seed=b.seed + 1, device=ch.device)
