@@ -748,7 +748,7 @@ def add_claims(ch, valley: Valley, gap: LimitGap, trend: ErrorTrend, sweep: Norm
     if floor is not None and floor.z[floor.most_significant] < -t.drop_se:
         k, i = floor.most_significant, floor.lowest
         dip = (f"near ω → 0 the true valley dips: on {_count(floor.n_prompts)} other prompts (the valley-floor table) R at "
-               f"ω = {floor.omega[k]:g} lies {floor.z[k]:.1f} paired s.e. below R at ω = {floor.omega[0]:g}, and R is lowest "
+               f"ω = {floor.omega[k]:g} lies {-floor.z[k]:.1f} paired s.e. below R at ω = {floor.omega[0]:g}, and R is lowest "
                f"at ω = {floor.omega[i]:g} ({-floor.delta[i]:.1e} below): R's valley is not lowest at ω → 0, while L̃'s "
                "valley loss (4.8) falls all the way")
     cl.add("river_valley_no_drop", f"river valley: along its valley the true loss never falls as ω grows (grid steps "
