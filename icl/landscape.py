@@ -319,7 +319,8 @@ def valley_floor(task: TaskConfig, omegas, n_prompts: int, *, seed: int = 0, dev
         raise ValueError(f"omegas must be at least two increasing positive scales, got {omegas.tolist()}")
     smp = two_kernel_sample(omegas, task, n_prompts, seed=seed, device=device)
     mu = smp.mu_star()
-    diff = smp.losses_at(mu) - smp.losses_at(mu)[:1]  # (n_ω, n): paired with ω₀
+    per = smp.losses_at(mu)  # (n_ω, n)
+    diff = per - per[:1]  # paired with ω₀
     return ValleyFloor(omegas, mu, diff.mean(1), diff.std(1) / np.sqrt(smp.n), smp.n)
 
 

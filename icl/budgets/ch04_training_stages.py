@@ -26,9 +26,11 @@ class Budget:
     settle_steps: int  # its GD steps
 
 
-_COMMON = dict(heads=(2, 4, 6), seed=0, lr=0.05, init_scale=0.01, n_records=300, pop_seed=1000, stay_lr=0.01, settle_lr=0.01)
+_COMMON = dict(heads=(2, 4, 6), seed=0, lr=0.05, init_scale=0.01, n_records=300, pop_seed=1000, stay_lr=0.01,
+               settle_lr=0.01)
 BUDGETS = {
-    "smoke": Budget(runs=PROFILES["smoke"].seeds, steps=3_000, pop_starts=10, pop_steps=1_000, stay_steps=300, settle_steps=500, **_COMMON),
+    "smoke": Budget(runs=PROFILES["smoke"].seeds, steps=3_000, pop_starts=10, pop_steps=1_000, stay_steps=300,
+                    settle_steps=500, **_COMMON),
     "quick": Budget(runs=PROFILES["quick"].seeds, steps=200_000, pop_starts=200, pop_steps=5_000, stay_steps=20_000,
                     settle_steps=50_000, **_COMMON),
     "paper": Budget(runs=PROFILES["paper"].seeds, steps=1_000_000, pop_starts=1_000, pop_steps=5_000,
