@@ -7,12 +7,15 @@ from icl.models import ModelConfig
 
 TASK = TaskConfig()
 SMALL = TrainConfig(steps=60, batch=32, n_snapshots=5)
+# the tests of the engine's mathematics and determinism run on a GPU too, where there is one
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"))]
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("supports", [None, ((1, 2, 3), (2, 3, 4, 5))])
-def test_hand_written_gradient_equals_autograd(supports):
+def test_hand_written_gradient_equals_autograd(supports, device):
     task = TaskConfig(supports=supports)
-    tr = Trainer(task, ModelConfig(heads=3), SMALL, [1, 2], device="cpu")
+    tr = Trainer(task, ModelConfig(heads=3), SMALL, [1, 2], device=device)
     tr.model.double()
     tr.theta = tr.model.factors.data
     Z, xq, yq = (t.double() for t in tr.sample())
@@ -22,10 +25,12 @@ def test_hand_written_gradient_equals_autograd(supports):
     assert torch.allclose(g1, g2, rtol=1e-10, atol=1e-14)
 
 
-def test_same_seed_gives_identical_losses():
-    a = Trainer(TASK, ModelConfig(heads=2), SMALL, [3], device="cpu").run()
-    b = Trainer(TASK, ModelConfig(heads=2), SMALL, [3], device="cpu").run()
-    c = Trainer(TASK, ModelConfig(heads=2), SMALL, [4], device="cpu").run()
+@pytest.mark.parametrize("device", DEVICES)
+def test_same_seed_gives_identical_losses(device):
+    a = Trainer(TASK, ModelConfig(heads=2), SMALL, [3], device=device).run()
+    b = Trainer(TASK, ModelConfig(heads=2), SMALL, [3], device=device).run()
+    c = Trainer(TASK, ModelConfig(heads=2), SMALL, [4], device=device).run()
+    assert a.theta.device.type == device
     assert torch.equal(a.losses, b.losses) and torch.equal(a.theta, b.theta)
     assert not torch.equal(a.losses, c.losses)
 
@@ -55,11 +60,12 @@ def test_prefetching_does_not_change_the_run():
     assert torch.equal(a.theta, b.theta) and torch.equal(a.losses, b.losses)
 
 
-def test_resumed_run_is_bit_identical():
-    full = Trainer(TASK, ModelConfig(heads=2), SMALL, [9, 10], device="cpu").run()
-    part = Trainer(TASK, ModelConfig(heads=2), SMALL, [9, 10], device="cpu").run(until=25)
+@pytest.mark.parametrize("device", DEVICES)
+def test_resumed_run_is_bit_identical(device):
+    full = Trainer(TASK, ModelConfig(heads=2), SMALL, [9, 10], device=device).run()
+    part = Trainer(TASK, ModelConfig(heads=2), SMALL, [9, 10], device=device).run(until=25)
     state = part.state_dict()
-    resumed = Trainer(TASK, ModelConfig(heads=2), SMALL, [9, 10], device="cpu").load_state_dict(state).run()
+    resumed = Trainer(TASK, ModelConfig(heads=2), SMALL, [9, 10], device=device).load_state_dict(state).run()
     assert resumed.step == full.step == SMALL.steps
     assert torch.equal(resumed.theta, full.theta)
     assert torch.equal(resumed.losses, full.losses)
@@ -110,13 +116,14 @@ def test_bad_training_parameters_are_named(kwargs, name):
         TrainConfig(**kwargs)
 
 
-def test_compiled_gradient_trains_like_the_eager_one():
-    eager = Trainer(TASK, ModelConfig(heads=2), SMALL, [0, 1], device="cpu", compile=False).run()
-    compiled = Trainer(TASK, ModelConfig(heads=2), SMALL, [0, 1], device="cpu", compile=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_compiled_gradient_trains_like_the_eager_one(device):
+    eager = Trainer(TASK, ModelConfig(heads=2), SMALL, [0, 1], device=device, compile=False).run()
+    compiled = Trainer(TASK, ModelConfig(heads=2), SMALL, [0, 1], device=device, compile=True)
     assert compiled.compiled
     compiled.run()
     assert torch.allclose(eager.losses, compiled.losses, rtol=1e-4)
     assert torch.allclose(eager.theta, compiled.theta, rtol=1e-3, atol=1e-5)
-    assert not Trainer(TASK, ModelConfig(heads=2), SMALL, [0], device="cpu").compiled  # "auto": short runs stay eager
+    assert not Trainer(TASK, ModelConfig(heads=2), SMALL, [0], device=device).compiled  # "auto": short runs stay eager
     with pytest.raises(ValueError, match="compile"):
         Trainer(TASK, ModelConfig(heads=2), SMALL, [0], device="cpu", compile="yes")
