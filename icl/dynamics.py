@@ -31,6 +31,7 @@ __all__ = [
     "approx_loss_and_grad",
     "small_init",
     "gd_approx",
+    "gd_approx_heads",
     "StageTimes",
     "stage_times",
     "FlowSolution",
@@ -126,35 +127,90 @@ class Trajectory:
         return Trajectory(self.steps, self.omega[:, r : r + 1], self.mu[:, r : r + 1], self.loss[:, r : r + 1], self.lr)
 
 
-def gd_approx(omega0, mu0, d: int, L: int, sigma2: float, *, lr: float, steps: int, n_records: int = 200) -> Trajectory:
-    """Gradient descent ω ← ω − lr ∇_ω L̃, μ ← μ − lr ∇_μ L̃ for `steps` iterations, from (R, H)
-    (or (H,)) starting points, recording about `n_records` log-spaced iterations."""
-    _check_problem(d, L, sigma2)
-    w, m = np.atleast_2d(np.asarray(omega0, float)).copy(), np.atleast_2d(np.asarray(mu0, float)).copy()
-    if w.shape != m.shape or w.ndim != 2:
-        raise ValueError(f"omega0 and mu0 must have the same shape (R, H) or (H,), got {w.shape} and {m.shape}")
+def _check_gd(lr, steps):
     if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+
+
+def _starts(omega0, mu0, name="omega0 and mu0"):
+    w, m = np.atleast_2d(np.asarray(omega0, float)).copy(), np.atleast_2d(np.asarray(mu0, float)).copy()
+    if w.shape != m.shape or w.ndim != 2:
+        raise ValueError(f"{name} must have the same shape (R, H) or (H,), got {w.shape} and {m.shape}")
+    return w, m
+
+
+def _steps(w, m, live, d: int, c: float, lr: float, n: int) -> None:
+    """n GD steps on L̃, in place, for (R, H) arrays w, m: the gradient of `theory.approx_grad`
+    with its terms fused, (ω, μ) ← (ω, μ) − 2 lr (μ ∘ (μᵀω − 1 + cd E(μ∘ω)), (μᵀω − 1) ω + c Eμ).
+    live: None, or (R, H) 0/1 floats; heads with 0 are padding, held at ω = μ = 0 (they then add
+    nothing to the other heads' sums)."""
+    a, cd = 2 * lr, c * d
+    B = np.empty(w.shape + (2,))  # (R, H, 2): μ, μ∘ω
+    ones = np.ones(w.shape[1])
+    for _ in range(n):
+        E = np.exp((d * w)[:, :, None] * w[:, None, :])  # (R, H, H)
+        B[..., 0] = m
+        wm = np.multiply(m, w, out=B[..., 1])
+        s1 = (wm @ ones)[:, None] - 1  # μᵀω − 1, (R, 1)
+        X = E @ B  # Eμ, E(μ∘ω)
+        dw = m * (s1 + cd * X[..., 1])
+        dm = s1 * w + c * X[..., 0]
+        if live is not None:
+            dm *= live
+        w -= a * dw
+        m -= a * dm
+
+
+def _descend(w, m, live, d, L, sigma2, lr, steps, n_records):
+    """GD from (R, H) starts w, m (modified), recording about n_records log-spaced steps:
+    (record steps, ω (S, R, H), μ (S, R, H), L̃ (S, R))."""
     rec = record_steps(int(steps), n_records)
-    S = len(rec)
-    W, M, Ls = np.empty((S,) + w.shape), np.empty((S,) + w.shape), np.empty((S, w.shape[0]))
-    j = 0
-    for t in range(int(steps) + 1):
-        if t != rec[j]:  # the loss only where it is recorded (the same gradient)
-            g_w, g_mu = theory.approx_grad(w, m, d, L, sigma2)
-        else:
-            loss, g_w, g_mu = approx_loss_and_grad(w, m, d, L, sigma2)
-            W[j], M[j], Ls[j] = w, m, loss
-            j += 1
-            if not np.all(np.isfinite(loss)):
-                raise RuntimeError(f"gradient descent on L̃ diverged at step {t} (lr = {lr} too large?)")
-            if j == S:
-                break
-        w -= lr * g_w
-        m -= lr * g_mu
+    W, M, Ls = np.empty((len(rec),) + w.shape), np.empty((len(rec),) + w.shape), np.empty((len(rec), w.shape[0]))
+    c = _c(L, sigma2)
+    for j, t in enumerate(rec):
+        _steps(w, m, live, d, c, lr, int(t - (rec[j - 1] if j else 0)))
+        W[j], M[j] = w, m
+        Ls[j] = approx_loss_and_grad(w, m, d, L, sigma2)[0]  # padding (ω = μ = 0) adds nothing to L̃
+        if not np.all(np.isfinite(Ls[j])):
+            raise RuntimeError(f"gradient descent on L̃ diverged at step {t} (lr = {lr} too large?)")
+    return rec, W, M, Ls
+
+
+def gd_approx(omega0, mu0, d: int, L: int, sigma2: float, *, lr: float, steps: int, n_records: int = 200) -> Trajectory:
+    """Gradient descent ω ← ω − lr ∇_ω L̃, μ ← μ − lr ∇_μ L̃ for `steps` iterations, from (R, H)
+    (or (H,)) starting points, recording about `n_records` log-spaced iterations."""
+    _check_problem(d, L, sigma2)
+    w, m = _starts(omega0, mu0)
+    _check_gd(lr, steps)
+    rec, W, M, Ls = _descend(w, m, None, d, L, sigma2, lr, steps, n_records)
     return Trajectory(rec, W, M, Ls, float(lr))
+
+
+def gd_approx_heads(starts: dict, d: int, L: int, sigma2: float, *, lr: float, steps: int,
+                    n_records: int = 200) -> dict:
+    """`gd_approx` for several head counts in one loop: starts {H: (omega0, mu0) of shape (R_H, H)}
+    → {H: Trajectory}. The runs are padded with inert zero heads to the largest H and descend
+    together (the same iterates as separate `gd_approx` calls, to rounding; one Python loop)."""
+    _check_problem(d, L, sigma2)
+    _check_gd(lr, steps)
+    if not starts:
+        raise ValueError("starts must name at least one head count")
+    runs = {H: _starts(*x, name=f"starts[{H}]") for H, x in starts.items()}
+    for H, (w, _) in runs.items():
+        if w.shape[1] != H:
+            raise ValueError(f"starts[{H}] must have {H} heads (columns), got {w.shape[1]}")
+    Hmax, R = max(runs), sum(w.shape[0] for w, _ in runs.values())
+    w, m, live = np.zeros((R, Hmax)), np.zeros((R, Hmax)), np.zeros((R, Hmax))
+    rows, r = {}, 0
+    for H, (w0, m0) in runs.items():
+        rows[H] = slice(r, r + w0.shape[0])
+        w[rows[H], :H], m[rows[H], :H], live[rows[H], :H] = w0, m0, 1.0
+        r += w0.shape[0]
+    rec, W, M, Ls = _descend(w, m, live, d, L, sigma2, lr, steps, n_records)
+    return {H: Trajectory(rec, W[:, rows[H], :H].copy(), M[:, rows[H], :H].copy(), Ls[:, rows[H]].copy(), float(lr))
+            for H in runs}
 
 
 @dataclass

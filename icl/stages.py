@@ -24,7 +24,7 @@ import numpy as np
 
 from . import theory
 from .circuits import dummy_heads
-from .dynamics import StageTimes, Trajectory, count, gd_approx, pattern_metrics, small_init, stage_times, words
+from .dynamics import StageTimes, Trajectory, count, gd_approx, gd_approx_heads, pattern_metrics, small_init, stage_times, words
 
 __all__ = [
     "Criteria",
@@ -115,13 +115,10 @@ class HeadCountRuns:
 def descend(heads, runs: int, d: int, L: int, sigma2: float, *, lr: float, steps: int, init_scale: float, seed: int,
             crit: Criteria, n_records: int = 300) -> dict[int, HeadCountRuns]:
     """For each H in `heads`: `runs` GD runs from i.i.d. N(0, init_scale²) (ω, μ) (seed + H)."""
-    out = {}
-    for H in heads:
-        w0, m0 = small_init(int(H), runs, init_scale, seed=seed + int(H))
-        tr = gd_approx(w0, m0, d, L, sigma2, lr=lr, steps=steps, n_records=n_records)
-        out[int(H)] = HeadCountRuns(int(H), tr, stage_times(tr, d, L, sigma2, **crit.kwargs()),
-                                    ends_split(tr.omega[-1], tr.mu[-1], d, L, sigma2, crit))
-    return out
+    starts = {int(H): small_init(int(H), runs, init_scale, seed=seed + int(H)) for H in heads}
+    trajs = gd_approx_heads(starts, d, L, sigma2, lr=lr, steps=steps, n_records=n_records)
+    return {H: HeadCountRuns(H, tr, stage_times(tr, d, L, sigma2, **crit.kwargs()),
+                             ends_split(tr.omega[-1], tr.mu[-1], d, L, sigma2, crit)) for H, tr in trajs.items()}
 
 
 def stage_table(results: dict[int, HeadCountRuns]):
@@ -344,10 +341,9 @@ def settled_deviations(results: dict[int, HeadCountRuns], d: int, L: int, sigma2
                        steps: int) -> dict:
     """`manifold_deviations` after continuing every run's end point for `steps` GD steps of size
     `lr`: with a step well below the edge of stability, whether the end points settle on S(ω)."""
-    cont = {}
-    for H, x in results.items():
-        tr = gd_approx(x.traj.omega[-1], x.traj.mu[-1], d, L, sigma2, lr=lr, steps=steps, n_records=2)
-        cont[H] = HeadCountRuns(H, tr, x.times, x.split)
+    ends = {H: (x.traj.omega[-1], x.traj.mu[-1]) for H, x in results.items()}
+    trajs = gd_approx_heads(ends, d, L, sigma2, lr=lr, steps=steps, n_records=2)
+    cont = {H: HeadCountRuns(H, trajs[H], x.times, x.split) for H, x in results.items()}
     return manifold_deviations(end_points(cont, d, L, sigma2), d, L, sigma2)
 
 

@@ -11,6 +11,7 @@ from icl.dynamics import (
     flow_phases,
     flow_study,
     gd_approx,
+    gd_approx_heads,
     phase_table,
     small_init,
     stage_times,
@@ -48,6 +49,39 @@ def test_gd_first_step_and_monotone_loss():
     np.testing.assert_allclose(tr.mu[i], m0 - 0.01 * gm, rtol=1e-12)
     assert np.all(np.diff(tr.loss, axis=0) <= 1e-12)  # small steps descend
     assert tr.omega.shape == (len(tr.steps), 2, 4) and tr.steps[0] == 0 and tr.steps[-1] == 2000
+
+
+def _reference_gd(w, m, lr, steps):
+    """GD written out with the reference gradient (`theory.approx_grad`), one call per step."""
+    w, m = np.array(w, float), np.array(m, float)
+    for _ in range(steps):
+        gw, gm = theory.approx_grad(w, m, D, L, S2)
+        w, m = w - lr * gw, m - lr * gm
+    return w, m
+
+
+def test_fused_gd_steps_follow_the_reference_gradient():
+    w0, m0 = small_init(4, 3, 0.3, seed=2)
+    tr = gd_approx(w0, m0, D, L, S2, lr=0.05, steps=300, n_records=5)
+    w, m = _reference_gd(w0, m0, 0.05, 300)
+    np.testing.assert_allclose(tr.omega[-1], w, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(tr.mu[-1], m, rtol=1e-10, atol=1e-13)
+
+
+def test_head_counts_descend_together_as_if_apart():
+    starts = {H: small_init(H, 2, 0.05, seed=H) for H in (2, 3, 5)}
+    together = gd_approx_heads(starts, D, L, S2, lr=0.05, steps=3000, n_records=30)
+    for H, (w0, m0) in starts.items():
+        apart = gd_approx(w0, m0, D, L, S2, lr=0.05, steps=3000, n_records=30)
+        tr = together[H]
+        assert tr.omega.shape == apart.omega.shape == (len(apart.steps), 2, H)
+        np.testing.assert_array_equal(tr.steps, apart.steps)
+        for a, b in ((tr.omega, apart.omega), (tr.mu, apart.mu), (tr.loss, apart.loss)):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-13)
+    with pytest.raises(ValueError, match=r"starts\[3\] must have 3 heads"):
+        gd_approx_heads({3: small_init(2, 1, 0.1, seed=0)}, D, L, S2, lr=0.05, steps=10)
+    with pytest.raises(ValueError, match="starts must name"):
+        gd_approx_heads({}, D, L, S2, lr=0.05, steps=10)
 
 
 def test_two_head_gd_reaches_the_optimality_condition():
