@@ -256,7 +256,7 @@ display(ends)
 # manifold and the stages describe those.
 
 # %%
-stages.add_claims(ch, summary, trap, ends, settled)
+stages.add_claims(ch, summary, trap, ends, settled, stages.recent_deviations(runs_, ch.d, ch.L, ch.sigma2))
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

@@ -14,6 +14,7 @@ from icl.stages import (
     hessian,
     homogeneity_table,
     manifold_deviations,
+    recent_deviations,
     mu_star_any,
     mu_star_signed,
     settled_deviations,
@@ -171,6 +172,24 @@ def test_an_end_point_off_the_manifold_settles_when_continued_with_a_small_step(
     after = settled_deviations(runs, D, L, S2, lr=0.01, steps=5_000)
     assert before["ov"] > 5e-3 and after["ov"] < before["ov"] / 20
     assert after["loss"] < before["loss"] / 100
+
+
+def test_recent_deviations_range_over_the_last_records():
+    """An end point read at each of the last records: a run on S(ω) at the last record and 2 % off it
+    one record earlier shows the range (0, 2 %) over two records and 0 over one."""
+    w, m = _on_manifold(0.15, H=2)
+    W, M = np.stack([w, w])[:, None], np.stack([m * [1.02, 1.02], m])[:, None]  # (S=2, R=1, H=2)
+    tr = Trajectory(np.array([900, 1000]), W, M, _loss_rows(W, M), lr=0.05)
+    runs = {2: HeadCountRuns(2, tr, StageTimes(*(np.zeros(1, int),) * 4), np.array([True]))}
+    two, one = recent_deviations(runs, D, L, S2, last=2), recent_deviations(runs, D, L, S2, last=1)
+    assert two["steps"] == (900, 1000) and one["steps"] == (1000, 1000)
+    assert two["ov"][0] == pytest.approx(0, abs=1e-12) and two["ov"][1] == pytest.approx(0.02, rel=1e-9)
+    assert one["ov"] == pytest.approx((0, 0), abs=1e-12) and two["loss"][1] > 0
+
+
+def _loss_rows(W, M):
+    """L̃ at every record and run of (S, R, H) arrays."""
+    return np.array([theory.approx_loss_and_grad(w, m, D, L, S2)[0] for w, m in zip(W, M)])
 
 
 def test_zero_sum_rate_recovers_an_exponential_decay():
