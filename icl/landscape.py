@@ -164,23 +164,31 @@ def softmax_sq_norms(omega: float, d: int, L: int, n_prompts: int, *, seed: int 
     Returns (norms (n,), xq_sq (n,)). For fixed x_q, L‖p‖² → exp(ω²‖x_q‖²) as L → ∞, whose typical
     value is the paper's e^{dω²}.
     """
-    if not (isinstance(omega, (int, float)) and math.isfinite(omega)):
-        raise ValueError(f"omega must be a finite number, got {omega!r}")
+    norms, rq = _sq_norms((omega,), d, L, n_prompts, seed=seed, batch=batch, device=device)
+    return norms[0], rq
+
+
+def _sq_norms(omegas, d: int, L: int, n_prompts: int, *, seed: int, batch: int, device):
+    """`softmax_sq_norms` for several ω on the same prompts: ([norms (n,) per ω], xq_sq (n,))."""
+    for omega in omegas:
+        if not (isinstance(omega, (int, float)) and math.isfinite(omega)):
+            raise ValueError(f"omega must be a finite number, got {omega!r}")
     _check_n("d", d, 1)
     _check_n("L", L, 1)
     _check_n("n_prompts", n_prompts, 1)
     g = torch.Generator(device=device).manual_seed(seed)
-    out, rq = [], []
+    out, rq = [[] for _ in omegas], []
     left = n_prompts
     while left > 0:
         b = min(batch, left)
         left -= b
         X = torch.randn(b, L, d, generator=g, device=device, dtype=torch.float64)
         xq = torch.randn(b, d, generator=g, device=device, dtype=torch.float64)
-        p = torch.softmax(omega * torch.einsum("bld,bd->bl", X, xq), -1)
-        out.append((p**2).sum(-1).cpu())
+        scores = torch.einsum("bld,bd->bl", X, xq)  # (b, L)
+        for o, omega in zip(out, omegas):
+            o.append((torch.softmax(omega * scores, -1) ** 2).sum(-1).cpu())
         rq.append((xq**2).sum(-1).cpu())
-    return torch.cat(out).numpy(), torch.cat(rq).numpy()
+    return [torch.cat(o).numpy() for o in out], torch.cat(rq).numpy()
 
 
 # --- Fig. 6: the two landscapes and their valleys -------------------------------------------
@@ -448,11 +456,19 @@ class NormSweep:
 
 def softmax_norm_sweep(regimes: dict, n_prompts: int, *, seed: int = 0, device="cpu") -> NormSweep:
     """`softmax_sq_norms` for every (L, d, ω) of every regime (the k-th of a regime with seed + k)."""
+    # points of different regimes with the same (L, d) and seed share their prompts: drawn once
+    shared = {}
+    for name, points in regimes.items():
+        for k, (L_, d_, w_) in enumerate(points):
+            shared.setdefault((int(L_), int(d_), seed + k), []).append(float(w_))
+    drawn = {key: _sq_norms(ws, key[1], key[0], n_prompts, seed=key[2], batch=2_000, device=device)
+             for key, ws in shared.items()}
     norms, rows = {}, []
     for name, points in regimes.items():
         norms[name] = []
         for k, (L_, d_, w_) in enumerate(points):
-            p2, r = softmax_sq_norms(float(w_), int(d_), L_, n_prompts, seed=seed + k, device=device)
+            key = (int(L_), int(d_), seed + k)
+            p2, r = drawn[key][0][shared[key].index(float(w_))], drawn[key][1]
             pred = math.exp(d_ * w_**2) / L_
             norms[name].append(p2)
             rows.append({"regime": name, "L": L_, "d": d_, "omega": w_, "median": float(np.median(p2)), "predicted": pred,

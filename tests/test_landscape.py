@@ -170,6 +170,9 @@ def test_fig20_regimes_and_sweep():
     assert list(sw.table.columns) == list(ls_.NORM_COLUMNS) and len(sw.table) == 6
     again, _ = softmax_sq_norms(0.3, 10, 50, 100, seed=3)  # the second point of its regime: seed + 1
     np.testing.assert_array_equal(sw.norms["proportional"][1], again)
+    # the scaled regime reuses the proportional regime's prompts (same L, d, seed), each point as if alone
+    scaled, _ = softmax_sq_norms(reg["proportional_scaled"][1][2], 10, 50, 100, seed=3)
+    np.testing.assert_array_equal(sw.norms["proportional_scaled"][1], scaled)
     med = sw.table[sw.table["regime"] == "proportional"]["median"].to_numpy()
     assert sw.growth("proportional") == pytest.approx(med[-1] / med[0])
 
