@@ -56,6 +56,7 @@ __all__ = [
     "glue_trap",
     "glue_homogeneity",
     "glue_ends",
+    "glue_recent",
     "add_claims",
     "plot_trajectories",
     "plot_trap",
@@ -457,6 +458,14 @@ def glue_ends(ch, ends):
     ch.glue("stages-eos-H", H0, "{}")
     ch.glue("stages-sharp", words(f"{x:.1f}" for x in lam) or "—", "{}")
     ch.glue("stages-eos-ratio", float(lam.max() * b.lr / 2) if len(lam) else float("nan"), "{:.2f}")
+
+
+def glue_recent(ch, recent: dict):
+    """The end-point measures' ranges over the last records (`recent_deviations`)."""
+    ch.glue("stages-recent-from", count(recent["steps"][0]), "{}")
+    for k in ("ov", "inner"):
+        lo, hi = recent[k] if recent[k] is not None else ("—", "—")
+        ch.glue(f"stages-recent-{k}", "—" if recent[k] is None else f"{lo:.2g} to {hi:.2g}", "{}")
 
 
 def glue_settled(ch, settled: dict):

@@ -217,6 +217,8 @@ ch.figure("stages-manifold", stages.plot_manifold(ends, ch.d, ch.L, ch.sigma2))
 stages.glue_ends(ch, ends)
 settled = stages.chapter_settled(ch, runs_)
 stages.glue_settled(ch, settled)
+recent = stages.recent_deviations(runs_, ch.d, ch.L, ch.sigma2)
+stages.glue_recent(ch, recent)
 display(ends)
 
 # %% [markdown]
@@ -241,7 +243,11 @@ display(ends)
 # that split, $\lambda_\mathrm{max} =$ {glue:text}`stages-sharp`: at most
 # {glue:text}`stages-eos-ratio` times the edge. A value near one means a run has stopped at the
 # edge of stability; a smaller one, that it was still sliding down the valley when the budget
-# ended. At the edge the iterate oscillates about the valley instead of settling on it. To see
+# ended. At the edge the iterate oscillates about the valley instead of settling on it: read at
+# each of the last ten records (from step {glue:text}`stages-recent-from` on) instead of the last,
+# the largest OV deviation from $\mu^*(\omega)$ ranges from {glue:text}`stages-recent-ov` and
+# $|\langle\omega,\mu\rangle/\eta_\mathrm{eff} - 1|$ from {glue:text}`stages-recent-inner`,
+# so the end point is one phase of that oscillation. To see
 # whether that is all that keeps an end point off $S(\omega)$, we continue every end point with
 # the step {glue:text}`stages-settle-lr` for {glue:text}`stages-settle-steps` more steps, far
 # below its edge (our check; the paper has none): the largest deviations become
@@ -256,7 +262,7 @@ display(ends)
 # manifold and the stages describe those.
 
 # %%
-stages.add_claims(ch, summary, trap, ends, settled, stages.recent_deviations(runs_, ch.d, ch.L, ch.sigma2))
+stages.add_claims(ch, summary, trap, ends, settled, recent)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]
