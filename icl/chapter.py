@@ -17,6 +17,7 @@ Glue keys are global to the book: prefix them with the chapter's short tag.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,14 +76,24 @@ class Chapter:
         return text
 
     def figure(self, key: str, fig=None):
-        """Glue `fig` (default: the current figure) under `key`, save it as figures/<key>.png, close it."""
+        """Glue `fig` (default: the current figure) under `key`, save it as figures/<key>.png, close it.
+
+        The figure is rendered once, at savefig.dpi: the same PNG is saved and glued, displayed at
+        the size the figure's own dpi gives it (so high-dpi screens get the extra pixels)."""
+        import matplotlib as mpl
         import matplotlib.pyplot as plt
 
         fig = fig if fig is not None else plt.gcf()
         out = figures_dir()
         out.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out / f"{key}.png", bbox_inches="tight")
-        _glue(key, fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        png = buf.getvalue()
+        (out / f"{key}.png").write_bytes(png)
+        dpi = mpl.rcParams["savefig.dpi"]
+        dpi = fig.dpi if dpi == "figure" else float(dpi)
+        width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+        _glue(key, _png_display(png, round(width * fig.dpi / dpi)))
         plt.close(fig)
 
     def budget_markdown(self) -> str:
@@ -114,6 +125,12 @@ class Chapter:
 def glue_text(key: str, text: str):
     """Glue `text` under `key` for ``{glue:text}`key` `` (outside a chapter's `Chapter`, e.g. the scorecard)."""
     _glue(key, str(text))
+
+
+def _png_display(png: bytes, width: int):
+    from IPython.display import Image
+
+    return Image(data=png, format="png", width=width)
 
 
 def _glue(key, value):

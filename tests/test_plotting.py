@@ -61,3 +61,27 @@ def test_plot_risk_curves_error_bars_are_two_standard_errors():
     with pytest.raises(ValueError, match="one mean"):
         plot_risk_curves(L, {"a": (np.ones(2), np.ones(2))}, ax=ax)
     plt.close(ax.figure)
+
+
+def test_chapter_figure_renders_once_saves_and_glues_the_same_png(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from icl import chapter
+
+    glued = {}
+    monkeypatch.setenv("ICL_FIGURES_DIR", str(tmp_path))
+    monkeypatch.setattr(chapter, "_glue", lambda key, value: glued.__setitem__(key, value))
+    ch = chapter.start("01_setup", "smoke", "cpu")
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.plot([0, 1], [0, 1])
+    with matplotlib.rc_context({"savefig.dpi": 200}):
+        ch.figure("t-fig", fig)
+    png = (tmp_path / "t-fig.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and glued["t-fig"].data == png
+    width = int.from_bytes(png[16:20], "big")
+    assert 600 < width < 900  # 4 in at 200 dpi, give or take the tight bounding box
+    assert glued["t-fig"].width == round(width / 2)  # shown at the figure's own 100 dpi
+    assert not plt.fignum_exists(fig.number)
