@@ -156,10 +156,13 @@ def format_plan(groups: list[Group], profile: str) -> str:
     return "\n".join(lines)
 
 
+PROGRESS_EVERY = 50_000  # a worker's progress line in the training log, every this many steps
+
+
 def _train_one(configs, cache_dir, device, publish_dir, profile=None, compile="auto"):
     """One group, in a worker process: train (or resume) into the cache, then publish it."""
     t0 = time.perf_counter()
-    runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile=compile)
+    runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile=compile, log_every=PROGRESS_EVERY)
     if publish_dir is not None:
         from .publish import publish_run
 

@@ -85,6 +85,19 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     assert not (tmp_path / "partial" / f"{ex._group_key([c])}.pt").exists()
 
 
+def test_progress_lines_every_log_every_steps(tmp_path, capsys):
+    c = cfg(steps=60)
+    load_or_train_many([c, cfg(seed=1, steps=60)], cache_dir=tmp_path, device="cpu", verbose=False,
+                       checkpoint_every=10, log_every=20)
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[train")]
+    assert [x.split(" step ")[1].split(" of ")[0] for x in lines] == ["20", "40", "60"]
+    assert f"[train {ex._group_key([c, cfg(seed=1, steps=60)])} H=2 softmax]" in lines[0]
+    assert "model-steps/s" in lines[0] and lines[-1].endswith("0 min left")
+    for bad in (15, 0, True):
+        with pytest.raises(ValueError, match="log_every"):
+            load_or_train_many([c], cache_dir=tmp_path / "x", device="cpu", checkpoint_every=10, log_every=bad)
+
+
 def test_bad_configs_are_rejected(tmp_path):
     with pytest.raises(ValueError, match="RunConfig"):
         load_or_train_many([{"heads": 2}], cache_dir=tmp_path)
