@@ -464,8 +464,7 @@ def glue_recent(ch, recent: dict):
     """The end-point measures' ranges over the last records (`recent_deviations`)."""
     ch.glue("stages-recent-from", count(recent["steps"][0]), "{}")
     for k in ("ov", "inner"):
-        lo, hi = recent[k] if recent[k] is not None else ("—", "—")
-        ch.glue(f"stages-recent-{k}", "—" if recent[k] is None else f"{lo:.2g} to {hi:.2g}", "{}")
+        ch.glue(f"stages-recent-{k}", "—" if recent[k] is None else "{:.2g} to {:.2g}".format(*recent[k]), "{}")
 
 
 def glue_settled(ch, settled: dict):
