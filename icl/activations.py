@@ -416,7 +416,8 @@ class ActivationReading:
     model's ω̂ (Monte Carlo, with s.e.: what the paper's Table 1 reading of one ω and one μ per model
     predicts), the best scale of the model's own heads' kernel sum at their trained ω_h (`target_own`,
     the same for homogeneous heads), the approximate-loss formula's 2aω̂ μ*_f(ω̂), the implemented rate
-    μ̂ G(ω̂), sign matching and zero-sum ratio."""
+    μ̂ G(ω̂), sign matching and zero-sum ratio; the ICL risk at L' = L on the chapter's common prompts
+    and the snapshot step from which the ± pattern holds for good (None: not at the last snapshot)."""
 
     key: tuple
     a: float
@@ -431,12 +432,14 @@ class ActivationReading:
     zero_sum: float
     spread: float = 1.0  # max |ω_h| / min |ω_h| over the non-dummy heads (1: homogeneous)
     target_own: float = float("nan")  # λ* a Σ_h ω_h μ_h, λ* the best scale at the trained ω_h (Monte Carlo)
+    risk: float = float("nan")  # ICL risk at L' = L (common prompts)
+    settled: int | None = None  # first snapshot step from which sign matching and zero-sum OV hold throughout
 
 
-def read_activation(ch, run, key) -> ActivationReading:
-    from .circuits import dummy_heads, sign_matching, zero_sum_ratio
+def read_activation(ch, run, key, risk: float = float("nan")) -> ActivationReading:
+    from .circuits import dummy_heads, pattern_onset, sign_matching, zero_sum_ratio
 
-    p = run.pattern()
+    p, hist = run.pattern(), run.history()
     act = activation_of(key[0])
     dummy = dummy_heads(p.omega, p.mu)
     w, m = float(np.abs(p.omega[~dummy]).mean()), float(np.abs(p.mu[~dummy]).mean())
@@ -448,12 +451,38 @@ def read_activation(ch, run, key) -> ActivationReading:
                              rate_first_order_target(act, w, ch.d, ch.L, ch.sigma2),
                              float(G * (p.mu * np.sign(p.omega)).sum() / 2), float(sign_matching(p.omega, p.mu, dummy)),
                              float(zero_sum_ratio(p.mu)), float(np.abs(p.omega[~dummy]).max() / np.abs(p.omega[~dummy]).min()),
-                             lam * rate)
+                             lam * rate, risk, pattern_onset(run.snapshot_steps, hist.omega, hist.mu)[1])
 
 
 def read_activations(ch, st: Study) -> list[ActivationReading]:
     keys = [k for k in st.keys("softmax", 2)[:1]] + st.activation_keys()
-    return [read_activation(ch, st.runs[k], k) for k in keys]
+    return [read_activation(ch, st.runs[k], k, st.curves.at(k, ch.L)[0]) for k in keys]
+
+
+def same_sign(reads, zero_sum_tol: float) -> list[ActivationReading]:
+    """The activation models whose heads share one sign (zero-sum ratio above `zero_sum_tol`): one
+    effective head, not the ± pair."""
+    return [r for r in reads if r.key[0] != "softmax" and r.zero_sum > zero_sum_tol]
+
+
+def same_sign_text(reads, zero_sum_tol: float) -> str:
+    """One sentence for the chapter: which models hold a same-sign pair, and their risk against the ± models'."""
+    acts = [r for r in reads if r.key[0] != "softmax"]
+    bad = same_sign(acts, zero_sum_tol)
+    if not bad:
+        return f"every one of the {len(acts)} models holds the ± pattern"
+    good = [r.risk for r in acts if r.zero_sum <= zero_sum_tol]
+    names = "; ".join(f"{model_name(r.key)} (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f})" for r in bad)
+    than = f", against {min(good):.3f} to {max(good):.3f} for the ± models" if good else ""
+    text = (f"{len(bad)} of the {len(acts)} models end with both heads at one sign, one effective head rather than "
+            f"the ± pair: {names}; their ICL risk at L' = L is {min(r.risk for r in bad):.3f} to "
+            f"{max(r.risk for r in bad):.3f}{than}")
+    escaped = [r for r in acts if r.zero_sum <= zero_sum_tol and r.settled is not None
+               and any(b.key[1:] == r.key[1:] for b in bad)]
+    if escaped:
+        text += ("; from the same initialisations " + ", ".join(f"{model_name(r.key)} holds the ± pattern from step "
+                                                                f"{r.settled:,}" for r in escaped))
+    return text
 
 
 def table1(readings):
@@ -463,8 +492,10 @@ def table1(readings):
     return pd.DataFrame([{"f": NAMES[r.key[0]], "H": r.key[1], "seed": r.key[2], "ω": r.omega,
                           "max|ω_h|/min|ω_h|": r.spread, "μ": r.mu, "a": r.a,
                           "2aωμ": r.rate, "target 2aω̂μ*(ω̂) (MC)": r.target, "± s.e.": r.target_se,
-                          "best scale at the trained ω_h (MC)": r.target_own, "max/min |ω_h|": r.spread,
-                          "approx. loss 2aωμ*_f(ω)": r.target_approx, "implemented rate μG(ω)": r.implemented}
+                          "best scale at the trained ω_h (MC)": r.target_own,
+                          "approx. loss 2aωμ*_f(ω)": r.target_approx, "implemented rate μG(ω)": r.implemented,
+                          "|Σμ_h|/Σ|μ_h|": r.zero_sum, "risk at L' = L": r.risk,
+                          "± pattern from step": "—" if r.settled is None else f"{r.settled:,}"}
                          for r in readings])
 
 
@@ -734,6 +765,7 @@ def glue_activations(ch, reads):
     ch.glue("actv-impl-lo", min(r.implemented for r in acts), "{:.3f}")
     ch.glue("actv-impl-hi", max(r.implemented for r in acts), "{:.3f}")
     ch.glue("actv-spread-hi", max(r.spread for r in acts), "{:.2f}")
+    ch.glue("actv-same-sign", same_sign_text(acts, ch.tol.zero_sum), "{}")
     sq = [r for r in acts if r.key[0].startswith("square")]
     if sq:
         ch.glue("actv-square-kappa", float(np.mean([r.rate / r.implemented for r in sq])), "{:.3f}")
@@ -782,7 +814,8 @@ def add_claims(ch, st: Study, lin, con: Construction, reads):
            target_origin="the paper (every head)")
     cl.add("activations_zero_sum_ov", "zero-sum OV for every f: worst |Σ μ_h| / Σ |μ_h|", "§5.2, Fig. 9",
            max(r.zero_sum for r in acts), t.zero_sum, kind="max",
-           tol_origin="chapter 01's reading of '≈ 0': at most 5 % of the OV mass")
+           tol_origin="chapter 01's reading of '≈ 0': at most 5 % of the OV mass",
+           note_if_fail=same_sign_text(acts, t.zero_sum))
     for r in acts:
         n, H, s = r.key
         cl.add(f"rate_{n.replace('.', '')}_h{H}_s{s}", f"{model_name(r.key)}: the first-order rate a Σ_h ω_h μ_h equals "
@@ -792,9 +825,12 @@ def add_claims(ch, st: Study, lin, con: Construction, reads):
                              "2aωμ*_f(ω) → η_eff as ω → 0",
                tol_origin=f"chapter 01's 3 % plus {t.rate_se:g} Monte Carlo s.e. ({r.target_se:.4f})",
                note=f"max/min |ω_h| = {r.spread:.2f}; at the model's own ω_h the best scale gives {r.target_own:.4f}",
-               note_if_fail=f"the heads are not homogeneous yet (max/min |ω_h| = {r.spread:.2f} after this budget's "
-                            f"steps), so one ω̂ does not describe the model; at its own ω_h the best scale gives "
-                            f"{r.target_own:.4f} against its {r.rate:.4f}")
+               note_if_fail=(f"— the heads share one sign (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f}, ICL risk at "
+                             f"L' = L {r.risk:.3f}): one effective head, not the ± pair whose best μ is the target "
+                             "(see activations_zero_sum_ov)")
+               if r.zero_sum > t.zero_sum else
+               ("— the heads are not homogeneous yet after this budget's steps, so one ω̂ does not describe the "
+                f"model; at its own ω_h it sits {abs(r.rate / r.target_own - 1):.1%} from the best scale"))
     rise_f = max(nonincreasing_excess(c, k) for k in st.activation_keys())
     cl.add("activations_generalise_in_length", "every normalised f generalises in length: risk non-increasing in L' "
            "(largest rise, s.e. of the paired difference, worst model)", "§5.2, Fig. 11", rise_f, t.rise_se, kind="max",

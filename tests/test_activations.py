@@ -261,3 +261,20 @@ def test_kink_fraction_by_monte_carlo():
     s = torch.randn(200_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * math.sqrt(5)
     share = float((1 + 0.8 * 0.3 * s < 0).double().mean())
     assert A.kink_fraction(0.8, 0.3, 5) == pytest.approx(share, abs=3e-3)
+
+
+def _reading(name, seed, zero_sum, risk, settled):
+    return A.ActivationReading((name, 2, seed), 1.0, 0.2, 2.0, 0.9, 0.9, 0.001, 0.9, 0.9, 1.0, zero_sum,
+                               risk=risk, settled=settled)
+
+
+def test_same_sign_text_names_the_same_sign_models_and_who_left_that_phase():
+    reads = [_reading("softmax", 1, 0.9, 0.5, None), _reading("relu", 0, 0.01, 0.24, 5_000),
+             _reading("relu", 1, 1.0, 0.36, None), _reading("sigmoid", 1, 0.002, 0.25, 67_552)]
+    assert [r.key for r in A.same_sign(reads, 0.05)] == [("relu", 2, 1)]  # softmax rows are not activation models
+    text = A.same_sign_text(reads, 0.05)
+    assert text.startswith("1 of the 3 models end with both heads at one sign")
+    assert "relu(1 + s), H = 2, seed 1 (|Σ_h μ_h|/Σ_h |μ_h| = 1.00)" in text
+    assert "0.360 to 0.360, against 0.240 to 0.250 for the ± models" in text
+    assert "σ(s), H = 2, seed 1 holds the ± pattern from step 67,552" in text and "seed 0 holds" not in text
+    assert A.same_sign_text(reads[1:2] + reads[3:], 0.05) == "every one of the 2 models holds the ± pattern"
