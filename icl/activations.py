@@ -675,6 +675,40 @@ def plot_activation_dynamics(ch, st: Study):
     return fig
 
 
+def plot_zero_sum_dynamics(ch, st: Study):
+    """Which pattern each two-head run ends in: the zero-sum ratio |Σ_h μ_h|/Σ_h |μ_h| (left) and the
+    training loss (right) against the step, every seed of every f and of softmax; colour: f, line: seed."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib.lines import Line2D
+
+    from .circuits import zero_sum_ratio
+
+    keys = st.keys("softmax", 2) + [k for k in st.activation_keys() if k[1] == 2]
+    names = list(dict.fromkeys(k[0] for k in keys))
+    seeds = sorted({k[2] for k in keys})
+    colours = dict(zip(names, sns.color_palette("colorblind", len(names))))
+    dashes = dict(zip(seeds, ["-", "--", ":", "-."] * len(seeds)))
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for k in keys:
+        r = st.runs[k]
+        h = r.history()
+        keep = r.snapshot_steps > 0
+        style = dict(color=colours[k[0]], ls=dashes[k[2]], lw=1.4, alpha=0.9)
+        a0.plot(r.snapshot_steps[keep], zero_sum_ratio(h.mu)[keep], **style)
+        a1.plot(*r.loss_curve(), **style)
+    a0.axhline(ch.tol.zero_sum, color="0.3", lw=0.8, ls=":")
+    a0.annotate("zero-sum tolerance", (1, ch.tol.zero_sum), xycoords=("axes fraction", "data"), xytext=(-4, 3),
+                textcoords="offset points", ha="right", fontsize=8, color="0.3")
+    a0.set(xscale="log", xlabel="Adam step", ylabel=r"$|\Sigma_h \mu_h| \,/\, \Sigma_h |\mu_h|$",
+           title="zero-sum ratio of the OV scales (1: one sign)", ylim=(-0.03, 1.03))
+    a1.set(xscale="log", xlabel="Adam step", ylabel="training loss", title="training loss (means over log-spaced bins)")
+    handles = [Line2D([], [], color=colours[n], lw=2, label=NAMES[n]) for n in names]
+    handles += [Line2D([], [], color="0.3", ls=dashes[s], lw=1.4, label=f"seed {s}") for s in seeds]
+    a1.legend(handles=handles, fontsize=7, ncol=2, loc="upper right")
+    return fig
+
+
 def plot_activation_risks(ch, st: Study):
     """Fig. 11: risk against L' of every activation model with debiased GD at η_eff and Bayes."""
     import matplotlib.pyplot as plt

@@ -260,6 +260,7 @@ A.glue_activations(ch, reads)
 display(A.table1(reads).style.format(precision=4).hide(axis="index"))
 ch.figure("actv-circuits", A.plot_activation_circuits(ch, st))
 ch.figure("actv-dynamics", A.plot_activation_dynamics(ch, st))
+ch.figure("actv-zero-sum", A.plot_zero_sum_dynamics(ch, st))
 ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 
 # %% [markdown]
@@ -276,7 +277,8 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 # same-sign pair is one effective head: the even parts of its two kernels add instead of cancelling, so it
 # cannot debias, and the target of the ± pair does not describe it. The last columns of the table give each
 # model's zero-sum ratio, its ICL risk at $L' = L$ on the common prompts, and the snapshot step from which
-# the ± pattern holds to the end ("—": it does not hold at the end).
+# the ± pattern holds to the end ("—": it does not hold at the end); {numref}`actv-zero-sum` follows every
+# two-head run, all seeds, through training.
 #
 # ```{glue:figure} actv-circuits
 # :name: actv-circuits
@@ -293,6 +295,15 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 # **Training dynamics of $\omega_h$ and $\mu_h$ for every $f$** (the paper's Fig. 10: one family behaves
 # like softmax, $|\omega_h|$ rising then falling, the other two "more complicated"). Ours: $\omega_h$ (left)
 # and $\mu_h$ (right) against the Adam step, one row per model, heads coloured by their final sign.
+# ```
+#
+# ```{glue:figure} actv-zero-sum
+# :name: actv-zero-sum
+#
+# **Which pattern each two-head run ends in** (ours; the paper shows one run per $f$). Left: the zero-sum
+# ratio $|\sum_h\mu_h| / \sum_h|\mu_h|$ against the Adam step, 0 for the ± pair and 1 when both heads share a
+# sign; right: the training loss. Colour: $f$ (and softmax); line style: the seed, that is the
+# initialisation, which is the same for every $f$.
 # ```
 #
 # ```{glue:figure} actv-risks
