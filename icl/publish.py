@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 __all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest",
-           "training_summary"]
+           "training_summary", "training_by_chapter"]
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK_FILE = ROOT / "requirements.lock"
@@ -207,3 +207,36 @@ def training_summary(profile: str = "paper", root: Path | None = None):
                      "device": p.get("device_name", p["device"]), "commit": (p.get("git_commit") or "")[:10],
                      "finished": p.get("finished", "")})
     return pd.DataFrame(rows)
+
+
+def training_by_chapter(profile: str = "paper", root: Path | None = None):
+    """Per chapter in book order: the models it reads (published of needed) and the training wall time
+    of the groups first needed by it (a group read by several chapters counts for the first, so the
+    column adds up to the edition's total). Returns a pandas DataFrame with a total row."""
+    import pandas as pd
+
+    from .plan import plan
+
+    d = (results_dir() if root is None else Path(root)) / profile / "models"
+    rows, seen = {}, set()
+    for g in plan(profile, cache_dir=d / ".no-cache"):
+        metas = [d / c.key() / "meta.json" for c in g.configs]
+        done = [json.loads(m.read_text())["provenance"] for m in metas if m.is_file()]
+        # the models of a group share one provenance (one training run): count its wall time once
+        wall = sum(w for _, w in {(p.get("finished"), p.get("wall_seconds_total", p["wall_seconds"])) for p in done})
+        for i, ch in enumerate(g.chapters):
+            r = rows.setdefault(ch, {"chapter": ch, "models read": 0, "published": 0, "models trained for it": 0,
+                                     "training wall (h)": 0.0})
+            r["models read"] += len(g.configs)
+            r["published"] += len(done)
+            if i == 0 and g.key not in seen:
+                seen.add(g.key)
+                r["models trained for it"] += len(done)
+                r["training wall (h)"] += wall / 3600
+    frame = pd.DataFrame([rows[k] for k in sorted(rows)])
+    if len(frame):
+        total = {"chapter": "total", "models read": None, "published": None,
+                 "models trained for it": int(frame["models trained for it"].sum()),
+                 "training wall (h)": float(frame["training wall (h)"].sum())}
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return frame

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .chapter import glue_text
 from .claims import budgets_side_by_side, scorecard_counts
 
-__all__ = ["glue_counts", "glue_editions", "glue_paper_training"]
+__all__ = ["glue_counts", "glue_editions", "glue_paper_training", "paper_training_by_chapter"]
 
 
 def glue_counts(tables):
@@ -42,3 +42,12 @@ def glue_paper_training(profile: str = "paper"):
     if not len(t):
         return Markdown(f"*No {profile}-profile model is published yet.*")
     return t.style.format({"wall (min)": "{:.1f}", "model-steps/s": "{:.0f}", "model-steps": "{:,}"}).hide(axis="index")
+
+
+def paper_training_by_chapter(profile: str = "paper"):
+    """`icl.publish.training_by_chapter` as a table to display."""
+    from .publish import training_by_chapter
+
+    t = training_by_chapter(profile)
+    return t.style.format({"training wall (h)": "{:.1f}", "models read": "{:.0f}", "published": "{:.0f}"},
+                          na_rep="").hide(axis="index")

@@ -74,6 +74,14 @@ trained = scorecard.glue_paper_training()
 display(trained)
 
 # %% [markdown]
+# By chapter: the models each chapter reads, how many of them are published, and the training
+# time of the groups it is the first to need (a model read by several chapters counts once, for the
+# first; a chapter that reads no trained model is not listed).
+
+# %% tags=["hide-input"]
+display(scorecard.paper_training_by_chapter())
+
+# %% [markdown]
 # ## Every claim, by chapter
 #
 # The same tables as at the end of each chapter, with their notes: why a claim fails, where its

@@ -195,3 +195,23 @@ def test_plan_trains_through_a_submitit_executor(tmp_path, monkeypatch):
                publish_dir=tmp_path / "results")
     assert plan("smoke", ["01"], cache_dir=cache)[0].available == 1
     assert published_keys("smoke") == [groups[0].configs[0].key()]
+
+
+def test_training_by_chapter_counts_each_groups_wall_time_once_for_the_first_chapter(tmp_path):
+    from icl.plan import plan
+    from icl.publish import training_by_chapter
+
+    groups = plan("smoke", ["01", "02"], cache_dir=tmp_path / "none")
+    h2 = next(g for g in groups if g.chapters == ["01_setup", "02_observations"])
+    h8 = next(g for g in groups if g.configs[0].model.heads == 8)
+    for c, wall in [(c, 3600.0) for c in h2.configs] + [(h8.configs[0], 1800.0)]:  # one group run, one segment
+        meta = tmp_path / "smoke" / "models" / c.key() / "meta.json"
+        meta.parent.mkdir(parents=True)
+        meta.write_text(json.dumps({"provenance": {"wall_seconds": wall, "finished": f"run-{wall}"}}))
+    t = training_by_chapter("smoke", root=tmp_path).set_index("chapter")
+    assert t.loc["01_setup", "training wall (h)"] == 1.0 and t.loc["01_setup", "models trained for it"] == 1
+    assert t.loc["02_observations", "models read"] == 6 and t.loc["02_observations", "published"] == 2
+    assert t.loc["02_observations", "models trained for it"] == 1  # its H = 2 model is chapter 01's
+    assert t.loc["02_observations", "training wall (h)"] == 0.5
+    assert t.loc["total", "training wall (h)"] == 1.5 and t.loc["total", "models trained for it"] == 2
+    assert t.loc["10_multitask_superposition", "published"] == 0
