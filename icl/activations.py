@@ -474,7 +474,7 @@ def same_sign_text(reads, zero_sum_tol: float) -> str:
     good = [r.risk for r in acts if r.zero_sum <= zero_sum_tol]
     names = "; ".join(f"{model_name(r.key)} (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f})" for r in bad)
     than = f", against {min(good):.3f} to {max(good):.3f} for the ± models" if good else ""
-    text = (f"{len(bad)} of the {len(acts)} models end with both heads at one sign, one effective head rather than "
+    text = (f"{len(bad)} of the {len(acts)} models have both heads at one sign, one effective head rather than "
             f"the ± pair: {names}; their ICL risk at L' = L is {min(r.risk for r in bad):.3f} to "
             f"{max(r.risk for r in bad):.3f}{than}")
     escaped = [r for r in acts if r.zero_sum <= zero_sum_tol and r.settled is not None

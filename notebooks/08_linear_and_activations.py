@@ -273,7 +273,7 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 # so when they fail (an earlier draft of this chapter moved the target to the heads' own $\omega_h$ after two
 # models missed it; we keep the symmetric target fixed in advance and show the result).
 #
-# Which pattern a run ends in is a second matter. At the end of training {glue:text}`actv-same-sign`. A
+# Which pattern a run ends in is a second matter. At the end of training, {glue:text}`actv-same-sign`. A
 # same-sign pair is one effective head: the even parts of its two kernels add instead of cancelling, so it
 # cannot debias, and the target of the ± pair does not describe it. The last columns of the table give each
 # model's zero-sum ratio, its ICL risk at $L' = L$ on the common prompts, and the snapshot step from which
