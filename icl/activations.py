@@ -460,8 +460,8 @@ def read_activations(ch, st: Study) -> list[ActivationReading]:
 
 
 def same_sign(reads, zero_sum_tol: float) -> list[ActivationReading]:
-    """The activation models whose heads share one sign (zero-sum ratio above `zero_sum_tol`): one
-    effective head, not the ± pair."""
+    """The activation models that are not zero-sum (ratio |Σ_h μ_h|/Σ_h |μ_h| above `zero_sum_tol`; at 1 every
+    μ_h has one sign: one effective head, not the ± pair)."""
     return [r for r in reads if r.key[0] != "softmax" and r.zero_sum > zero_sum_tol]
 
 
@@ -474,9 +474,10 @@ def same_sign_text(reads, zero_sum_tol: float) -> str:
     good = [r.risk for r in acts if r.zero_sum <= zero_sum_tol]
     names = "; ".join(f"{model_name(r.key)} (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f})" for r in bad)
     than = f", against {min(good):.3f} to {max(good):.3f} for the ± models" if good else ""
-    text = (f"{len(bad)} of the {len(acts)} models have both heads at one sign, one effective head rather than "
-            f"the ± pair: {names}; their ICL risk at L' = L is {min(r.risk for r in bad):.3f} to "
-            f"{max(r.risk for r in bad):.3f}{than}")
+    one = sum(r.zero_sum > 0.999 for r in bad)
+    text = (f"{len(bad)} of the {len(acts)} models are not zero-sum, {one} of them with every head's μ_h at one sign "
+            f"(ratio 1.00: one effective head rather than the ± pair): {names}; their ICL risk at L' = L is "
+            f"{min(r.risk for r in bad):.3f} to {max(r.risk for r in bad):.3f}{than}")
     escaped = [r for r in acts if r.zero_sum <= zero_sum_tol and r.settled is not None
                and any(b.key[1:] == r.key[1:] for b in bad)]
     if escaped:
@@ -859,9 +860,9 @@ def add_claims(ch, st: Study, lin, con: Construction, reads):
                              "2aωμ*_f(ω) → η_eff as ω → 0",
                tol_origin=f"chapter 01's 3 % plus {t.rate_se:g} Monte Carlo s.e. ({r.target_se:.4f})",
                note=f"max/min |ω_h| = {r.spread:.2f}; at the model's own ω_h the best scale gives {r.target_own:.4f}",
-               note_if_fail=(f"— the heads share one sign (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f}, ICL risk at "
-                             f"L' = L {r.risk:.3f}): one effective head, not the ± pair whose best μ is the target "
-                             "(see activations_zero_sum_ov)")
+               note_if_fail=(f"— the OV scales are not zero-sum (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f}, ICL risk at "
+                             f"L' = L {r.risk:.3f}{'; every μ_h at one sign: one effective head' if r.zero_sum > 0.999 else ''}): "
+                             "not the ± pair whose best μ is the target (see activations_zero_sum_ov)")
                if r.zero_sum > t.zero_sum else
                ("— the heads are not homogeneous yet after this budget's steps, so one ω̂ does not describe the "
                 f"model; at its own ω_h it sits {abs(r.rate / r.target_own - 1):.1%} from the best scale"))
