@@ -459,7 +459,10 @@ def read_activations(ch, st: Study) -> list[ActivationReading]:
     return [read_activation(ch, st.runs[k], k, st.curves.at(k, ch.L)[0]) for k in keys]
 
 
-def same_sign(reads, zero_sum_tol: float) -> list[ActivationReading]:
+ONE_SIGN = 0.999  # a zero-sum ratio above this reads as "every μ_h at one sign" (the ratio is 1 exactly then)
+
+
+def not_zero_sum(reads, zero_sum_tol: float) -> list[ActivationReading]:
     """The activation models that are not zero-sum (ratio |Σ_h μ_h|/Σ_h |μ_h| above `zero_sum_tol`; at 1 every
     μ_h has one sign: one effective head, not the ± pair)."""
     return [r for r in reads if r.key[0] != "softmax" and r.zero_sum > zero_sum_tol]
@@ -468,13 +471,13 @@ def same_sign(reads, zero_sum_tol: float) -> list[ActivationReading]:
 def same_sign_text(reads, zero_sum_tol: float) -> str:
     """One sentence for the chapter: which models hold a same-sign pair, and their risk against the ± models'."""
     acts = [r for r in reads if r.key[0] != "softmax"]
-    bad = same_sign(acts, zero_sum_tol)
+    bad = not_zero_sum(acts, zero_sum_tol)
     if not bad:
         return f"every one of the {len(acts)} models holds the ± pattern"
     good = [r.risk for r in acts if r.zero_sum <= zero_sum_tol]
     names = "; ".join(f"{model_name(r.key)} (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f})" for r in bad)
     than = f", against {min(good):.3f} to {max(good):.3f} for the ± models" if good else ""
-    one = sum(r.zero_sum > 0.999 for r in bad)
+    one = sum(r.zero_sum > ONE_SIGN for r in bad)
     text = (f"{len(bad)} of the {len(acts)} models are not zero-sum, {one} of them with every head's μ_h at one sign "
             f"(ratio 1.00: one effective head rather than the ± pair): {names}; their ICL risk at L' = L is "
             f"{min(r.risk for r in bad):.3f} to {max(r.risk for r in bad):.3f}{than}")
@@ -861,7 +864,7 @@ def add_claims(ch, st: Study, lin, con: Construction, reads):
                tol_origin=f"chapter 01's 3 % plus {t.rate_se:g} Monte Carlo s.e. ({r.target_se:.4f})",
                note=f"max/min |ω_h| = {r.spread:.2f}; at the model's own ω_h the best scale gives {r.target_own:.4f}",
                note_if_fail=(f"— the OV scales are not zero-sum (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f}, ICL risk at "
-                             f"L' = L {r.risk:.3f}{'; every μ_h at one sign: one effective head' if r.zero_sum > 0.999 else ''}): "
+                             f"L' = L {r.risk:.3f}{'; every μ_h at one sign: one effective head' if r.zero_sum > ONE_SIGN else ''}): "
                              "not the ± pair whose best μ is the target (see activations_zero_sum_ov)")
                if r.zero_sum > t.zero_sum else
                ("— the heads are not homogeneous yet after this budget's steps, so one ω̂ does not describe the "

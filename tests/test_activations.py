@@ -271,7 +271,7 @@ def _reading(name, seed, zero_sum, risk, settled):
 def test_same_sign_text_names_the_same_sign_models_and_who_left_that_phase():
     reads = [_reading("softmax", 1, 0.9, 0.5, None), _reading("relu", 0, 0.01, 0.24, 5_000),
              _reading("relu", 1, 1.0, 0.36, None), _reading("sigmoid", 1, 0.002, 0.25, 67_552)]
-    assert [r.key for r in A.same_sign(reads, 0.05)] == [("relu", 2, 1)]  # softmax rows are not activation models
+    assert [r.key for r in A.not_zero_sum(reads, 0.05)] == [("relu", 2, 1)]  # softmax rows are not activation models
     text = A.same_sign_text(reads, 0.05)
     assert text.startswith("1 of the 3 models are not zero-sum, 1 of them with every head's μ_h at one sign")
     assert "relu(1 + s), H = 2, seed 1 (|Σ_h μ_h|/Σ_h |μ_h| = 1.00)" in text
