@@ -754,6 +754,8 @@ def glue_setup(ch):
     ch.glue("actv-softmax-seeds", len(b.softmax_seeds), "{:d}")
     ch.glue("actv-linear-seeds", len(b.linear_seeds), "{:d}")
     ch.glue("actv-act-seeds", len(b.activation_seeds), "{:d}")
+    ch.glue("actv-act-budget", ch.budget_note(b.activation_steps), "{}")
+    ch.glue("actv-linear-budget", ch.budget_note(b.linear_steps), "{}")
     ls = test_lengths(ch.L, b.length_factors)
     ch.glue("actv-lmin", int(ls.min()), "{:d}")
     ch.glue("actv-lmax", int(ls.max()), "{:d}")

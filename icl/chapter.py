@@ -109,6 +109,15 @@ class Chapter:
                 f"unless the budget below says otherwise, batch {self.prof.batch}; {edition}) on **{self.device}**, "
                 f"task {task}. Budget: {fields}.")
 
+    def budget_note(self, steps: int | None = None) -> str:
+        """A phrase for the prose: whose budget `steps` (default: the profile's) is, e.g. "the authors' budget"."""
+        from .profiles import PROFILES
+
+        paper = PROFILES["paper"]
+        if (steps or self.prof.steps) >= paper.steps:
+            return "the authors' budget"
+        return f"ours: the {self.prof.name} profile's cost cap; the paper edition trains the authors' {paper.steps:,} steps"
+
     def show_budget(self):
         from IPython.display import Markdown, display
 

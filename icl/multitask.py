@@ -617,6 +617,7 @@ def glue_study(ch, st: Study):
     ch.glue("mt-prior", v, "{:.3g}")
     ch.glue("mt-convention", {"authors": "the authors' code", "paper": "Def. 5.1"}[t.convention], "{}")
     ch.glue("mt-steps", b.steps or ch.prof.steps, "{:,}")
+    ch.glue("mt-budget", ch.budget_note(b.steps), "{}")
     ch.glue("mt-nseeds", len(b.seeds), "{:d}")
     ch.glue("mt-heads", ", ".join(str(H) for H in b.heads), "{}")
     ch.glue("mt-eta", float(dgd_rate(t)[0]), "{:.3f}")

@@ -402,6 +402,7 @@ def glue_study(ch, st: Study, dist, risks):
     ch.glue("noniso-seeds", len(ch.budget.seeds), "{:d}")
     ch.glue("noniso-other-seeds", len(ch.budget.other_seeds), "{:d}")
     ch.glue("noniso-steps", ch.prof.steps, "{:,}")
+    ch.glue("noniso-budget", ch.budget_note(), "{}")
     paper, other = _residuals(st)
     ch.glue("noniso-residual-paper", paper, "{:.3f}")
     ch.glue("noniso-residual-other", np.nan if other is None else other, "{:.3f}")

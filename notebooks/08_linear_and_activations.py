@@ -119,7 +119,7 @@ A.glue_setup(ch)
 # The models: softmax with $H \in \{1, 2, 4\}$, {glue:text}`actv-softmax-seeds` seeds each, trained for
 # {glue:text}`actv-steps` Adam steps (those of {doc}`02_observations`); linear attention with
 # $H \in \{1, 2, 4\}$, {glue:text}`actv-linear-seeds` seeds each, trained for {glue:text}`actv-linear-steps`
-# steps (ours: its loss settles much sooner; the book's cost cap). Each is tested at
+# steps (its loss settles much sooner; {glue:text}`actv-linear-budget`). Each is tested at
 # $L'$ from {glue:text}`actv-lmin` to {glue:text}`actv-lmax` on {glue:text}`actv-curve-prompts` prompts drawn
 # at the longest length; a shorter $L'$ uses the first $L'$ examples of the same prompts, so
 # neighbouring points share their errors and their difference is precise. References: vanilla GD at
@@ -189,9 +189,9 @@ ch.figure("actv-construction", A.plot_construction(con))
 # $\exp$ (softmax, $a = 1$), $\mathrm{relu}(1 + bs)$ ($a = b$), $(1 + bs)^2$ ($a = 2b$), each with
 # $b \in \{0.8, 1\}$ (the constants in the paper's table header), and the sigmoid $\sigma(s)$ ($a = \tfrac12$,
 # no constant). Every $f$ is trained with two heads, and {glue:text}`actv-four-head` also with four, for
-# {glue:text}`actv-act-steps` Adam steps, {glue:text}`actv-act-seeds` seed(s) each (ours: the cost cap; the
-# targets below hold at the trained $\omega$, so they do not need the slow late drift of $\omega$ to
-# finish). The engine's hand-written gradient covers every $f$ (tested against autograd), so each trains
+# {glue:text}`actv-act-steps` Adam steps, {glue:text}`actv-act-seeds` seed(s) each
+# ({glue:text}`actv-act-budget`; the targets below hold at the trained $\omega$, so they do not need
+# the slow late drift of $\omega$ to finish). The engine's hand-written gradient covers every $f$ (tested against autograd), so each trains
 # at about the speed of softmax (`icl bench`).
 #
 # **What should $2a\omega\mu$ equal? (ours)** Redo the approximate loss (4.1) for a general $f$: replace

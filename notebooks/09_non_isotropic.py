@@ -116,7 +116,7 @@ ch.show_budget()
 #
 # At $d =$ {glue:text}`noniso-d`, $L =$ {glue:text}`noniso-L`, $\sigma^2 =$ {glue:text}`noniso-sigma2`
 # we train, for {glue:text}`noniso-steps` steps ({glue:text}`noniso-seeds` seeds per head count at the
-# first $\rho$, {glue:text}`noniso-other-seeds` elsewhere: the cost cap of the book's build), models on
+# first $\rho$, {glue:text}`noniso-other-seeds` elsewhere; {glue:text}`noniso-budget`), models on
 # KMS covariances with $\rho \in \{$ {glue:text}`noniso-rhos` $\}$ and on the diagonal $\Sigma$ that has
 # the spectrum of KMS($\rho =$ {glue:text}`noniso-rho`) on its axes (ours: the same eigenvalues, so
 # every risk below is the same as for that KMS matrix, but the optimal $\Gamma$ is diagonal). The

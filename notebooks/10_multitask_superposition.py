@@ -76,8 +76,8 @@ ch.show_budget()
 # $10^{-3}$, batch 256, PyTorch's default initialisation. The training loss, like the authors'
 # `MSELoss`, *averages* the squared errors of the two tasks (and of the prompts); the engine's
 # hand-written gradient handles the $T$ outputs (a unit test checks it against autograd at $T = 2$).
-# Ours: {glue:text}`mt-steps` steps per model instead of 500 000 (the book's cost cap) and several seeds
-# per $H$. For $d \ne 6$ the supports are ours: the first and last coordinates, overlapping in
+# Ours: several seeds per $H$, {glue:text}`mt-steps` steps per model ({glue:text}`mt-budget`). For
+# $d \ne 6$ the supports are ours: the first and last coordinates, overlapping in
 # $\max(1, \lfloor d/3 \rfloor)$ of them.
 #
 # ## Reading a multi-task circuit (ours)

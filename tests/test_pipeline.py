@@ -85,3 +85,14 @@ def test_touching_the_package_changes_every_chapters_hash(tmp_path, monkeypatch)
     assert pl.input_hash(src, {"profile": "smoke"}, tmp_path) == before  # deterministic
     (tmp_path / "icl" / "a.py").write_text("x = 2\n")
     assert pl.input_hash(src, {"profile": "smoke"}, tmp_path) != before
+
+
+def test_budget_note_names_whose_budget_the_prose_describes():
+    """The chapters' prose says "cost cap" only below the authors' 500k steps, and names the budget otherwise."""
+    from icl.chapter import start
+
+    quick, paper = start("01_setup", "quick", "cpu"), start("01_setup", "paper", "cpu")
+    assert quick.budget_note().startswith("ours: the quick profile's cost cap") and "500,000" in quick.budget_note()
+    assert paper.budget_note() == "the authors' budget"
+    assert paper.budget_note(8_000).startswith("ours: the paper profile's cost cap")  # a budget's own steps
+    assert quick.budget_note(500_000) == "the authors' budget"
