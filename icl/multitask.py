@@ -682,10 +682,9 @@ def add_claims(ch, st: Study):
                "(fraction of seeds)", "App. A.3 Mode III, Fig. 18", frac, 1.0, kind="min",
                target_origin="the paper (every model with H ≥ 2T)",
                tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
-               note=f"modes of the seeds: {_modes_text(_of(st, H))}",
-               note_if_fail=f"At {ch.budget.steps or ch.prof.steps:,} steps some seeds solve the tasks otherwise "
-                            "(superposed heads, mode IV, or heads still mixed: see the mode history); the paper's "
-                            "models trained 500k steps.")
+               note=f"modes of the seeds: {_modes_text(_of(st, H))}.",
+               note_if_fail=f"At {_steps_text(ch)} some seeds solve the tasks otherwise (superposed heads, mode IV, "
+                            "or heads still mixed: see the mode history).")
     if 3 in Hs:
         h3 = _of(st, 3)
         n_sup = sum(m.mode == "IV" for m in h3)
@@ -694,7 +693,7 @@ def add_claims(ch, st: Study):
                "§5.4 (iv), App. A.3 Mode IV, Fig. 19, Table 2", float(n_sup), 1.0, kind="min",
                target_origin="the paper ('in our experiment … we observe'); the pattern varies between runs",
                tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
-               note=f"modes of the seeds: {_modes_text(h3)}")
+               note=f"modes of the seeds: {_modes_text(h3)}.")
         ratios = [r for m in h3 for r in super_shared(m.circuits.omega, m.roles, st.task.support_mask())]
         cl.add("superposed_head_shared_zero", "H = 3: a superposed head has ω ≈ 0 on the shared coordinates, as Table 2's "
                "head 3 (smallest max |ω shared| / max |ω_h| over the superposed heads)", "App. A.3 Mode IV (iii), Table 2",
@@ -706,6 +705,12 @@ def add_claims(ch, st: Study):
                             "the set of circuits whose first-order γ_t is dGD on S_t (see the risks).")
         _superposition_risk_claims(ch, st, h3)
     _worse_claims(ch, st, Hs)
+
+
+def _steps_text(ch) -> str:
+    """'8,000 steps (ours: the quick profile's cost cap; …)' or '500,000 steps (the authors' budget)'."""
+    steps = ch.budget.steps or ch.prof.steps
+    return f"{steps:,} steps ({ch.budget_note(steps)})"
 
 
 def _common_ratio(t: TaskConfig) -> float:
@@ -734,8 +739,8 @@ def _superposition_risk_claims(ch, st: Study, h3):
                       "App. A.3 Mode IV, (A.1), (A.4)", r.mean, float(ref[k]), tol=tol.risk_rel * ref[k] + tol.risk_se * r.se,
                       target_origin="ours: exact risk of dGD on S_t at η* (diag_dgd_risk; Monte Carlo checked in the unit tests)",
                       tol_origin=f"chapter 01's reading of '≈': {tol.risk_rel:.0%} of the target plus {tol.risk_se:g} s.e. ({r.se:.4f})",
-                      note_if_fail=f"At {ch.budget.steps or ch.prof.steps:,} steps the H = 3 model is {r.mean / ref[k] - 1:+.0%} from the "
-                                   "restricted dGD; the paper's models trained 500k steps.")
+                      note_if_fail=f"At {_steps_text(ch)} the H = 3 model is {r.mean / ref[k] - 1:+.0%} from the "
+                                   "restricted dGD.")
 
 
 def _worse_claims(ch, st: Study, Hs):
