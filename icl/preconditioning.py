@@ -406,6 +406,11 @@ def glue_study(ch, st: Study, dist, risks):
     paper, other = _residuals(st)
     ch.glue("noniso-residual-paper", paper, "{:.3f}")
     ch.glue("noniso-residual-other", np.nan if other is None else other, "{:.3f}")
+    ch.glue("noniso-residual-other-reading",
+            f"at most {ch.tol.small:g} as well, so every model's heads share one shape (column \"max head residual\" "
+            "of the table)" if other is not None and other <= ch.tol.small
+            else "the column \"max head residual\" of the table says which models have heads of different shapes, "
+                 "whose μ-weighted sum is still the matrix compared below", "{}")
     iso = [r.residual[~r.dummy].max() for _, r in _models(st, "iso", exclude_iso=False)]
     ch.glue("noniso-residual-iso", max(iso), "{:.3f}")
     for c in st.cases:

@@ -145,9 +145,8 @@ ch.figure("noniso-gammas", pc.plot_gammas(ch, st))
 # {glue:text}`noniso-residual-paper` (relative Frobenius residual, worst head) of a multiple of the
 # common direction, as (5.3) says; for the isotropic models the same number is
 # {glue:text}`noniso-residual-iso`. Beyond it (more heads, the other $\rho$, the diagonal $\Sigma$) the
-# worst head is {glue:text}`noniso-residual-other` away: the column "max head residual" of the table
-# says which models have heads of different shapes, whose $\mu$-weighted sum is still the matrix
-# compared below. The learned shapes
+# worst head is {glue:text}`noniso-residual-other` away: {glue:text}`noniso-residual-other-reading`.
+# The learned shapes
 # ({numref}`noniso-gammas`) at {glue:text}`noniso-k1-name`: $\sin\angle$ to $\Gamma_\mathrm{dGD}$
 # {glue:text}`noniso-k1-opt`, to $\Sigma^{-1}$ {glue:text}`noniso-k1-sinv`, to $I$ {glue:text}`noniso-k1-id`
 # (means over models); closer to $\Gamma_\mathrm{dGD}$ than to both others in
