@@ -54,6 +54,7 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 from IPython.display import display
 
 from icl import activations as A
+from icl import basins
 from icl.chapter import start
 
 ch = start("08_linear_and_activations", profile, device, d=d, L=L, sigma2=sigma2, softmax_heads=softmax_heads,
@@ -313,7 +314,21 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 # debiased GD at their effective rate and generalise in length). Ours: the trained models (±2 standard
 # errors, the same prefix prompts as {numref}`actv-length`), debiased GD at $\eta_\mathrm{eff}$ and Bayes.
 # ```
-#
+
+# %% [markdown]
+# **Is a same-sign pair a trap? (ours)** More steps alone cannot tell a trap from a slow saddle, so we
+# push. From each such model's final weights we scale head 2's $Q$ and $O$
+# factors by $1 - 2a$, which multiplies $\omega_2$ and $\mu_2$ by $1 - 2a$ ($a = \tfrac12$ silences the head,
+# $a = 1$ mirrors it, the ± pair at the same scales), and train each $a \in \{$ {glue:text}`actv-probe-as` $\}$
+# on with fresh Adam moments (`icl.basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
+
+# %% tags=["hide-input"]
+probes = basins.probe_same_sign(ch, st, reads)
+basins.glue_probes(ch, probes)
+if probes:
+    display(basins.probe_table(probes).style.format(precision=3).hide(axis="index"))
+
+# %% [markdown]
 # ## Claims
 #
 # Targets are computed (the exact GD risk and its minimiser, the GD reading of the linear models, the

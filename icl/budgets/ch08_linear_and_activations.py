@@ -42,6 +42,8 @@ class Budget:
     mu_star_prompts: int = 50_000  # prompts of each Monte Carlo best μ*(ω)
     logit_scales: tuple = (0.005, 0.01, 0.02, 0.04)  # ε·max|ω_h| of the (5.2) construction
     construction_prompts: int = 4_000  # prompts of the (5.2) construction error
+    probe_fractions: tuple = (0.45, 0.55, 1.0)  # a same-sign pair's head 2 scaled by 1 − 2a, then trained on (ours)
+    probe_steps: int = 5_000  # Adam steps of each probe (ours: for the seed-1 relu model 5k and 20k steps end alike)
 
 
 _P = PROFILES
@@ -49,7 +51,7 @@ BUDGETS = {
     # smoke: one seed, the profile's 300 steps, a coarse grid, seconds
     "smoke": Budget(softmax_seeds=(0,), linear_seeds=(0,), linear_steps=None, activation_steps=None,
                     length_factors=(0.25, 1, 2, 5, 10), curve_prompts=400, mu_star_prompts=_P["smoke"].mc_prompts,
-                    construction_prompts=500),
+                    construction_prompts=500, probe_steps=200),
     "quick": Budget(),
     "paper": Budget(linear_seeds=(0, 1, 2), linear_steps=None, activation_seeds=(0, 1, 2), activation_steps=None,
                     curve_prompts=_P["paper"].mc_prompts // 4, mu_star_prompts=_P["paper"].mc_prompts),
