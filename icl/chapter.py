@@ -116,6 +116,8 @@ class Chapter:
         paper = PROFILES["paper"]
         if (steps or self.prof.steps) >= paper.steps:
             return "the authors' budget"
+        if self.prof.steps >= paper.steps:  # a reader's override at the paper profile
+            return f"ours: this run's parameters; the authors train {paper.steps:,} steps"
         return f"ours: the {self.prof.name} profile's cost cap; the paper edition trains the authors' {paper.steps:,} steps"
 
     def show_budget(self):

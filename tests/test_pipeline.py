@@ -94,5 +94,5 @@ def test_budget_note_names_whose_budget_the_prose_describes():
     quick, paper = start("01_setup", "quick", "cpu"), start("01_setup", "paper", "cpu")
     assert quick.budget_note().startswith("ours: the quick profile's cost cap") and "500,000" in quick.budget_note()
     assert paper.budget_note() == "the authors' budget"
-    assert paper.budget_note(8_000).startswith("ours: the paper profile's cost cap")  # a budget's own steps
+    assert paper.budget_note(8_000).startswith("ours: this run's parameters")  # a reader's override at paper
     assert quick.budget_note(500_000) == "the authors' budget"
