@@ -105,15 +105,20 @@ def probe_text(probes: dict, zero_sum_tol: float) -> str:
 
 
 def probe_reading(probes: dict, zero_sum_tol: float) -> str:
-    """What the probes say, where they say it cleanly: the smallest a returns to one sign, the largest reaches ±."""
+    """What the probes say where they say it cleanly: from the smallest a (< 1/2) every model ends with every
+    μ_h at one sign again, from the largest (> 1/2) every model reaches the ± pattern."""
+    from .activations import ONE_SIGN
+
     if not probes:
         return ""
     lo = [min(ps, key=lambda p: p.a) for ps in probes.values()]
     hi = [max(ps, key=lambda p: p.a) for ps in probes.values()]
-    if all(p.zero_sum > zero_sum_tol for p in lo) and all(p.zero_sum <= zero_sum_tol for p in hi):
-        return ("A head shrunk toward zero grows back with its old sign, while the mirrored head keeps its new one: "
-                "the same-sign pair is an attractor of the training (a local minimum as far as Adam can tell), not "
-                "a saddle that more steps would leave, and the ± pattern takes a push of head 2 through zero.")
+    if (lo[0].a < 0.5 < hi[0].a and all(p.zero_sum > ONE_SIGN for p in lo)
+            and all(p.zero_sum <= zero_sum_tol for p in hi)):
+        return (f"A head shrunk toward zero (a = {lo[0].a:g}) grows back with its old sign, while one pushed past zero "
+                f"(a = {hi[0].a:g}) keeps its new one: the same-sign pair is an attractor of the training (a local "
+                "minimum as far as Adam can tell), not a saddle that more steps would leave, and the ± pattern takes "
+                "a push of head 2 through zero.")
     return "The probes do not separate the two patterns this cleanly; the table gives every start and end."
 
 

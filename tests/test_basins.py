@@ -66,6 +66,9 @@ def test_probe_text_counts_each_outcome_and_reads_only_a_clean_split():
     assert "from a = 0.45, 0 of 2 reach the ± pattern and 2 end not zero-sum again (loss 0.360–0.380)" in text
     assert "from a = 1, 2 of 2 reach the ± pattern (loss 0.240–0.241)" in text
     assert "attractor" in probe_reading(clean, 0.05)
+    assert "(a = 0.45) grows back" in probe_reading(clean, 0.05)
     mixed = {**clean, ("relu_0.8", 2, 1): [_p(0.45, 0.02, 0.24), _p(1.0, 0.0, 0.24)]}  # one leaves from a = 0.45
     assert "attractor" not in probe_reading(mixed, 0.05)
+    halfway = {("relu", 2, 1): [_p(0.45, 0.6, 0.3), _p(1.0, 0.0, 0.24)]}  # not zero-sum, but not one sign either
+    assert "attractor" not in probe_reading(halfway, 0.05)
     assert probe_text({}, 0.05).startswith("No two-head model") and probe_reading({}, 0.05) == ""
