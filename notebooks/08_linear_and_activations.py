@@ -192,8 +192,8 @@ ch.figure("actv-construction", A.plot_construction(con))
 # no constant). Every $f$ is trained with two heads, and {glue:text}`actv-four-head` also with four, for
 # {glue:text}`actv-act-steps` Adam steps, {glue:text}`actv-act-seeds` seed(s) each
 # ({glue:text}`actv-act-budget`; the targets below hold at the trained $\omega$, so they do not need
-# the slow late drift of $\omega$ to finish). The engine's hand-written gradient covers every $f$ (tested against autograd), so each trains
-# at about the speed of softmax (`icl bench`).
+# the slow late drift of $\omega$ to finish). The engine's hand-written gradient covers every $f$
+# (tested against autograd), so each trains at about the speed of softmax (`icl bench`).
 #
 # **What should $2a\omega\mu$ equal? (ours)** Redo the approximate loss (4.1) for a general $f$: replace
 # the denominator $\sum_j f(\omega s_j)$ by its mean $L\,\mathbb E f(\omega s)$, $s = x^\top x_q \sim N(0, d)$.
@@ -317,10 +317,10 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 
 # %% [markdown]
 # **Is a same-sign pair a trap? (ours)** More steps alone cannot tell a trap from a slow saddle, so we
-# push. From each such model's final weights we scale head 2's $Q$ and $O$
-# factors by $1 - 2a$, which multiplies $\omega_2$ and $\mu_2$ by $1 - 2a$ ($a = \tfrac12$ silences the head,
-# $a = 1$ mirrors it, the ± pair at the same scales), and train each $a \in \{$ {glue:text}`actv-probe-as` $\}$
-# on with fresh Adam moments (`icl.basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
+# push. From each such model's final weights we scale head 2's $Q$ and $O$ factors by $1 - 2a$, which
+# multiplies $\omega_2$ and $\mu_2$ by $1 - 2a$ ($a = \tfrac12$ silences the head, $a = 1$ mirrors it, the
+# ± pair at the same scales), and train each $a \in \{$ {glue:text}`actv-probe-as` $\}$ on with fresh
+# Adam moments (`icl.basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
 
 # %% tags=["hide-input"]
 probes = basins.probe_same_sign(ch, st, reads)
