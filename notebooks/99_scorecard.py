@@ -61,9 +61,10 @@ display(Markdown(edition_table_markdown(editions)))
 #
 # Its models were trained with this book's engine on a 2-core CPU, the seeds of one configuration
 # together, and published with their provenance (`results/paper/models/`: weights, snapshot
-# circuits, a log-binned loss curve, the code commit, the machine, the wall time). So far
-# {glue:text}`score-paper-models` models, {glue:text}`score-paper-hours` hours of training wall
-# time in all (two groups trained at once), {glue:text}`score-paper-rate` model-steps/s per group.
+# circuits, a log-binned loss curve, the code commit, the machine, the wall time). Published:
+# {glue:text}`score-paper-models` models, {glue:text}`score-paper-hours` hours of training summed
+# over the groups (two groups trained at once, so the elapsed time was about half that), a median of
+# {glue:text}`score-paper-rate` model-steps/s per group.
 # Anyone can retrain a published model, or its first steps, and compare:
 # `icl verify KEY --steps 2000` (bit for bit on a CPU).
 
