@@ -1,9 +1,10 @@
 # Two commands do everything on a fresh machine (Python 3.10+, no GPU needed):
-#   make book   — set up .venv, execute every chapter (PROFILE=quick, DEVICE=auto), build _build/html;
-#                 PROFILE=paper renders the paper edition from the published models (results/paper)
+#   make book   — set up .venv, execute every chapter (PROFILE=paper, DEVICE=auto), build _build/html:
+#                 the paper edition, rendered from the published models (results/paper/models);
+#                 PROFILE=quick builds the quick edition (20 000 steps per model)
 #   make test   — set up .venv, unit tests, chapter shape, smoke-profile chapters and their book,
 #                 nbval against committed references, the site in headless Chromium, and the
-#                 expected quick-profile scorecard when a quick build exists
+#                 last build's claims against their record (quick: tests/expected; paper: results/paper)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -19,7 +20,7 @@ LOCK ?= 1
 EXECUTOR ?=
 SLURM_ARGS ?=
 WORKERS ?= 1
-PROFILE ?= quick
+PROFILE ?= paper
 DEVICE ?= auto
 # chapters executed at once (each kernel then gets cpu_count // JOBS threads); FORCE=1 re-executes
 # chapters whose inputs are unchanged
@@ -109,11 +110,12 @@ book-test: install
 browser-test: install
 	$(PYTEST) -s tests/browser --site $(SMOKE)/_build/html
 
-# The last quick build's claims (executed/claims) against tests/expected/scorecard_quick.json.
+# The last build's claims (executed/claims): a quick build's against tests/expected/scorecard_quick.json,
+# a paper build's against the published paper edition (results/paper/claims).
 scorecard-check: install
 	$(PYTEST) -rs tests/test_scorecard.py --executed $(EXECUTED)
 
-expected-scorecard: install
+expected-scorecard: install  # after `make book PROFILE=quick`
 	$(PY) tests/test_scorecard.py --write $(EXECUTED)/claims tests/expected/scorecard_quick.json
 
 test: unit slurm-test shape scorecard-check smoke-chapters executed-check nbval book-test browser-test

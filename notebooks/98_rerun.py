@@ -18,8 +18,9 @@
 # Every chapter is a [jupytext](https://jupytext.readthedocs.io) text notebook in `notebooks/`
 # (py:percent format) whose first cell holds its parameters:
 #
-# - `profile`: `smoke` (seconds; the tests), `quick` (this book's default on a 2-core CPU) or
-#   `paper` (the authors' budget: 500 000 Adam steps per model);
+# - `profile`: `smoke` (seconds; the tests), `quick` (20 000 Adam steps per model; a chapter's
+#   default when run on its own) or `paper` (the authors' budget: 500 000 steps per model, the
+#   book's main edition);
 # - `device`: `auto` picks CUDA when it is available, else the CPU; `cpu` and `cuda` force one;
 # - the science: `d`, `L`, `sigma2` (the task; `None` means the paper's $d = 5$, $L = 40$,
 #   $\sigma^2 = 0.1$) and the chapter's own parameters (head counts, seeds, test lengths, …),
@@ -29,8 +30,8 @@
 # **The whole book**, from a fresh clone:
 #
 # ```bash
-# make book                      # profile quick, device auto → _build/html/index.html
-# make book PROFILE=paper        # the authors' budget (hours on a CPU; minutes on a GPU)
+# make book                      # profile paper, device auto → _build/html/index.html (published models)
+# make book PROFILE=quick        # the quick edition (its models are published too)
 # ```
 #
 # **One chapter with other parameters**, with the project's runner (which also records the

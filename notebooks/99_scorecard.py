@@ -41,8 +41,8 @@ display(per_chapter)
 # %% [markdown]
 # ## The two budgets, side by side
 #
-# The book is published at two budgets: *quick* (20 000 Adam steps per model, the default on a
-# 2-core CPU) and *paper* (the authors' 500 000). This build's claims stand for its own profile; the
+# The book is published at two budgets: *paper* (the authors' 500 000 Adam steps per model, the
+# main edition) and *quick* (20 000, cheap enough to retrain on a 2-core CPU). This build's claims stand for its own profile; the
 # other edition's are read from its published claims (`results/<profile>/claims`, written by
 # `icl publish-claims`). At the quick budget {glue:text}`score-quick-n-pass` of
 # {glue:text}`score-quick-n-total` claims pass and {glue:text}`score-quick-n-fail` fail; at the paper

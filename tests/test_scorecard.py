@@ -1,11 +1,12 @@
-"""The expected scorecard: the last quick-profile build's claims against a committed record.
+"""The expected scorecards: the last build's claims against a committed record.
 
 tests/expected/scorecard_quick.json maps "chapter/claim_id" to the status the claim had and the
 range its measured value may move in (the rule is `allowed_range`). A claim that changes status,
 leaves its range, appears or disappears fails this test, by name. The record is rewritten, after a
 reviewed change, by `make expected-scorecard` (= `python tests/test_scorecard.py --write DIR OUT`).
 Run by `make test` on executed/claims when those come from a quick build with the default
-parameters; otherwise the test says so and skips.
+parameters; otherwise the test says so and skips. A paper-profile build is checked the same way
+against the published paper edition, results/paper/claims (its record is computed from them).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 EXPECTED = Path(__file__).parent / "expected" / "scorecard_quick.json"
+PUBLISHED_PAPER = Path(__file__).parent.parent / "results" / "paper" / "claims"
 
 
 def allowed_range(measured: float) -> list[float]:
@@ -40,21 +42,18 @@ def record(claims_dir: Path) -> dict:
     return out
 
 
-def quick_claims(claims_dir: Path) -> list[dict]:
+def profile_claims(claims_dir: Path, profile: str = "quick") -> list[dict]:
+    """The chapters' claims in `claims_dir` if all come from `profile` with default parameters, else []."""
     files = sorted(Path(claims_dir).glob("*.json"))
     metas = [json.loads(f.read_text()).get("meta", {}) for f in files]
-    if not files or any(m.get("profile") != "quick" or m.get("params") for m in metas):
+    if not files or any(m.get("profile") != profile or m.get("params") for m in metas):
         return []
     return [json.loads(f.read_text()) for f in files]
 
 
-def test_quick_claims_match_the_expected_scorecard(executed_dir):
-    claims_dir = Path(executed_dir) / "claims"
-    chapters = quick_claims(claims_dir)
-    if not chapters:
-        pytest.skip(f"no quick-profile claims with default parameters in {claims_dir}: run `make book` first; "
-                    "the expected scorecard was not checked")
-    expected = json.loads(EXPECTED.read_text())
+def mismatches(chapters: list[dict], expected: dict, *, require_all: bool = True) -> list[str]:
+    """Every claim of `chapters` that changed status, left its range or is not in `expected`; with
+    `require_all`, every expected claim that was not produced."""
     problems = []
     for ch in chapters:
         for c in ch["claims"]:
@@ -69,15 +68,51 @@ def test_quick_claims_match_the_expected_scorecard(executed_dir):
                 problems.append(f"{key}: measured {c['measured']:.6g} outside {e['range'][0]:.6g} … {e['range'][1]:.6g}")
             if "measured" in e and c["measured"] != e["measured"]:
                 problems.append(f"{key}: measured {c['measured']}, expected {e['measured']}")
-    seen = {f"{ch['chapter']}/{c['id']}" for ch in chapters for c in ch["claims"]}
-    problems += [f"{k}: expected but not produced" for k in expected if k not in seen]
+    if require_all:
+        seen = {f"{ch['chapter']}/{c['id']}" for ch in chapters for c in ch["claims"]}
+        problems += [f"{k}: expected but not produced" for k in expected if k not in seen]
+    return problems
+
+
+def test_quick_claims_match_the_expected_scorecard(executed_dir):
+    claims_dir = Path(executed_dir) / "claims"
+    chapters = profile_claims(claims_dir, "quick")
+    if not chapters:
+        pytest.skip(f"no quick-profile claims with default parameters in {claims_dir}: run `make book "
+                    "PROFILE=quick` first; the expected quick scorecard was not checked")
+    problems = mismatches(chapters, json.loads(EXPECTED.read_text()))
     assert not problems, "\n".join(problems)
+
+
+def test_paper_claims_match_the_published_edition(executed_dir):
+    """A paper build renders the published models, so its claims are the published ones (±2 %)."""
+    claims_dir = Path(executed_dir) / "claims"
+    chapters = profile_claims(claims_dir, "paper")
+    if not chapters:
+        pytest.skip(f"no paper-profile claims with default parameters in {claims_dir}: run `make book` "
+                    "first; the paper edition's claims were not checked")
+    problems = mismatches(chapters, record(PUBLISHED_PAPER))
+    assert not problems, "\n".join(problems)
+
+
+def test_mismatches_names_each_kind_of_change():
+    expected = {"c/a": {"status": "pass", "range": allowed_range(1.0)}, "c/b": {"status": "fail", "measured": True},
+                "c/gone": {"status": "pass", "measured": None}}
+    chapters = [{"chapter": "c", "claims": [{"id": "a", "status": "fail", "measured": 1.5},
+                                            {"id": "b", "status": "fail", "measured": False},
+                                            {"id": "new", "status": "pass", "measured": 0.0}]}]
+    got = mismatches(chapters, expected)
+    assert any("c/a: status fail" in p for p in got) and any("c/a: measured 1.5 outside" in p for p in got)
+    assert any("c/b: measured False" in p for p in got) and any("c/new: not in" in p for p in got)
+    assert any("c/gone: expected but not produced" in p for p in got)
+    assert mismatches([{"chapter": "c", "claims": [{"id": "a", "status": "pass", "measured": 1.01}]}],
+                      expected, require_all=False) == []
 
 
 if __name__ == "__main__":  # python tests/test_scorecard.py --write CLAIMS_DIR OUT
     _, flag, src, dst = sys.argv
     assert flag == "--write", "usage: test_scorecard.py --write CLAIMS_DIR OUT"
-    if not quick_claims(Path(src)):
+    if not profile_claims(Path(src), "quick"):
         sys.exit(f"{src} holds no quick-profile claims with default parameters: run `make book` first")
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     Path(dst).write_text(json.dumps(record(Path(src)), indent=1, ensure_ascii=False) + "\n")
