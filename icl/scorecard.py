@@ -6,7 +6,7 @@ from __future__ import annotations
 from .chapter import glue_text
 from .claims import budgets_side_by_side, scorecard_counts
 
-__all__ = ["glue_counts", "glue_editions", "glue_paper_training", "paper_training_by_chapter"]
+__all__ = ["glue_counts", "glue_editions", "glue_paper_training", "not_run_clause", "paper_training_by_chapter"]
 
 
 def glue_counts(tables):
@@ -19,13 +19,19 @@ def glue_counts(tables):
 
 def glue_editions(tables):
     """Each edition's counts (keys score-<profile>-n-pass, -n-fail, -n-not-evaluated, -n-not-run,
-    -n-total); returns `budgets_side_by_side`'s frame."""
+    -n-total) and its not-run clause (score-<profile>-not-run); returns `budgets_side_by_side`'s frame."""
     frame, counts = budgets_side_by_side(tables)
     for prof, n in counts.items():
         for k, v in n.items():
             glue_text(f"score-{prof}-n-{k.replace(' ', '-')}", v)
         glue_text(f"score-{prof}-n-total", sum(v for k, v in n.items() if k != "not run"))
+        glue_text(f"score-{prof}-not-run", not_run_clause(n["not run"]))
     return frame
+
+
+def not_run_clause(n: int) -> str:
+    """How many of the book's claims an edition has not run yet, as a clause of the prose."""
+    return "every claim has been run at this budget" if n == 0 else f"{n} have not been run at this budget yet"
 
 
 def glue_paper_training(profile: str = "paper"):

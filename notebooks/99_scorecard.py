@@ -42,13 +42,13 @@ display(per_chapter)
 # ## The two budgets, side by side
 #
 # The book is published at two budgets: *paper* (the authors' 500 000 Adam steps per model, the
-# main edition) and *quick* (20 000, cheap enough to retrain on a 2-core CPU). This build's claims stand for its own profile; the
-# other edition's are read from its published claims (`results/<profile>/claims`, written by
-# `icl publish-claims`). At the quick budget {glue:text}`score-quick-n-pass` of
-# {glue:text}`score-quick-n-total` claims pass and {glue:text}`score-quick-n-fail` fail; at the paper
-# budget {glue:text}`score-paper-n-pass` pass, {glue:text}`score-paper-n-fail` fail and
-# {glue:text}`score-paper-n-not-run` have not been run yet (the table below). A claim whose
-# status differs between the budgets is listed first: those are the ones the budget decides.
+# main edition) and *quick* (20 000, cheap enough to retrain on a 2-core CPU). This build's claims
+# stand for its own profile; the other edition's are read from its published claims
+# (`results/<profile>/claims`, written by `icl publish-claims`). At the quick budget
+# {glue:text}`score-quick-n-pass` of {glue:text}`score-quick-n-total` claims pass and
+# {glue:text}`score-quick-n-fail` fail; at the paper budget {glue:text}`score-paper-n-pass` pass and
+# {glue:text}`score-paper-n-fail` fail ({glue:text}`score-paper-not-run`; the table below). A claim
+# whose status differs between the budgets is listed first: those are the ones the budget decides.
 
 # %% tags=["remove-cell"]
 editions = scorecard.glue_editions(tables)

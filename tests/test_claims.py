@@ -97,3 +97,10 @@ def test_editions_side_by_side(tmp_path, monkeypatch):
     assert md[2].startswith("| 01_setup | a | **FAIL** 2") and "*not run*" not in md[2]  # the differing claim first
     only_quick, n = budgets_side_by_side([table("quick", 2.0)])
     assert n["paper"]["not run"] == 2 and only_quick.loc[("01_setup", "b"), "paper"] == "not run"
+
+
+def test_not_run_clause_reads_the_count():
+    from icl.scorecard import not_run_clause
+
+    assert not_run_clause(0) == "every claim has been run at this budget"
+    assert not_run_clause(12) == "12 have not been run at this budget yet"
