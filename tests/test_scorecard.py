@@ -30,7 +30,7 @@ def allowed_range(measured: float) -> list[float]:
 
 
 def record(claims_dir: Path) -> dict:
-    """{"chapter/id": {"status", "measured" or "range"}} for the quick claims in `claims_dir`."""
+    """{"chapter/id": {"status", "measured" or "range"}} for the claims in `claims_dir`."""
     out = {}
     for f in sorted(Path(claims_dir).glob("*.json")):
         data = json.loads(f.read_text())
@@ -113,7 +113,7 @@ if __name__ == "__main__":  # python tests/test_scorecard.py --write CLAIMS_DIR 
     _, flag, src, dst = sys.argv
     assert flag == "--write", "usage: test_scorecard.py --write CLAIMS_DIR OUT"
     if not profile_claims(Path(src), "quick"):
-        sys.exit(f"{src} holds no quick-profile claims with default parameters: run `make book` first")
+        sys.exit(f"{src} holds no quick-profile claims with default parameters: run `make book PROFILE=quick` first")
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     Path(dst).write_text(json.dumps(record(Path(src)), indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {dst}")
