@@ -74,25 +74,25 @@ def mismatches(chapters: list[dict], expected: dict, *, require_all: bool = True
     return problems
 
 
-def test_quick_claims_match_the_expected_scorecard(executed_dir):
+def check_build(executed_dir, profile: str, expected: dict, build: str):
+    """Skip, saying so, unless `executed_dir` holds a `profile` build with default parameters; else
+    fail naming every claim that differs from `expected`."""
     claims_dir = Path(executed_dir) / "claims"
-    chapters = profile_claims(claims_dir, "quick")
+    chapters = profile_claims(claims_dir, profile)
     if not chapters:
-        pytest.skip(f"no quick-profile claims with default parameters in {claims_dir}: run `make book "
-                    "PROFILE=quick` first; the expected quick scorecard was not checked")
-    problems = mismatches(chapters, json.loads(EXPECTED.read_text()))
+        pytest.skip(f"no {profile}-profile claims with default parameters in {claims_dir}: run `{build}` "
+                    f"first; the {profile} edition's claims were not checked")
+    problems = mismatches(chapters, expected)
     assert not problems, "\n".join(problems)
+
+
+def test_quick_claims_match_the_expected_scorecard(executed_dir):
+    check_build(executed_dir, "quick", json.loads(EXPECTED.read_text()), "make book PROFILE=quick")
 
 
 def test_paper_claims_match_the_published_edition(executed_dir):
     """A paper build renders the published models, so its claims are the published ones (±2 %)."""
-    claims_dir = Path(executed_dir) / "claims"
-    chapters = profile_claims(claims_dir, "paper")
-    if not chapters:
-        pytest.skip(f"no paper-profile claims with default parameters in {claims_dir}: run `make book` "
-                    "first; the paper edition's claims were not checked")
-    problems = mismatches(chapters, record(PUBLISHED_PAPER))
-    assert not problems, "\n".join(problems)
+    check_build(executed_dir, "paper", record(PUBLISHED_PAPER), "make book")
 
 
 def test_mismatches_names_each_kind_of_change():
