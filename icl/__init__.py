@@ -5,7 +5,7 @@ brackets.
 The model and its training
     data (prompt samplers) · models (the attention model, KQ/OV in the authors' parametrisation) ·
     baseline (the straightforward implementation) · engine (fast training) · bench (its benchmark)
-    · experiments (configs and the result cache)
+    · experiments (configs and the result cache) · arithmetic (the pinned kernel set, and its record)
 Reading a model
     circuits (KQ/OV, ω, μ, pattern metrics) · estimators (predictors and Monte Carlo ICL risk)
 The theory
@@ -26,6 +26,10 @@ The book
     read as cache hits) · verify (retrain a published model and compare) · cli (`icl chapters`,
     `icl plan`, `icl sweep`, `icl verify`, `icl publish-claims`, `icl bench`)
 """
+
+from . import arithmetic as _arithmetic
+
+_arithmetic.pin()  # before torch and numpy are imported: see icl.arithmetic
 
 from .data import Prompts, TaskConfig, sample_prompts
 from .engine import TrainConfig, resolve_device

@@ -205,7 +205,10 @@ class ClaimsTable:
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{self.chapter}.json"
         tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+        from .arithmetic import describe
+
         payload = {"chapter": self.chapter, "meta": self.meta,
+                   "arithmetic": describe(self.meta.get("device") if str(self.meta.get("device", "")).startswith("cuda") else None),
                    "claims": [dict(asdict(c), status=c.status, margin=c.margin) for c in self.claims]}
         tmp.write_text(json.dumps(payload, indent=1))
         os.replace(tmp, path)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .arithmetic import describe as describe_arithmetic
 from .circuits import HeadPattern, extract
 from .data import TaskConfig
 from .engine import TrainConfig, Trainer, resolve_device
@@ -313,6 +314,7 @@ def _provenance(trainer: Trainer, wall: float, resumed_from: int, wall_total: fl
         "device": str(trainer.device),
         "device_name": torch.cuda.get_device_name(trainer.device) if trainer.device.type == "cuda" else platform.processor() or platform.machine(),
         "host": socket.gethostname(),
+        "arithmetic": describe_arithmetic(trainer.device),
         "models_trained_together": trainer.n_models,
         "seeds_trained_together": list(trainer.seeds),
         "compiled": trainer.compiled,

@@ -1,3 +1,4 @@
+import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before torch and numpy load)
 import pytest
 import torch
 
@@ -5,6 +6,7 @@ import torch
 def pytest_addoption(parser):
     parser.addoption("--executed", default=None, help="folder of executed chapter notebooks to check")
     parser.addoption("--site", default=None, help="folder of the built HTML site to open in the browser")
+    parser.addoption("--other", default=None, help="folder of the same chapters executed under another arithmetic")
 
 
 @pytest.fixture
