@@ -21,7 +21,8 @@ The book
     chapter's budget per profile and its tolerances with their origins) · claims (claims tables,
     the editions side by side) · scorecard (the scorecard page's numbers) · profiles (smoke,
     quick, paper) · plotting (the book's figure style) · pipeline (chapter execution, incremental
-    and parallel) · plan (the models each chapter needs; training what is missing) · executors
+    and parallel) · parameters (a chapter's parameters, read from its parameters cell and checked
+    before it runs) · plan (the models each chapter needs; training what is missing) · executors
     (training jobs: local subprocesses or Slurm, through submitit) · publish (published models,
     read as cache hits) · verify (retrain a published model and compare) · cli (`icl chapters`,
     `icl plan`, `icl sweep`, `icl verify`, `icl publish-claims`, `icl bench`)

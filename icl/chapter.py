@@ -160,11 +160,14 @@ def start(name: str, profile: str = "quick", device: str = "auto", *, task_defau
     budget fields (heads, seeds, …); None keeps the default (the paper's value, the profile's
     budget). task_defaults: a chapter's own task where it is not the book's (e.g. §5.4's d = 6),
     overridden by non-None params; only params count as the reader's choices in the claims' meta.
-    Raises ValueError naming a parameter that is neither."""
+    Raises ValueError naming a parameter that is neither, or one whose value has the wrong kind
+    (`icl.parameters.check_values`: e.g. heads=0 where the chapter takes a list of head counts)."""
     from .engine import resolve_device
+    from .parameters import check_values
     from .plotting import use_style
 
     prof = get_profile(profile)
+    check_values(name, profile, params)
     task_kw = {**(task_defaults or {}), **{k: v for k, v in params.items() if k in _TASK_FIELDS and v is not None}}
     budget_kw = {k: v for k, v in params.items() if k not in _TASK_FIELDS}
     task = TaskConfig(**task_kw)

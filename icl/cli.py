@@ -14,7 +14,18 @@ def _int_list(s: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
 
 
+def _failure_line(err) -> str:
+    """One line for a failed chapter: the exception raised in its kernel (papermill's `ename` and
+    `evalue`, e.g. "CorruptPublication: the published model … is corrupt: …"), else the error's last line."""
+    if getattr(err, "ename", None):
+        return f"{err.ename}: {' '.join(str(err.evalue or '').split())}"
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[-1] if text else ''}"
+
+
 def cmd_chapters(a):
+    """Bad parameters (`icl.parameters`) raise ValueError before any kernel starts: `main` prints them
+    as one message and exits 2. A chapter that fails prints one line and the command exits 1."""
     from .pipeline import ChapterFailures, execute_chapters, parse_parameters
 
     try:
@@ -22,8 +33,7 @@ def cmd_chapters(a):
                          parameters=parse_parameters(a.param), force=a.force, jobs=a.jobs)
     except ChapterFailures as e:
         for name, err in e.failures.items():
-            print(f"[chapters] FAILED: {name}: {type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}",
-                  file=sys.stderr)
+            print(f"[chapters] FAILED: {name}: {_failure_line(err)}", file=sys.stderr)
         sys.exit(1)
 
 
@@ -116,8 +126,7 @@ def cmd_verify(a):
 
     report = verify(a.key, steps=a.steps, device=a.device)
     print(format_report(report))
-    if not report.ok:
-        sys.exit(1)
+    sys.exit(report.exit_status)
 
 
 def cmd_bench(a):

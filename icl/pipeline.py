@@ -1,7 +1,8 @@
 """Execute the chapter sources (jupytext py:percent) with papermill into executed notebooks.
 
 papermill cannot read .py files, so each source is read with jupytext, its jupytext metadata
-dropped, and the notebook object handed to papermill with the parameters (profile, device).
+dropped, and the notebook object handed to papermill with the parameters (profile, device, and
+those given with `-p`, checked first against each chapter's parameters cell: `icl.parameters`).
 
 Incremental: an executed notebook records the hash of its inputs (`input_hash`: the source, every
 file of the `icl` package — which fixes the models' configurations and so their cache keys —, the
@@ -164,11 +165,12 @@ def _run_one(src: Path, out: Path, params: dict, force: bool) -> tuple[str, Path
 
 
 def _run_all(sources: list[Path], out: Path, params: dict, force: bool, jobs: int) -> tuple[list[Path], dict]:
+    """Execute `sources`, each with its parameters `params[source]`."""
     done, failures = [], {}
     if jobs <= 1:
         for src in sources:
             try:
-                done.append(_run_one(src, out, params, force)[1])
+                done.append(_run_one(src, out, params[src], force)[1])
             except Exception as e:  # the others still run; the caller raises ChapterFailures
                 print(f"[chapters] {src.name} FAILED", flush=True)
                 failures[src.stem] = e
@@ -176,7 +178,7 @@ def _run_all(sources: list[Path], out: Path, params: dict, force: bool, jobs: in
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:  # workers inherit ICL_CLAIMS_DIR/ICL_FIGURES_DIR
-        futures = {src: pool.submit(_run_one, src, out, params, force) for src in sources}
+        futures = {src: pool.submit(_run_one, src, out, params[src], force) for src in sources}
         for src, f in futures.items():
             try:
                 done.append(f.result()[1])
@@ -191,16 +193,20 @@ def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str 
                      notebooks: str | os.PathLike | None = None) -> list[Path]:
     """Execute every chapter (or those named in `only`) in book order, skipping those whose inputs are
     unchanged (unless `force`), `jobs` at a time, then the book pages (9x_*). parameters: extra papermill
-    parameters (e.g. d, L, sigma2) for every chapter executed; notebooks: another source folder (tests).
-    Raises ChapterFailures if any chapter raised."""
+    parameters (e.g. d, L, sigma2), checked against the chapters' parameters cells before anything is
+    executed (`icl.parameters.check_parameters`: every chapter executed must take each, with a valid
+    value; a book page is passed those it declares); notebooks: another source folder (tests).
+    Raises ParameterError (a ValueError) for a bad parameter, ChapterFailures if any chapter raised."""
+    from .parameters import check_parameters
     from .profiles import get_profile
 
     get_profile(profile)  # fail early on a bad name
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     out = Path(out_dir).resolve()
-    params = {"profile": profile, "device": device, **(parameters or {})}
     sources = chapter_sources(Path(notebooks) if notebooks else None, only=only)
+    params = {src: {"profile": profile, "device": device, **p}
+              for src, p in check_parameters(sources, parameters, profile, is_page=_is_page).items()}
     if not only:
         _prune(out, {s.stem for s in sources})
     # The kernels inherit these: claims and figures go beside the executed notebooks. They are

@@ -16,6 +16,13 @@ loss bin inside that prefix with the published ones (bit for bit for an eager CP
 `<results>` is `$ICL_RESULTS_DIR`, else the repository's `results/`. `icl.experiments` looks here
 after its cache, so a chapter run at the paper profile renders from the published models
 without training; `ICL_PUBLISHED=0` ignores them (e.g. to retrain).
+
+A publication made for another code version or configuration is stale: it is ignored (the model is
+trained). One that is damaged (a file missing or unreadable, or arrays whose SHA-256 is not the one
+meta.json records) raises `CorruptPublication`, naming the file and how to restore it
+(`git checkout -- results/<profile>/models/<key>`), instead of silently retraining a model that may
+take hours; `ICL_RETRAIN_CORRUPT=1` ignores a damaged publication, so that the model is retrained
+(and, by `icl plan --train --publish`, published again).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import numpy as np
 import torch
 
 __all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest",
-           "training_summary", "training_by_chapter"]
+           "training_summary", "training_by_chapter", "CorruptPublication"]
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK_FILE = ROOT / "requirements.lock"
@@ -46,6 +53,27 @@ def results_dir() -> Path:
 
 def _enabled() -> bool:
     return os.environ.get("ICL_PUBLISHED", "1") not in ("0", "false", "no")
+
+
+def _retrain_corrupt() -> bool:
+    return os.environ.get("ICL_RETRAIN_CORRUPT", "0") not in ("", "0", "false", "no")
+
+
+class CorruptPublication(ValueError):
+    """A published model whose files exist but are damaged: `path` (its directory), `problem`."""
+
+
+def _corrupt(path: Path, problem: str) -> CorruptPublication:
+    """The error for the damaged publication at `path` (one line: `icl chapters` prints the last)."""
+    where = path.relative_to(path.parents[3]) if len(path.parents) > 3 else path  # results/<profile>/models/<key>
+    in_repo = path.resolve().is_relative_to(ROOT / "results")
+    shown = str(where) if in_repo else str(path)
+    restore = (f"restore it with `git checkout -- {where}`" if in_repo else
+               f"restore it from the repository (`git checkout -- results/{path.relative_to(path.parents[2])}`)")
+    e = CorruptPublication(f"the published model {shown} is corrupt: {problem}; {restore}, or set "
+                           f"ICL_RETRAIN_CORRUPT=1 to retrain it instead (hours at the paper budget)")
+    e.path, e.problem = path, problem
+    return e
 
 
 def published_path(key: str, root: Path | None = None) -> Path | None:
@@ -145,11 +173,10 @@ def publish_run(run, root: Path | str | None = None, profile: str | None = None)
 
 
 def read_published(config, root: Path | None = None):
-    """The published `TrainedRun` of `config`, or None (none, disabled, or not valid for it: wrong
-    config or code version, or arrays whose hash differs from the one recorded)."""
-    from safetensors.numpy import load_file
-
-    from .experiments import CODE_VERSION, FINAL_WINDOW, TrainedRun, _sha256
+    """The published `TrainedRun` of `config`, or None (none, disabled, or stale: made for another
+    config or code version). Raises CorruptPublication for a damaged one (a file missing or
+    unreadable, arrays whose hash differs from the one recorded), unless ICL_RETRAIN_CORRUPT=1."""
+    from .experiments import CODE_VERSION
 
     if not _enabled():
         return None
@@ -158,11 +185,45 @@ def read_published(config, root: Path | None = None):
         return None
     try:
         meta = json.loads((path / "meta.json").read_text())
-        if meta.get("version") != CODE_VERSION or meta.get("config") != json.loads(json.dumps(config.to_dict())):
-            return None
-        if _sha256(path / "arrays.safetensors") != meta["sha256"]:
-            return None
-        a = load_file(str(path / "arrays.safetensors"))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as e:
+        return _damaged(path, f"meta.json cannot be read ({type(e).__name__}: {e})")
+    if meta.get("version") != CODE_VERSION or meta.get("config") != json.loads(json.dumps(config.to_dict())):
+        return None  # stale: made for another code version or configuration
+    try:
+        return _load_published(config, path, meta)
+    except CorruptPublication as e:
+        return _damaged(path, e.problem)
+
+
+def _damaged(path: Path, problem: str):
+    """Raise CorruptPublication, or with ICL_RETRAIN_CORRUPT=1 warn and return None (retrain)."""
+    e = _corrupt(path, problem)
+    if not _retrain_corrupt():
+        raise e
+    import warnings
+
+    warnings.warn(f"ICL_RETRAIN_CORRUPT=1: retraining the published model {path.name}, which is corrupt: {problem}",
+                  stacklevel=3)
+    return None
+
+
+def _load_published(config, path: Path, meta: dict):
+    from safetensors.numpy import load_file
+
+    from .experiments import FINAL_WINDOW, TrainedRun, _sha256
+
+    arrays = path / "arrays.safetensors"
+    try:
+        found = _sha256(arrays)
+    except OSError as e:
+        raise _corrupt(path, f"arrays.safetensors cannot be read ({type(e).__name__}: {e})") from None
+    if found != meta.get("sha256"):
+        raise _corrupt(path, f"arrays.safetensors fails its SHA-256 check (meta.json records {meta.get('sha256')}, "
+                             f"the file has {found})")
+    try:
+        a = load_file(str(arrays))
         return TrainedRun(
             config=config,
             factors=torch.from_numpy(a["factors"]),
@@ -175,8 +236,8 @@ def read_published(config, root: Path | None = None):
             published_curve=(a["loss_steps"], a["loss_mean"]),
             published_final_loss=meta["metrics"][f"final_loss_last_{FINAL_WINDOW}"],
         )
-    except Exception:  # missing or truncated files, wrong keys: not a valid publication
-        return None
+    except Exception as e:  # wrong keys, unreadable arrays: the files do not hold a publication
+        raise _corrupt(path, f"its files cannot be read as a publication ({type(e).__name__}: {e})") from None
 
 
 def training_summary(profile: str = "paper", root: Path | None = None):

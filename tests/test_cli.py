@@ -34,3 +34,16 @@ def test_bench_measures_both_implementations(tmp_path):
     assert all(b["steps_per_s"] > 0 and b["impl"] == "authors" for b in saved["single"][0]["baseline"])
     assert saved["single"][0]["naive"]["impl"] == "naive" and saved["single"][0]["naive"]["steps_per_s"] > 0
     assert "| 1 | 2 |" in format_table(result)
+
+
+def test_a_failed_chapter_prints_one_line_with_the_exception_its_kernel_raised():
+    """`icl chapters` names what the kernel raised (e.g. a corrupt publication), not a traceback line."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from icl.cli import _failure_line
+
+    msg = "the published model results/paper/models/0009279b9a38d39d is corrupt: arrays.safetensors fails its SHA-256 check"
+    err = PapermillExecutionError(3, 4, "run = load_or_train(c)", "CorruptPublication", msg,
+                                  ["\x1b[0;31mTraceback\x1b[0m", f"\x1b[0;31mCorruptPublication\x1b[0m: {msg}"])
+    assert _failure_line(err) == f"CorruptPublication: {msg}"
+    assert _failure_line(RuntimeError("first\nlast line")) == "RuntimeError: last line"

@@ -18,6 +18,7 @@ HEADER = '''# ---
 GOOD = HEADER + '''# %% tags=["parameters"]
 profile = "smoke"
 device = "auto"
+d = None  # a task parameter (None: the paper's 5)
 # %%
 import os, pathlib
 d = pathlib.Path(os.environ["ICL_CLAIMS_DIR"]); d.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,10 @@
 """Published results (icl.publish), their verification (icl.verify) and the model plan (icl.plan)."""
 
 import json
+import os
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -44,23 +48,92 @@ def test_published_run_is_read_back_as_a_cache_hit(published, monkeypatch):
     assert back.final_loss() == pytest.approx(run.final_loss(), rel=1e-12)
     np.testing.assert_allclose(back.loss_curve()[1], run.loss_curve()[1], rtol=1e-12)
     assert back.provenance["published"].endswith(cfg().key()) and back.provenance["git_commit"]
+    assert back.provenance["arithmetic"]["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     with pytest.raises(ValueError, match="window"):
         back.final_loss(window=10)
     with pytest.raises(ValueError, match="per-step losses"):
         publish_run(back, path.parents[2])
 
 
-def test_a_published_model_is_ignored_when_altered_or_disabled(published, monkeypatch):
+def test_a_published_model_is_ignored_when_stale_or_disabled(published, monkeypatch):
     _, path, empty = published
     monkeypatch.setenv("ICL_PUBLISHED", "0")
     assert cached_run(cfg(), empty) is None
     monkeypatch.delenv("ICL_PUBLISHED")
     assert cached_run(cfg(), empty) is not None
-    a = load_file(str(path / "arrays.safetensors"))
-    a["factors"] = a["factors"] * 1.001
-    save_file(a, str(path / "arrays.safetensors"))
-    assert read_published(cfg()) is None  # its hash no longer matches meta.json
     assert read_published(cfg(seed=1)) is None  # never published
+    meta = json.loads((path / "meta.json").read_text())
+    (path / "meta.json").write_text(json.dumps({**meta, "version": f"{meta['version']}-other"}))
+    assert read_published(cfg()) is None  # made by another code version: stale, so trained
+    (path / "meta.json").write_text(json.dumps({**meta, "config": cfg(heads=3).to_dict()}))
+    assert read_published(cfg()) is None  # made for another configuration
+
+
+def _flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_corrupt_published_model_raises_naming_the_file_and_how_to_restore_it_instead_of_retraining(published,
+                                                                                                       monkeypatch):
+    from icl.publish import CorruptPublication
+
+    _, path, empty = published
+    recorded = json.loads((path / "meta.json").read_text())["sha256"]
+    _flip_a_byte(path / "arrays.safetensors")
+    found = ex._sha256(path / "arrays.safetensors")
+
+    def no_training(*a, **k):
+        raise AssertionError("retrained a corrupt publication without ICL_RETRAIN_CORRUPT=1")
+
+    monkeypatch.setattr(ex, "_train_group", no_training)
+    with pytest.raises(CorruptPublication) as e:
+        load_or_train(cfg(), cache_dir=empty, device="cpu")
+    msg = str(e.value)
+    assert isinstance(e.value, ValueError) and e.value.path == path and "\n" not in msg
+    assert f"{path} is corrupt: arrays.safetensors fails its SHA-256 check" in msg
+    assert f"meta.json records {recorded}, the file has {found}" in msg
+    assert f"git checkout -- results/custom/models/{cfg().key()}" in msg and "ICL_RETRAIN_CORRUPT=1" in msg
+    # retraining it needs the opt-in
+    monkeypatch.setenv("ICL_RETRAIN_CORRUPT", "1")
+    with pytest.warns(UserWarning, match="ICL_RETRAIN_CORRUPT=1: retraining the published model"):
+        assert cached_run(cfg(), empty) is None
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda p: (p / "meta.json").write_text('{"key": "trunc'), "meta.json cannot be read (JSONDecodeError"),
+    (lambda p: (p / "meta.json").unlink(), "meta.json cannot be read (FileNotFoundError"),
+    (lambda p: (p / "arrays.safetensors").unlink(), "arrays.safetensors cannot be read (FileNotFoundError"),
+])
+def test_a_published_model_whose_files_cannot_be_read_is_corrupt_not_missing(published, damage, problem):
+    from icl.publish import CorruptPublication
+
+    _, path, empty = published
+    damage(path)
+    with pytest.raises(CorruptPublication, match=re.escape(problem)):
+        cached_run(cfg(), empty)
+
+
+def test_icl_plan_and_sweep_stop_at_a_corrupt_publication_with_one_message(tmp_path, monkeypatch, capsys):
+    """The CLI prints the error (no traceback) and exits 2; with ICL_RETRAIN_CORRUPT=1 the plan lists the model to train."""
+    from icl.cli import main
+    from icl.plan import chapter_configs
+
+    monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
+    (c,) = chapter_configs("01_setup", "smoke")
+    path = publish_run(load_or_train(c, cache_dir=tmp_path / "cache", device="cpu", verbose=False), profile="smoke")
+    _flip_a_byte(path / "arrays.safetensors")
+    empty = str(tmp_path / "empty-cache")
+    assert main(["plan", "--profile", "smoke", "--cache-dir", empty, "01_setup"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("icl plan: error: the published model") and "SHA-256" in err and "Traceback" not in err
+    sweep = ["sweep", "--profile", "smoke", "--heads", "2", "--seeds", "0", "--cache-dir", empty, "--quiet", "--device", "cpu"]
+    assert main(sweep) == 2 and "is corrupt" in capsys.readouterr().err
+    monkeypatch.setenv("ICL_RETRAIN_CORRUPT", "1")
+    with pytest.warns(UserWarning, match="corrupt"):
+        assert main(["plan", "--profile", "smoke", "--cache-dir", empty, "01_setup"]) == 0
+    assert "1 models (0 available, 1 to train)" in capsys.readouterr().out
 
 
 def test_verify_reproduces_the_publication_bit_for_bit_and_catches_a_change(published):
@@ -93,17 +166,63 @@ def test_verify_refuses_another_kind_of_device_than_the_training_one(published):
         verify(cfg().key(), steps=20, root=path.parents[2])
 
 
-def test_published_paper_model_prefix_reproduces():
-    """The first 1 000 steps of a model of the paper edition, retrained here, give the published
-    snapshots and loss bins bit for bit: a change to the training math (data stream, init, update)
-    that would invalidate the published weights fails this test."""
+def _verify_in_subprocess(key, capability):
+    """`icl verify KEY --steps 1000` in a fresh process whose torch runs ATen's `capability` kernels
+    (everything else as icl pins it): (exit status, output)."""
+    env = {k: v for k, v in os.environ.items() if k != "ICL_KERNELS"}
+    env.update(ATEN_CPU_CAPABILITY=capability, ICL_RESULTS_DIR=str(ROOT / "results"))
+    out = subprocess.run([sys.executable, "-m", "icl.cli", "verify", key, "--steps", "1000"], env=env,
+                         capture_output=True, text=True, timeout=600)
+    return out.returncode, out.stdout + out.stderr
+
+
+def _a_cpu_paper_model():
     models = ROOT / "results" / "paper" / "models"
     keys = [k for k in published_keys("paper", ROOT / "results")
             if json.loads((models / k / "meta.json").read_text())["provenance"]["device"] == "cpu"]
     assert keys, "no CPU-trained paper-profile model is published under results/paper/models"
-    rep = verify(keys[0], steps=1_000, root=ROOT / "results")
-    assert rep.ok and rep.exact, format_report(rep)
-    assert rep.snapshots >= 10 and rep.loss_bins >= 50
+    return keys[0], json.loads((models / keys[0] / "meta.json").read_text())["provenance"]["arithmetic"]
+
+
+def test_published_paper_model_prefix_reproduces_bit_for_bit_under_its_recorded_kernels():
+    """The first 1 000 steps of a paper-edition model, retrained under the kernel set its provenance
+    records (ATen AVX2, which icl pins), give the published snapshots and loss bins bit for bit: a
+    change to the training math (data stream, init, update) that would invalidate the published
+    weights fails this test, on any x86 machine with AVX2, not only the one that trained it."""
+    from icl.arithmetic import _cpu_flags
+
+    key, recorded = _a_cpu_paper_model()
+    assert recorded["torch_cpu_capability"] == "AVX2"
+    if "avx2" not in (_cpu_flags() or set()):
+        pytest.skip("this CPU has no AVX2: the recorded kernel set cannot run here (the tolerance test still runs)")
+    rc, out = _verify_in_subprocess(key, "avx2")
+    assert rc == 0 and "OK: agreement bit for bit (largest difference 0)" in out, out
+    assert "NOT BIT FOR BIT" not in out
+
+
+def test_verify_on_another_capability_reports_its_tolerance_and_does_not_fail():
+    """Under ATen's `default` kernels (no vector instructions: another summation order on every CPU)
+    the same check cannot be bit for bit: it says so and why, and passes within the float32
+    tolerance instead of failing because the reader's CPU differs."""
+    key, _ = _a_cpu_paper_model()
+    rc, out = _verify_in_subprocess(key, "default")
+    assert rc == 0, out
+    assert "NOT BIT FOR BIT" in out and "torch_cpu_capability: AVX2 when trained, DEFAULT here" in out, out
+    worst = float(out.rsplit("largest difference ", 1)[1].split(")")[0])
+    assert 0 < worst < 1e-5, out  # differs in the last bits, agrees far inside the tolerance
+
+
+def test_verify_exit_status_separates_mismatch_from_inconclusive():
+    from icl.verify import Report
+
+    exact = Report("k", (0,), 10, 10, "cpu", True, 1e-4, snapshots=3)
+    assert exact.exit_status == 0
+    exact.mismatches.append("seed 0: snapshot 2 OV")
+    assert exact.exit_status == 1  # where bit for bit was expected, any difference is real
+    other = Report("k", (0,), 10, 10, "cpu", False, 1e-4, snapshots=3, mismatches=["seed 0: final weights"],
+                   why_not_exact={"torch_cpu_capability": ("AVX2", "AVX512")})
+    assert other.exit_status == 3 and "INCONCLUSIVE" in format_report(other)
+    assert Report("k", (0,), 10, 10, "cpu", True, 1e-4).exit_status == 1  # nothing compared
 
 
 def test_published_results_have_provenance_and_stay_small():
@@ -114,6 +233,8 @@ def test_published_results_have_provenance_and_stay_small():
         prov = m["provenance"]
         assert p.parent.name == m["key"] and prov.get("torch") and prov.get("wall_seconds") is not None
         assert m["environment"]["lock_sha256"] and m["published"]["git_commit"]
+        arith = prov.get("arithmetic") or {}
+        assert arith.get("torch_cpu_capability") and arith.get("torch") == prov["torch"], (m["key"], "arithmetic")
         if p.parts[-4] == "paper":  # trained after the provenance recorded its commit and total wall time
             assert (m["config"]["train"]["steps"], m["config"]["train"]["batch"]) == (500_000, 256)
             for k in ("git_commit", "device_name", "wall_seconds_total", "model_steps_per_second"):
