@@ -33,7 +33,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION = 1
 JB_FLAGS = --all -W -n --keep-going
 PYTEST = $(PY) -m pytest -q -p no:cacheprovider
 
-.PHONY: install lock train publish book execute test unit slurm-test shape smoke-chapters executed-check nbval book-test browser-test \
+.PHONY: install lock train publish book execute test unit slurm-test shape smoke-chapters executed-check arithmetic-test nbval book-test browser-test \
 	scorecard-check references expected-scorecard bench clean
 
 install: $(VENV)/.installed
@@ -91,6 +91,19 @@ smoke-chapters: install
 	cp -r _config.yml _toc.yml book $(SMOKE)/
 	$(PY) -m icl.cli chapters --profile smoke --device $(DEVICE) --out $(SMOKE)/executed
 
+# The chapters that run their own optimisation (gradient descent and flows on the approximate loss,
+# SciPy's optimisers, the ODEs of the related paper), executed again in the smoke profile under another
+# arithmetic — ATen's `default` kernels, numpy's and OpenBLAS's native ones (ICL_KERNELS=native) — must
+# reach the same verdict on every claim as the pinned smoke build (make smoke-chapters), or the book's
+# verdicts would depend on the reader's CPU. The trained smoke models are shared (the cache).
+OWN_OPTIMISATION ?= 03_loss_approximation 04_training_stages 05_gradient_flow 06_approximation_optimality \
+	07_bayes_and_single_head 11_linear_attention_dynamics
+arithmetic-test: install
+	rm -rf $(SMOKE)/other-arithmetic
+	ICL_KERNELS=native ATEN_CPU_CAPABILITY=default $(PY) -m icl.cli chapters --profile smoke --device cpu \
+		--out $(SMOKE)/other-arithmetic --jobs $(JOBS) $(OWN_OPTIMISATION)
+	$(PYTEST) tests/test_same_verdicts.py --executed $(SMOKE)/executed --other $(SMOKE)/other-arithmetic
+
 executed-check: install
 	$(PYTEST) tests/test_executed.py --executed $(SMOKE)/executed
 
@@ -118,7 +131,7 @@ scorecard-check: install
 expected-scorecard: install  # after `make book PROFILE=quick`
 	$(PY) tests/test_scorecard.py --write $(EXECUTED)/claims tests/expected/scorecard_quick.json
 
-test: unit slurm-test shape scorecard-check smoke-chapters executed-check nbval book-test browser-test
+test: unit slurm-test shape scorecard-check smoke-chapters executed-check arithmetic-test nbval book-test browser-test
 
 bench: install
 	$(VENV)/bin/icl bench

@@ -29,6 +29,7 @@ heads = None  # heads of the trained model (None: 2, the paper's Fig. 1)
 seed = None  # its seed (None: 0)
 
 # %% tags=["remove-cell"]
+import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy and torch load)
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import display

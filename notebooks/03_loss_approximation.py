@@ -42,6 +42,7 @@ norm_xi = None  # d/L in Fig. 20's proportional regime (None: 0.2)
 heads = None  # heads of the Fig. 21 model (None: 4, the paper's)
 
 # %% tags=["remove-cell"]
+import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy loads)
 import numpy as np
 from IPython.display import display
 
@@ -226,7 +227,12 @@ display(sweep.display_table(titles).style.format(precision=3).hide(axis="index")
 # (Adam, batches of fresh prompts, the authors' factorised weights; the same cached run as
 # {doc}`02_observations`) and read $(\omega_h, \mu_h)$ off its circuits at every snapshot. From its
 # values at step 0 we run {glue:text}`loss-gd-steps` steps of gradient descent on
-# $\tilde{\mathcal{L}}$ (step size {glue:text}`loss-gd-lr`, our choice; the paper's is lost). The
+# $\tilde{\mathcal{L}}$ with step size {glue:text}`loss-gd-lr`, the authors' own for this figure
+# (their code: 10⁶ steps at 0.01). It keeps gradient descent in the stable regime that the
+# paper's gradient-flow analysis assumes. With our earlier step, 0.05, the run ended at the edge of
+# stability, oscillating about the valley, so its last $\sum_h\omega_h\mu_h$ was one phase of an
+# oscillation that the rounding of the CPU's vector kernels set, and with it the verdict of this
+# section's second claim (the values are in `icl/budgets/ch03_loss_approximation.py`). The
 # clocks differ (Adam steps against GD steps), so the two runs are shown side by side
 # ({numref}`loss-dynamics`).
 
