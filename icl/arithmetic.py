@@ -41,6 +41,7 @@ PIN = {
     "OPENBLAS_CORETYPE": ("Haswell", "OpenBLAS (numpy's and SciPy's BLAS): the Haswell (AVX2) kernels"),
 }
 _REQUIRED_FLAGS = ("avx2", "fma")
+_MARK = "ICL_KERNELS_SET"  # the variables icl set, so that processes started from this one say so too
 _LIBRARIES = ("torch", "numpy", "scipy")
 
 _state: dict = {}  # what pin() did: {"set": [...], "kept": {...}, "reason": str, "late": [...]}
@@ -85,12 +86,14 @@ def pin(environ=None) -> dict:
         if missing:
             state["reason"] = f"the CPU lacks {', '.join(missing)} (or /proc/cpuinfo is unreadable): nothing pinned"
         else:
+            inherited = set(env.get(_MARK, "").split())  # set by icl in a parent process (a kernel, a job)
             for name, (value, _) in PIN.items():
-                if name in env:
+                if name in env and not (name in inherited and env[name] == value):
                     state["kept"][name] = env[name]
                 else:
                     env[name] = value
                     state["set"].append(name)
+            env[_MARK] = " ".join(state["set"])
     state["late"] = [m for m in _LIBRARIES if m in sys.modules]
     if environ is None:
         _state.clear()

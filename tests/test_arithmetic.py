@@ -27,6 +27,15 @@ def test_pin_sets_every_variable_the_environment_leaves_unset(x86_with_avx2):
     assert state["kept"] == {"OPENBLAS_CORETYPE": "Zen"} and set(state["set"]) == set(PIN) - {"OPENBLAS_CORETYPE"}
 
 
+def test_a_child_process_records_the_pin_of_its_parent_as_icls(x86_with_avx2):
+    parent = {}
+    pin(parent)
+    child = dict(parent)  # a chapter kernel or a job inherits the environment
+    assert set(pin(child)["set"]) == set(PIN) and child == parent
+    child = dict(parent, ATEN_CPU_CAPABILITY="default")  # but a changed value is the user's
+    assert pin(child)["kept"] == {"ATEN_CPU_CAPABILITY": "default"}
+
+
 def test_pin_leaves_a_users_choice_alone(x86_with_avx2):
     env = {"ATEN_CPU_CAPABILITY": "default"}
     pin(env)
@@ -60,7 +69,7 @@ def test_the_tests_run_under_the_pin_they_record():
 
 
 def _capability_in_subprocess(**env):
-    base = {k: v for k, v in os.environ.items() if k not in PIN and k != "ICL_KERNELS"}
+    base = {k: v for k, v in os.environ.items() if k not in PIN and k not in ("ICL_KERNELS", "ICL_KERNELS_SET")}
     code = ("import icl, json, torch; from icl.arithmetic import describe; r = describe(); "
             "print(json.dumps([torch.backends.cpu.get_cpu_capability(), r['pin']['ATEN_CPU_CAPABILITY'], r['numpy_simd']]))")
     out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True, check=True)

@@ -56,6 +56,9 @@ def test_local_executor_matches_in_process_training(tmp_path):
     there = load_or_train_many(configs, cache_dir=tmp_path / "b", device="cpu", executor=ex)
     _same(here, there)
     assert there[0].provenance["host"]  # read back from the cache the job wrote
+    # the job ran under the kernel set of the process that submitted it (icl pins it at import)
+    assert there[0].provenance["arithmetic"]["pin"] == here[0].provenance["arithmetic"]["pin"]
+    assert there[0].provenance["arithmetic"]["torch_cpu_capability"] == here[0].provenance["arithmetic"]["torch_cpu_capability"]
 
 
 def test_slurm_sweep_of_four_groups_is_bit_identical_to_in_process(tmp_path):
@@ -65,6 +68,7 @@ def test_slurm_sweep_of_four_groups_is_bit_identical_to_in_process(tmp_path):
     ex = make_executor("slurm", tmp_path / "logs", SlurmOptions(partition="debug", time_min=10, cpus=1, mem_gb=1))
     there = load_or_train_many(configs, cache_dir=tmp_path / "b", device="cpu", executor=ex, progress=False)
     _same(here, there)
+    assert there[0].provenance["arithmetic"]["torch_cpu_capability"] == here[0].provenance["arithmetic"]["torch_cpu_capability"]
 
 
 def test_a_cancelled_job_is_named_and_its_rerun_resumes_to_the_same_result(tmp_path):
