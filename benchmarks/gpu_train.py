@@ -59,7 +59,7 @@ def main():
     elapsed = time.time() - t0
     from icl.plan import _checkpoint_step
 
-    from icl.experiments import cached_run
+    from icl.runs.load import cached_run
 
     for g in groups:
         missing = [c for c in g.configs if cached_run(c, Path(a.cache_dir)) is None]

@@ -331,7 +331,7 @@ def _with_steps(cfg, steps):
 
 def configs(ch) -> list:
     """Every run the chapter trains: softmax (the observations chapter's models), linear, activations."""
-    from .experiments import run_config
+    from .runs.config import run_config
 
     b, t = ch.budget, ch.task
     cfgs = [run_config(ch.prof, heads=H, seed=s, task=t) for H in b.softmax_heads for s in b.softmax_seeds]
@@ -346,7 +346,7 @@ def configs(ch) -> list:
 def study(ch) -> Study:
     """Train (or load) every model and measure every risk curve on common prompts."""
     from .estimators import DebiasedGD, bayes
-    from .experiments import load_or_train_many
+    from .runs.load import load_or_train_many
 
     cfgs = configs(ch)
     runs = {(c.model.normalisation, c.model.heads, c.train.seed): r
@@ -560,7 +560,7 @@ class Construction:
 
 def construction(ch, st: Study) -> Construction:
     """(5.2) from the first linear model with the most heads."""
-    from .optimality import loglog_slope
+    from .stats import loglog_slope
 
     key = st.keys("linear", max(k[1] for k in st.keys("linear")))[0]
     r = st.runs[key]

@@ -270,7 +270,7 @@ def scorecard_counts(tables: list[ClaimsTable]) -> _Counts:
 
 def published_claims_dir(profile: str) -> Path:
     """Where the claims of the `profile` edition are published: <results>/<profile>/claims."""
-    from .publish import results_dir
+    from .runs.publish import results_dir
 
     return results_dir() / profile / "claims"
 

@@ -41,7 +41,8 @@ def cmd_sweep(a):
     from dataclasses import replace
 
     from .data import TaskConfig
-    from .experiments import load_or_train_many, run_config
+    from .runs.config import run_config
+    from .runs.load import load_or_train_many
     from .profiles import get_profile
 
     prof = get_profile(a.profile)
@@ -56,7 +57,7 @@ def cmd_sweep(a):
     ]
     compile = {"auto": "auto", "on": True, "off": False}[a.compile]
     executor = _executor(a)
-    from .executors import JobFailures
+    from .runs.executors import JobFailures
 
     try:
         runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet, compile=compile,
@@ -73,7 +74,7 @@ def _executor(a):
     """The submitit executor the options name, or None (train in this process)."""
     if a.executor == "inprocess":
         return None
-    from .executors import SlurmOptions, make_executor
+    from .runs.executors import SlurmOptions, make_executor
 
     opts = SlurmOptions(partition=a.partition, time_min=a.time, cpus=a.cpus, gpus=a.gpus, mem_gb=a.mem_gb,
                         array_parallelism=a.array_parallelism)
@@ -93,9 +94,9 @@ def _executor_options(s):
 
 
 def cmd_plan(a):
-    from .executors import JobFailures
+    from .runs.executors import JobFailures
     from .plan import format_plan, plan, train_plan
-    from .publish import results_dir
+    from .runs.publish import results_dir
 
     groups = plan(a.profile, a.only or None, cache_dir=a.cache_dir)
     print(format_plan(groups, a.profile), flush=True)

@@ -550,7 +550,7 @@ def phase_table(study: FlowStudy):
 def adam_opposite_start(ch) -> SymmetricReading:
     """Adam on the full two-head model (the chapter's task and profile) from the opposite small
     identity with the budget's (ω₀, μ₀), read on the symmetric family."""
-    from .experiments import load_or_train
+    from .runs.load import load_or_train
 
     run = load_or_train(configs(ch)[0], device=ch.device)
     return symmetric_reading(run.history(), run.snapshot_steps, run.pattern())
@@ -558,7 +558,7 @@ def adam_opposite_start(ch) -> SymmetricReading:
 
 def configs(ch) -> list:
     """The one model chapter 05 trains: two heads from the opposite small identity (ω₀, μ₀)."""
-    from .experiments import run_config
+    from .runs.config import run_config
 
     b = ch.budget
     return [run_config(ch.prof, heads=2, seed=b.seed, task=ch.task, init="opposite_identity", omega0=b.omega0, mu0=b.mu0)]

@@ -22,6 +22,9 @@ import torch
 from .data import Prompts, TaskConfig, sample_prompts
 
 __all__ = [
+    "paired_errors",
+    "paired_ratio",
+    "risk_from_errors",
     "Predictor",
     "VanillaGD",
     "DebiasedGD",
@@ -220,3 +223,39 @@ def icl_risks(
 def icl_risk(predictor: Predictor, task: TaskConfig, n_prompts: int = 20_000, **kw) -> Risk:
     """Monte Carlo ICL risk of one predictor (see `icl_risks`)."""
     return icl_risks({"p": predictor}, task, n_prompts, **kw)["p"]
+
+
+# --- paired Monte Carlo comparisons: per-prompt errors of several predictors on the same prompts ---
+
+
+def paired_errors(predictors: dict, task, n_prompts: int, *, L: int | None = None, seed: int = 0,
+                  batch: int = 5_000, per_task: bool = False) -> dict:
+    """Per-prompt squared errors (averaged over tasks; per_task: one column per task) of every predictor
+    on the same prompts: id → (n,) (or (n, T)) float64 tensor. The prompts are those of `icl.estimators.icl_risks` with the same
+    seed, batch and L, so the means agree with it exactly."""
+    if isinstance(n_prompts, bool) or not isinstance(n_prompts, int) or n_prompts < 2:
+        raise ValueError(f"n_prompts must be an integer >= 2, got {n_prompts!r}")
+    g = torch.Generator().manual_seed(seed)
+    errs = {k: [] for k in predictors}
+    left = n_prompts
+    while left > 0:
+        P = sample_prompts(task, min(batch, left), g, L=L, dtype=torch.float64)
+        left -= len(P)
+        for k, f in predictors.items():
+            e = (f(P) - P.y_q) ** 2
+            errs[k].append((e if per_task else e.mean(-1)).double().cpu())
+    return {k: torch.cat(v) for k, v in errs.items()}
+
+
+def risk_from_errors(e) -> Risk:
+    """Monte Carlo risk (mean, standard error over prompts) from per-prompt errors, as `icl_risks`."""
+    e = torch.as_tensor(e, dtype=torch.float64)
+    return Risk(mean=float(e.mean()), se=float(e.std() / np.sqrt(len(e))), n=len(e))
+
+
+def paired_ratio(a, b) -> tuple[float, float]:
+    """R = mean(a) / mean(b) for per-prompt errors on common prompts, and its delta-method standard
+    error sd(a − R b) / (√n mean(b))."""
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    r = float(a.mean() / b.mean())
+    return r, float((a - r * b).std() / (np.sqrt(len(a)) * b.mean()))

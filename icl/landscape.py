@@ -518,7 +518,7 @@ class TrueVsApprox:
 
 def configs(ch) -> list:
     """The one model chapter 03 trains (Fig. 21's): `ch.budget.heads` heads, seed `ch.budget.seed`."""
-    from .experiments import run_config
+    from .runs.config import run_config
 
     return [run_config(ch.prof, heads=ch.budget.heads, seed=ch.budget.seed, task=ch.task)]
 

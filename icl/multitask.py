@@ -271,7 +271,7 @@ def best_common_gamma(task: TaskConfig) -> np.ndarray:
 def task_risks(predictors: dict, task: TaskConfig, n_prompts: int, *, L: int | None = None, seed: int = 0,
                batch: int = 5_000) -> dict:
     """Per-task Monte Carlo risks on common prompts: id → (Risk per task, a list of T `Risk`s)."""
-    from .observations import paired_errors
+    from .estimators import paired_errors
 
     errs = paired_errors(predictors, task, n_prompts, L=L, seed=seed, batch=batch, per_task=True)
     out = {}
@@ -337,7 +337,7 @@ class Study:
 def configs(ch) -> list:
     """Every model chapter 10 trains: `ch.budget`'s heads × seeds on the chapter's multi-task task."""
     from .engine import TrainConfig
-    from .experiments import RunConfig
+    from .runs.config import RunConfig
     from .models import ModelConfig
 
     b = ch.budget
@@ -346,7 +346,7 @@ def configs(ch) -> list:
 
 
 def _runs(ch):
-    from .experiments import load_or_train_many
+    from .runs.load import load_or_train_many
 
     cfgs = configs(ch)
     return zip(cfgs, load_or_train_many(cfgs, device=ch.device))

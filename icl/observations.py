@@ -23,20 +23,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import torch
 
 from . import theory
 from .circuits import head_groups, largest_dip, pattern_onset, pattern_summary, peak_drop
-from .data import sample_prompts
-from .estimators import DebiasedGD, Risk, VanillaGD, bayes, nadaraya_watson
-from .experiments import load_or_train_many, run_config
+from .estimators import DebiasedGD, VanillaGD, bayes, nadaraya_watson, paired_errors, paired_ratio, risk_from_errors
+from .runs.config import run_config
+from .runs.load import load_or_train_many
 
 __all__ = [
     "LABELS", "SCALE_COLUMNS", "ERROR_COLUMNS", "Models", "seed_list", "configs", "train", "training_table",
     "head_labels", "has_dummy", "dummy_models", "model_table", "per_head_table", "pattern_ranges",
     "Dynamics", "dynamics", "dynamics_tables", "late_runs", "halfway_state", "error_trend",
     "halfway_table", "settled_fraction", "label", "title", "extra_dummy_models",
-    "paired_errors", "risk_from_errors", "paired_ratio", "baselines", "RiskCurves", "risk_curves",
+    "baselines", "RiskCurves", "risk_curves",
     "RisksAtL", "risks_at_L", "Study", "add_claims", "plot_circuit_models", "plot_dynamics_models",
     "plot_risk_figure", "by_H",
 ]
@@ -320,39 +319,6 @@ def error_trend(models: Models):
 
 
 # --- Observation 3: risk on common prompts -----------------------------------------------------
-
-
-def paired_errors(predictors: dict, task, n_prompts: int, *, L: int | None = None, seed: int = 0,
-                  batch: int = 5_000, per_task: bool = False) -> dict:
-    """Per-prompt squared errors (averaged over tasks; per_task: one column per task) of every predictor
-    on the same prompts: id → (n,) (or (n, T)) float64 tensor. The prompts are those of `icl.estimators.icl_risks` with the same
-    seed, batch and L, so the means agree with it exactly."""
-    if isinstance(n_prompts, bool) or not isinstance(n_prompts, int) or n_prompts < 2:
-        raise ValueError(f"n_prompts must be an integer >= 2, got {n_prompts!r}")
-    g = torch.Generator().manual_seed(seed)
-    errs = {k: [] for k in predictors}
-    left = n_prompts
-    while left > 0:
-        P = sample_prompts(task, min(batch, left), g, L=L, dtype=torch.float64)
-        left -= len(P)
-        for k, f in predictors.items():
-            e = (f(P) - P.y_q) ** 2
-            errs[k].append((e if per_task else e.mean(-1)).double().cpu())
-    return {k: torch.cat(v) for k, v in errs.items()}
-
-
-def risk_from_errors(e) -> Risk:
-    """Monte Carlo risk (mean, standard error over prompts) from per-prompt errors, as `icl_risks`."""
-    e = torch.as_tensor(e, dtype=torch.float64)
-    return Risk(mean=float(e.mean()), se=float(e.std() / np.sqrt(len(e))), n=len(e))
-
-
-def paired_ratio(a, b) -> tuple[float, float]:
-    """R = mean(a) / mean(b) for per-prompt errors on common prompts, and its delta-method standard
-    error sd(a − R b) / (√n mean(b))."""
-    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-    r = float(a.mean() / b.mean())
-    return r, float((a - r * b).std() / (np.sqrt(len(a)) * b.mean()))
 
 
 def baselines(ch) -> dict:

@@ -33,6 +33,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from . import theory
+from .stats import loglog_slope
 
 __all__ = [
     "theta_loss",
@@ -52,7 +53,6 @@ __all__ = [
     "ApproxErrors",
     "approx_errors",
     "leading_term_deviation",
-    "loglog_slope",
     "Approximation",
     "approximation_study",
     "fixed_scale_minima",
@@ -395,19 +395,6 @@ def leading_term_deviation(task, omega: float, n_prompts: int, seed: int = 0) ->
     R = approx_error_coefficient(P.X, P.y[..., 0], P.x_q)
     diff = (two_kernel(omega, eta / (2 * omega))(P) - DebiasedGD(eta)(P))[:, 0].numpy()
     return float(np.median(np.abs(diff / (eta * omega**2 * R) - 1)))
-
-
-def loglog_slope(x, y, rel_se=None) -> tuple[float, float]:
-    """Least-squares slope of log y against log x, and its standard error from the relative
-    standard errors `rel_se` of y (independent points; NaN when not given)."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    if lx.size < 2:
-        raise ValueError(f"a slope needs at least two points, got {lx.size}")
-    slope = float(np.polyfit(lx, ly, 1)[0])
-    if rel_se is None:
-        return slope, float("nan")
-    w = (lx - lx.mean()) / ((lx - lx.mean()) ** 2).sum()
-    return slope, float(np.sqrt((w**2 * np.asarray(rel_se, float) ** 2).sum()))
 
 
 @dataclass(frozen=True)
@@ -776,7 +763,7 @@ AUTHORS_PROPORTIONAL_POINT = (0.2, 3.0)
 def trained_runs(ch) -> dict:
     """H → the trained runs of `ch.budget.heads` × `ch.budget.seeds` at `ch.task` (from the cache
     when trained already; the observations chapter trains the same configurations)."""
-    from .experiments import load_or_train_many
+    from .runs.load import load_or_train_many
 
     cfgs = configs(ch)
     runs = dict(zip(cfgs, load_or_train_many(cfgs, device=ch.device)))
@@ -785,7 +772,7 @@ def trained_runs(ch) -> dict:
 
 def configs(ch) -> list:
     """The models of chapter 07's risk table: `ch.budget`'s heads × seeds at `ch.task`."""
-    from .experiments import run_config
+    from .runs.config import run_config
 
     b = ch.budget
     return [run_config(ch.prof, heads=H, seed=s, task=ch.task) for H in b.heads for s in b.seeds]

@@ -64,7 +64,7 @@ def input_hash(source: Path, parameters: dict, out_dir: Path) -> str:
     if _is_page(source):
         files += [p for p in chapter_sources() if p != source]
         files += [p for p in sorted((out_dir / "claims").glob("*.json")) if not _is_page(p)]
-        from .publish import results_dir
+        from .runs.publish import results_dir
 
         files += sorted(results_dir().glob("*/claims/*.json"))  # the published editions (scorecard)
     for f in files:

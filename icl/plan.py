@@ -3,9 +3,9 @@
 Every chapter that trains declares its models in its subject module as `configs(ch)` (the same
 function the chapter itself calls, so the plan cannot drift from what the chapter loads). A *group*
 is the configs that differ only in their seed: one `Trainer` trains them together
-(`icl.experiments.load_or_train_many`), and one executor job trains one group. The plan merges the
+(`icl.runs.load.load_or_train_many`), and one executor job trains one group. The plan merges the
 chapters' configs (a model two chapters share is trained once), splits them into groups, and
-says which are cached (or published, `icl.publish`) and how many model-steps are missing.
+says which are cached (or published, `icl.runs.publish`) and how many model-steps are missing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
-from .experiments import RunConfig, cached_run, default_cache_dir, load_or_train_many
+from .runs.config import RunConfig
+from .runs.load import cached_run, load_or_train_many
+from .runs.store import default_cache_dir
 
 __all__ = ["MODELS", "Group", "chapter_configs", "plan", "format_plan", "train_plan", "publish_available"]
 
@@ -47,10 +49,11 @@ def chapter_configs(chapter: str, profile: str, **params) -> list[RunConfig]:
     from .chapter import start
     from .pipeline import chapter_sources
 
-    if chapter == "98_rerun":  # the rerun page executes chapter 01 with other parameters
-        from .rerun_example import configs
+    if chapter == "98_rerun":  # the rerun page executes chapter 01 with other parameters (default EXAMPLE)
+        from .rerun_example import CHAPTER, EXAMPLE
 
-        return configs(profile, params.get("rerun"))
+        rerun = params.get("rerun")
+        return chapter_configs(CHAPTER, profile, **(EXAMPLE if rerun is None else rerun))
     if chapter not in MODELS:
         names = [p.stem for p in chapter_sources()]
         if chapter not in names:
@@ -131,9 +134,9 @@ def _checkpoint_step(missing: list, cache: Path) -> int | None:
     """The step of the checkpoint a training of exactly `missing` would resume from, if any."""
     import torch
 
-    from .experiments import _group_key
+    from .runs.config import group_key
 
-    ckpt = cache / "partial" / f"{_group_key(missing)}.pt" if missing else None
+    ckpt = cache / "partial" / f"{group_key(missing)}.pt" if missing else None
     if ckpt is None or not ckpt.exists():
         return None
     try:
@@ -164,7 +167,7 @@ def _train_one(configs, cache_dir, device, publish_dir, profile=None, compile="a
     t0 = time.perf_counter()
     runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile=compile, log_every=PROGRESS_EVERY)
     if publish_dir is not None:
-        from .publish import publish_run
+        from .runs.publish import publish_run
 
         for r in runs:
             if r.losses is not None:  # None: read from a publication (published meanwhile, e.g. by another machine)
@@ -189,7 +192,7 @@ def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device=
         load_or_train_many([c for g in todo for c in g.configs], cache_dir=cache, device=device, executor=executor,
                            progress=True, compile=compile)
         if publish_dir is not None:
-            from .publish import publish_run
+            from .runs.publish import publish_run
 
             for g in todo:
                 for c in g.configs:
@@ -214,7 +217,7 @@ def _star_train_one(a):
 
 def publish_available(groups: list[Group], *, cache_dir=None, publish_dir=None, log=print) -> int:
     """Publish every model of `groups` that is in the cache and not yet published; returns how many."""
-    from .publish import published_path, publish_run
+    from .runs.publish import published_path, publish_run
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     n = 0

@@ -182,7 +182,7 @@ def cases(ch) -> list[Case]:
 
 
 def _case_configs(ch, case: Case, first: bool) -> list:
-    from .experiments import run_config
+    from .runs.config import run_config
 
     b = ch.budget
     seeds = b.seeds if first or case.id == "iso" else b.other_seeds
@@ -228,7 +228,7 @@ class Study:
 
 def study(ch) -> Study:
     """Train (or load) every case's models and read them; risks at L' = L on common prompts."""
-    from .experiments import load_or_train_many
+    from .runs.load import load_or_train_many
 
     cs, readings, exact, bayes_r = cases(ch), {}, {}, {}
     b = ch.budget

@@ -10,7 +10,7 @@ from . import theory
 from .claims import ClaimsTable, load_tables
 from .data import TaskConfig
 
-__all__ = ["CHAPTER", "EXAMPLE", "Rerun", "run", "glue", "configs"]
+__all__ = ["CHAPTER", "EXAMPLE", "Rerun", "run", "glue"]
 
 CHAPTER = "01_setup"  # the chapter the rerun page executes
 EXAMPLE = {"d": 10, "L": 80, "sigma2": 0.5}  # its other science (the page's `rerun` parameter)
@@ -44,10 +44,3 @@ def glue(r: Rerun):
     glue_text("rerun-profile", r.profile)
     glue_text("rerun-eta-eff", f"{theory.eta_eff(task.d, task.L, task.sigma2):.3f}")
     glue_text("rerun-eta-paper", f"{theory.eta_eff(paper.d, paper.L, paper.sigma2):.3f}")
-
-
-def configs(profile: str, params: dict | None = None) -> list:
-    """The models the rerun trains (`icl plan`): chapter 01's with `params` (default EXAMPLE)."""
-    from .plan import chapter_configs
-
-    return chapter_configs(CHAPTER, profile, **(EXAMPLE if params is None else params))

@@ -25,7 +25,7 @@ class Summary:
 
 def configs(ch) -> list:
     """The one model chapter 01 trains: `ch.budget.heads` heads, seed `ch.budget.seed`, at `ch.task`."""
-    from .experiments import run_config
+    from .runs.config import run_config
 
     return [run_config(ch.prof, heads=ch.budget.heads, seed=ch.budget.seed, task=ch.task)]
 

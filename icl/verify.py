@@ -91,7 +91,7 @@ def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None
     from safetensors.numpy import load_file
 
     from .engine import Trainer, resolve_device
-    from .publish import published_path
+    from .runs.publish import published_path
 
     path = published_path(key, root)
     if path is None:
@@ -131,7 +131,7 @@ def _group(path):
     """The published models trained together with the one at `path`: same configuration but the
     seed, same training run (its provenance's finish time), ordered as they were trained
     (`seeds_trained_together` where recorded, else by seed)."""
-    from .experiments import RunConfig
+    from .runs.config import RunConfig
 
     meta = json.loads((path / "meta.json").read_text())
     cfg, prov = RunConfig.from_dict(meta["config"]), meta["provenance"]
@@ -152,7 +152,7 @@ def _group(path):
 
 def _compare_model(rep, tr, m, pub, n, total, tag):
     """Compare model m of the retrained trainer with its publication `pub` inside the first n steps."""
-    from .experiments import LOSS_BINS
+    from .runs.config import LOSS_BINS
 
     def compare(name, got, want):
         got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)

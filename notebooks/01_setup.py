@@ -37,7 +37,7 @@ from IPython.display import display
 from icl import setup
 from icl.chapter import start
 from icl.data import sample_prompts
-from icl.experiments import load_or_train
+from icl import load_or_train
 from icl.plotting import plot_circuits, plot_training_curve
 
 ch = start("01_setup", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seed=seed)

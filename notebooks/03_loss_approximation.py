@@ -48,7 +48,7 @@ from IPython.display import display
 
 from icl import landscape as ls_
 from icl.chapter import start
-from icl.experiments import load_or_train
+from icl import load_or_train
 
 ch = start("03_loss_approximation", profile, device, d=d, L=L, sigma2=sigma2, seed=seed, error_lengths=error_lengths,
            error_omegas=error_omegas, norm_omega=norm_omega, norm_xi=norm_xi, heads=heads)

@@ -8,7 +8,7 @@ import torch
 
 from icl.basins import Probe, mirror_head, probe, probe_reading, probe_text
 from icl.circuits import extract, structured_circuits
-from icl.experiments import run_config
+from icl.runs.config import run_config
 from icl.models import AttentionModel, ModelConfig
 from icl.profiles import get_profile
 

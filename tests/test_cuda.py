@@ -14,7 +14,8 @@ import torch
 
 from icl.data import TaskConfig
 from icl.engine import TrainConfig, Trainer
-from icl.experiments import RunConfig, cached_run, load_or_train
+from icl.runs.config import RunConfig
+from icl.runs.load import cached_run, load_or_train
 from icl.models import ModelConfig
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-import icl.experiments as ex
+import icl.runs.load as load
+from icl.runs import store, training
+from icl.runs.config import group_key
 from icl.data import TaskConfig
 from icl.engine import TrainConfig, Trainer
-from icl.experiments import RunConfig, load_or_train, load_or_train_many
+from icl.runs.config import RunConfig
+from icl.runs.load import load_or_train, load_or_train_many
 from icl.models import ModelConfig
 
 
@@ -27,7 +30,7 @@ def test_cache_returns_the_identical_result_without_training(tmp_path, monkeypat
     def no_training(*a, **k):
         raise AssertionError("trained again")
 
-    monkeypatch.setattr(ex, "_train_group", no_training)
+    monkeypatch.setattr(load, "train_group", no_training)
     second = load_or_train(cfg(), cache_dir=tmp_path, device="cpu")
     assert torch.equal(first.factors, second.factors)
     np.testing.assert_array_equal(first.losses, second.losses)
@@ -41,17 +44,17 @@ def test_truncated_entry_is_ignored_and_retrained(tmp_path):
     data = arrays.read_bytes()
     arrays.write_bytes(data[: len(data) // 2])
     calls = []
-    orig = ex._train_group
+    orig = load.train_group
 
     def counting(configs, *a, **k):
         calls.append(len(configs))
         return orig(configs, *a, **k)
 
-    ex._train_group = counting
+    load.train_group = counting
     try:
         again = load_or_train(cfg(), cache_dir=tmp_path, device="cpu", verbose=False)
     finally:
-        ex._train_group = orig
+        load.train_group = orig
     assert calls == [1]
     assert torch.equal(first.factors, again.factors)  # retrained from the same seed
 
@@ -62,7 +65,7 @@ def test_entry_for_another_config_is_not_read(tmp_path):
     m = json.loads(meta.read_text())
     m["config"]["train"]["lr"] = 0.5
     meta.write_text(json.dumps(m))
-    assert ex._read_entry(tmp_path / cfg().key(), cfg()) is None
+    assert store.read_entry(tmp_path / cfg().key(), cfg()) is None
 
 
 def test_seeds_are_batched_and_equal_single_runs(tmp_path):
@@ -77,12 +80,12 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     # simulate a run killed after its checkpoint at step 20
     tr = Trainer(c.task, c.model, c.train, [c.train.seed], device="cpu")
     tr.run(until=20)
-    ex._save_checkpoint(tmp_path / "partial" / f"{ex._group_key([c])}.pt", tr)
+    training.save_checkpoint(tmp_path / "partial" / f"{group_key([c])}.pt", tr)
     resumed = load_or_train(c, cache_dir=tmp_path, device="cpu", verbose=False)
     assert resumed.provenance["resumed_from_step"] == 20
     fresh = load_or_train(c, cache_dir=tmp_path / "fresh", device="cpu", verbose=False)
     assert torch.equal(resumed.factors, fresh.factors)
-    assert not (tmp_path / "partial" / f"{ex._group_key([c])}.pt").exists()
+    assert not (tmp_path / "partial" / f"{group_key([c])}.pt").exists()
 
 
 def test_progress_lines_every_log_every_steps(tmp_path, capsys):
@@ -91,7 +94,7 @@ def test_progress_lines_every_log_every_steps(tmp_path, capsys):
                        checkpoint_every=10, log_every=20)
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[train")]
     assert [x.split(" step ")[1].split(" of ")[0] for x in lines] == ["20", "40", "60"]
-    assert f"[train {ex._group_key([c, cfg(seed=1, steps=60)])} H=2 softmax]" in lines[0]
+    assert f"[train {group_key([c, cfg(seed=1, steps=60)])} H=2 softmax]" in lines[0]
     assert "model-steps/s" in lines[0] and lines[-1].endswith("0 min left")
     for bad in (15, 0, True):
         with pytest.raises(ValueError, match="log_every"):
@@ -113,12 +116,12 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
 
     c = cfg(steps=4000)
     script = (
-        "import sys; from icl.experiments import load_or_train, RunConfig; import json;"
+        "import sys; from icl import load_or_train, RunConfig; import json;"
         f"c = RunConfig.from_dict(json.loads({json.dumps(json.dumps(c.to_dict()))}));"
         f"load_or_train(c, cache_dir={str(tmp_path)!r}, device='cpu', checkpoint_every=100, verbose=False)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script])
-    ckpt = tmp_path / "partial" / f"{ex._group_key([c])}.pt"
+    ckpt = tmp_path / "partial" / f"{group_key([c])}.pt"
     deadline = time.time() + 120
     while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.005)
@@ -137,7 +140,7 @@ def test_models_trained_together_are_stored_as_trained(tmp_path):
     """Read back from disk, each model of a batched run equals the same model trained alone."""
     load_or_train_many([cfg(seed=s) for s in (1, 2, 3)], cache_dir=tmp_path / "a", device="cpu", verbose=False)
     for s in (1, 2, 3):
-        stored = ex._read_entry(tmp_path / "a" / cfg(seed=s).key(), cfg(seed=s))
+        stored = store.read_entry(tmp_path / "a" / cfg(seed=s).key(), cfg(seed=s))
         assert stored is not None
         alone = load_or_train(cfg(seed=s), cache_dir=tmp_path / "b", device="cpu", verbose=False)
         np.testing.assert_array_equal(stored.losses, alone.losses)
@@ -154,6 +157,6 @@ def test_entry_with_scrambled_snapshots_is_not_read(tmp_path):
     a["snapshot_kq"] = a["snapshot_kq"][::-1].copy()  # last snapshot no longer the stored weights
     save_file(a, str(path / "arrays.safetensors"))
     m = json.loads((path / "meta.json").read_text())
-    m["sha256"] = ex._sha256(path / "arrays.safetensors")  # a self-consistent but wrong entry
+    m["sha256"] = store.sha256(path / "arrays.safetensors")  # a self-consistent but wrong entry
     (path / "meta.json").write_text(json.dumps(m))
-    assert ex._read_entry(path, cfg()) is None
+    assert store.read_entry(path, cfg()) is None

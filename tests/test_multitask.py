@@ -11,7 +11,7 @@ from icl import theory
 from icl.data import TaskConfig, sample_prompts
 from icl.engine import TrainConfig, Trainer, autograd_loss_and_grad, softmax_loss_and_grad
 from icl.estimators import icl_risks
-from icl.experiments import RunConfig
+from icl.runs.config import RunConfig
 from icl.models import AttentionModel, ModelConfig
 
 AUTH = TaskConfig(**mt.task_params())

@@ -13,7 +13,7 @@ from icl.claims import ClaimsTable
 from icl.data import TaskConfig
 from icl.engine import TrainConfig
 from icl.estimators import DebiasedGD, bayes, icl_risks
-from icl.experiments import RunConfig, TrainedRun
+from icl.runs.config import RunConfig, TrainedRun
 from icl.models import AttentionModel, ModelConfig
 from icl import observations as obs
 

@@ -117,7 +117,7 @@ def test_diagonal_covariance_has_the_kms_spectrum_on_the_axes():
 def test_diagonal_covariance_validates_rho_and_keeps_existing_cache_keys():
     with pytest.raises(ValueError, match="rho"):
         TaskConfig(covariance="diagonal", rho=1.0)
-    from icl.experiments import RunConfig
+    from icl.runs.config import RunConfig
 
     assert "covariance" in RunConfig().to_dict()["task"] and RunConfig().to_dict()["task"]["covariance"] == "isotropic"
     assert set(RunConfig().to_dict()["task"]) == {"d", "L", "sigma2", "covariance", "rho", "supports", "shared_beta"}

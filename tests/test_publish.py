@@ -1,4 +1,4 @@
-"""Published results (icl.publish), their verification (icl.verify) and the model plan (icl.plan)."""
+"""Published results (icl.runs.publish), their verification (icl.verify) and the model plan (icl.plan)."""
 
 import json
 import os
@@ -11,12 +11,14 @@ import pytest
 import torch
 from safetensors.numpy import load_file, save_file
 
-import icl.experiments as ex
+import icl.runs.load as load
+from icl.runs import store
 from icl.data import TaskConfig
 from icl.engine import TrainConfig
-from icl.experiments import RunConfig, cached_run, load_or_train
+from icl.runs.config import RunConfig
+from icl.runs.load import cached_run, load_or_train
 from icl.models import ModelConfig
-from icl.publish import ROOT, publish_run, published_keys, read_published
+from icl.runs.publish import ROOT, publish_run, published_keys, read_published
 from icl.verify import format_report, verify
 
 
@@ -40,7 +42,7 @@ def test_published_run_is_read_back_as_a_cache_hit(published, monkeypatch):
     def no_training(*a, **k):
         raise AssertionError("trained although the model is published")
 
-    monkeypatch.setattr(ex, "_train_group", no_training)
+    monkeypatch.setattr(load, "train_group", no_training)
     back = load_or_train(cfg(), cache_dir=empty, device="cpu")
     assert back.losses is None
     assert torch.equal(back.factors, run.factors)
@@ -77,17 +79,17 @@ def _flip_a_byte(path):
 
 def test_a_corrupt_published_model_raises_naming_the_file_and_how_to_restore_it_instead_of_retraining(published,
                                                                                                        monkeypatch):
-    from icl.publish import CorruptPublication
+    from icl.runs.publish import CorruptPublication
 
     _, path, empty = published
     recorded = json.loads((path / "meta.json").read_text())["sha256"]
     _flip_a_byte(path / "arrays.safetensors")
-    found = ex._sha256(path / "arrays.safetensors")
+    found = store.sha256(path / "arrays.safetensors")
 
     def no_training(*a, **k):
         raise AssertionError("retrained a corrupt publication without ICL_RETRAIN_CORRUPT=1")
 
-    monkeypatch.setattr(ex, "_train_group", no_training)
+    monkeypatch.setattr(load, "train_group", no_training)
     with pytest.raises(CorruptPublication) as e:
         load_or_train(cfg(), cache_dir=empty, device="cpu")
     msg = str(e.value)
@@ -107,7 +109,7 @@ def test_a_corrupt_published_model_raises_naming_the_file_and_how_to_restore_it_
     (lambda p: (p / "arrays.safetensors").unlink(), "arrays.safetensors cannot be read (FileNotFoundError"),
 ])
 def test_a_published_model_whose_files_cannot_be_read_is_corrupt_not_missing(published, damage, problem):
-    from icl.publish import CorruptPublication
+    from icl.runs.publish import CorruptPublication
 
     _, path, empty = published
     damage(path)
@@ -306,7 +308,7 @@ def test_plan_trains_missing_groups_in_workers_and_publishes(tmp_path, monkeypat
 
 def test_plan_trains_through_a_submitit_executor(tmp_path, monkeypatch):
     """`icl plan --train --executor local` (the same job objects as Slurm's, as local subprocesses)."""
-    from icl.executors import make_executor
+    from icl.runs.executors import make_executor
     from icl.plan import plan, train_plan
 
     monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
@@ -320,7 +322,7 @@ def test_plan_trains_through_a_submitit_executor(tmp_path, monkeypatch):
 
 def test_training_by_chapter_counts_each_groups_wall_time_once_for_the_first_chapter(tmp_path):
     from icl.plan import plan
-    from icl.publish import training_by_chapter
+    from icl.scorecard import training_by_chapter
 
     groups = plan("smoke", ["01", "02"], cache_dir=tmp_path / "none")
     h2 = next(g for g in groups if g.chapters == ["01_setup", "02_observations"])

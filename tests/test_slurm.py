@@ -14,8 +14,9 @@ import pytest
 import torch
 
 from icl.data import TaskConfig
-from icl.executors import JobFailures, SlurmOptions, make_executor, submit_groups
-from icl.experiments import _group_key, load_or_train_many, run_config
+from icl.runs.executors import JobFailures, SlurmOptions, make_executor, submit_groups
+from icl.runs.config import group_key, run_config
+from icl.runs.load import load_or_train_many
 from icl.profiles import get_profile
 
 
@@ -76,7 +77,7 @@ def test_a_cancelled_job_is_named_and_its_rerun_resumes_to_the_same_result(tmp_p
     (config,) = _configs((2,), steps=8000, batch=256, task=TaskConfig())  # ~10 s: time to cancel it
     cache = tmp_path / "cache"
     ex = make_executor("slurm", tmp_path / "logs", SlurmOptions(partition="debug", time_min=10, cpus=1, mem_gb=1))
-    ckpt = cache / "partial" / f"{_group_key([config])}.pt"
+    ckpt = cache / "partial" / f"{group_key([config])}.pt"
     errors = []
 
     def submit():
@@ -95,6 +96,11 @@ def test_a_cancelled_job_is_named_and_its_rerun_resumes_to_the_same_result(tmp_p
     jobs = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout.split()
     assert jobs, "the job ended before it could be cancelled"
     subprocess.run(["scancel", *jobs], check=True)
+    # submitit lets the job's python run on through scancel's SIGTERM, and this container's Slurm
+    # (proctrack/linuxproc, no cgroups) does not always kill it after KillWait: on an idle machine it
+    # then finished the 8 000 steps (4.6 s) and wrote its result. A cluster's cgroup kills what is left
+    # of a cancelled job; so does this line (the job's command line names its log folder).
+    subprocess.run(["pkill", "-KILL", "-f", str(tmp_path / "logs")])
     th.join(timeout=120)
     assert errors, "the cancelled job was not reported"
     (job, (state, log)), = errors[0].failed.items()

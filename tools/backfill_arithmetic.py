@@ -19,7 +19,7 @@ from pathlib import Path
 
 import icl  # noqa: F401  (pins the kernel set before torch is used)
 from icl.arithmetic import describe
-from icl.publish import results_dir
+from icl.runs.publish import results_dir
 from icl.verify import verify
 
 STEPS = 1000

@@ -1,7 +1,7 @@
 """Where training groups run: in this process (default), as local subprocesses, or as Slurm jobs.
 
 A *group* is the configs of one model configuration that differ only in their seed: one `Trainer`
-trains them together (`icl.experiments`). With an executor other than "inprocess", each missing
+trains them together (`icl.runs.training`). With an executor other than "inprocess", each missing
 group becomes one job through **submitit**: `local` runs the jobs as subprocesses of this machine
 (submitit's LocalExecutor), `slurm` submits them with sbatch (one job per group, as a job array
 limited to `array_parallelism` at once). A job trains its group into the cache and checkpoints
@@ -17,6 +17,8 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .training import train_group
 
 __all__ = ["SlurmOptions", "make_executor", "submit_groups", "JobFailures", "EXECUTORS"]
 
@@ -80,9 +82,7 @@ def make_executor(kind: str, folder: str | os.PathLike, options: SlurmOptions | 
 
 def _train_job(configs, cache_dir: str, device: str, checkpoint_every: int, compile):
     """The body of one job: train one group into the cache (resuming from its checkpoint); returns the keys."""
-    from .experiments import _train_group
-
-    runs = _train_group(configs, Path(cache_dir), device, False, checkpoint_every, True, compile)
+    runs = train_group(configs, Path(cache_dir), device, False, checkpoint_every, True, compile)
     return [r.config.key() for r in runs]
 
 

@@ -13,7 +13,7 @@ key) as two files:
 `icl verify` retrains a published model, or its first N steps, and compares every snapshot and
 loss bin inside that prefix with the published ones (bit for bit for an eager CPU run).
 
-`<results>` is `$ICL_RESULTS_DIR`, else the repository's `results/`. `icl.experiments` looks here
+`<results>` is `$ICL_RESULTS_DIR`, else the repository's `results/`. `icl.runs.load` looks here
 after its cache, so a chapter run at the paper profile renders from the published models
 without training; `ICL_PUBLISHED=0` ignores them (e.g. to retrain).
 
@@ -31,18 +31,19 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-__all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest",
-           "training_summary", "training_by_chapter", "CorruptPublication"]
+from .config import CODE_VERSION, FINAL_WINDOW, TrainedRun
+from .store import atomic_dir, git_state, sha256
 
-ROOT = Path(__file__).resolve().parents[1]
+__all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest",
+           "training_summary", "CorruptPublication"]
+
+ROOT = Path(__file__).resolve().parents[2]
 LOCK_FILE = ROOT / "requirements.lock"
 
 
@@ -114,7 +115,7 @@ def lock_digest() -> dict:
 
 def profile_of(config) -> str:
     """The profile whose training budget `config` has (steps and batch), else "custom"."""
-    from .profiles import PROFILES
+    from ..profiles import PROFILES
 
     for p in PROFILES.values():
         if (config.train.steps, config.train.batch) == (p.steps, p.batch):
@@ -127,14 +128,11 @@ def publish_run(run, root: Path | str | None = None, profile: str | None = None)
     the cache: a reader sees the whole entry or none. Returns its directory."""
     from safetensors.numpy import save_file
 
-    from .experiments import CODE_VERSION, FINAL_WINDOW, _git_state, _sha256
-
     if run.losses is None:
         raise ValueError("publish_run needs a run with its per-step losses (from the cache, not a published one)")
     root = results_dir() if root is None else Path(root)
     key = run.config.key()
     final = root / (profile or profile_of(run.config)) / "models" / key
-    final.parent.mkdir(parents=True, exist_ok=True)
     steps, means = run.loss_curve()
     pat = run.pattern()
     arrays = {
@@ -145,8 +143,7 @@ def publish_run(run, root: Path | str | None = None, profile: str | None = None)
         "loss_steps": np.ascontiguousarray(steps, dtype=np.float64),
         "loss_mean": np.ascontiguousarray(means, dtype=np.float64),
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
-    try:
+    with atomic_dir(final) as tmp:
         save_file(arrays, str(tmp / "arrays.safetensors"))
         meta = {
             "key": key,
@@ -158,17 +155,11 @@ def publish_run(run, root: Path | str | None = None, profile: str | None = None)
                 "mu": [float(m) for m in np.ravel(pat.mu)],
             },
             "provenance": run.provenance,
-            "published": {**_git_state(), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+            "published": {**git_state(), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
             "environment": lock_digest(),
-            "sha256": _sha256(tmp / "arrays.safetensors"),
+            "sha256": sha256(tmp / "arrays.safetensors"),
         }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
@@ -176,8 +167,6 @@ def read_published(config, root: Path | None = None):
     """The published `TrainedRun` of `config`, or None (none, disabled, or stale: made for another
     config or code version). Raises CorruptPublication for a damaged one (a file missing or
     unreadable, arrays whose hash differs from the one recorded), unless ICL_RETRAIN_CORRUPT=1."""
-    from .experiments import CODE_VERSION
-
     if not _enabled():
         return None
     path = published_path(config.key(), root)
@@ -212,11 +201,9 @@ def _damaged(path: Path, problem: str):
 def _load_published(config, path: Path, meta: dict):
     from safetensors.numpy import load_file
 
-    from .experiments import FINAL_WINDOW, TrainedRun, _sha256
-
     arrays = path / "arrays.safetensors"
     try:
-        found = _sha256(arrays)
+        found = sha256(arrays)
     except OSError as e:
         raise _corrupt(path, f"arrays.safetensors cannot be read ({type(e).__name__}: {e})") from None
     if found != meta.get("sha256"):
@@ -268,35 +255,3 @@ def training_summary(profile: str = "paper", root: Path | None = None):
                      "device": p.get("device_name", p["device"]), "commit": (p.get("git_commit") or "")[:10],
                      "finished": p.get("finished", "")})
     return pd.DataFrame(rows)
-
-
-def training_by_chapter(profile: str = "paper", root: Path | None = None):
-    """Per chapter in book order: the models it reads (published of needed) and the training wall time
-    of the groups first needed by it (a group read by several chapters counts for the first, so the
-    column adds up to the edition's total). Returns a pandas DataFrame with a total row."""
-    import pandas as pd
-
-    from .plan import plan
-
-    d = (results_dir() if root is None else Path(root)) / profile / "models"
-    rows = {}
-    for g in plan(profile, cache_dir=d / ".no-cache"):
-        metas = [d / c.key() / "meta.json" for c in g.configs]
-        done = [json.loads(m.read_text())["provenance"] for m in metas if m.is_file()]
-        # the models of a group share one provenance (one training run): count its wall time once
-        wall = sum(w for _, w in {(p.get("finished"), p.get("wall_seconds_total", p["wall_seconds"])) for p in done})
-        for i, ch in enumerate(g.chapters):
-            r = rows.setdefault(ch, {"chapter": ch, "models read": 0, "published": 0, "models trained for it": 0,
-                                     "training wall (h)": 0.0})
-            r["models read"] += len(g.configs)
-            r["published"] += len(done)
-            if i == 0:  # plan() lists each group (or each part of a large one) once
-                r["models trained for it"] += len(done)
-                r["training wall (h)"] += wall / 3600
-    frame = pd.DataFrame([rows[k] for k in sorted(rows)])
-    if len(frame):
-        total = {"chapter": "total", "models read": None, "published": None,
-                 "models trained for it": int(frame["models trained for it"].sum()),
-                 "training wall (h)": float(frame["training wall (h)"].sum())}
-        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    return frame

@@ -1,0 +1,93 @@
+"""The package's import graph, read from the source: no cycle, and the runs layer below the book."""
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "icl"
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PKG.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(name: str, level: int, here: str, is_package: bool, modules: set) -> str | None:
+    """The icl module an import names (the longest existing prefix), else None (not icl)."""
+    if level:
+        base = here.split(".") if is_package else here.split(".")[:-1]
+        base = base[: len(base) - (level - 1)]
+        name = ".".join(base + ([name] if name else []))
+    parts = name.split(".")
+    while parts and ".".join(parts) not in modules:
+        parts.pop()
+    return ".".join(parts) or None
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module → the icl modules it imports, at module level or inside functions."""
+    files = {_module(p): p for p in PKG.rglob("*.py")}
+    modules = set(files)
+    graph = {}
+    for mod, path in files.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = _resolve(node.module or "", node.level, mod, path.name == "__init__.py", modules)
+                for a in node.names:  # `from . import theory` names a module
+                    sub = _resolve(f"{base}.{a.name}" if base else a.name, 0, mod, False, modules) if base else None
+                    deps.add(sub or base)
+            elif isinstance(node, ast.Import):
+                deps.update(_resolve(a.name, 0, mod, False, modules) for a in node.names)
+        graph[mod] = {d for d in deps if d and d != mod and not mod.startswith(d + ".") and d != "icl"}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, out, n = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = n[0]
+        n[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_the_package_has_no_import_cycle():
+    found = cycles(import_graph())
+    assert not found, "import cycles (module- or function-level imports):\n" + "\n".join(" ↔ ".join(c) for c in found)
+
+
+def test_the_runs_layer_imports_neither_the_book_nor_the_chapters():
+    allowed = {"icl.arithmetic", "icl.data", "icl.models", "icl.engine", "icl.circuits", "icl.estimators", "icl.theory",
+               "icl.plotting", "icl.profiles"}  # plotting: log_binned (lazy); profiles: the profile of a config
+    for mod, deps in import_graph().items():
+        if mod.startswith("icl.runs"):
+            outside = {d for d in deps if not d.startswith("icl.runs")} - allowed
+            assert not outside, f"{mod} imports {sorted(outside)}"
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
