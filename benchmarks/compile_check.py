@@ -15,9 +15,9 @@ import time
 
 import torch
 
-from icl.data import TaskConfig
-from icl.engine import TrainConfig, Trainer, softmax_loss_and_grad
-from icl.models import ModelConfig
+from icl.core.data import TaskConfig
+from icl.core.engine import TrainConfig, Trainer, softmax_loss_and_grad
+from icl.core.models import ModelConfig
 
 
 def ms_per_call(fn, args, n=100):

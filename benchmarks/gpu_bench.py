@@ -1,8 +1,8 @@
-"""The authors' formulation against the engine on a GPU (`icl.bench.measure`, a fresh process each), one JSON line per row."""
+"""The authors' formulation against the engine on a GPU (`icl.pipeline.bench.measure`, a fresh process each), one JSON line per row."""
 import json
 from dataclasses import asdict
 
-from icl.bench import measure
+from icl.pipeline.bench import measure
 
 if __name__ == "__main__":
     for impl, heads, models in [("authors", 2, 1), ("engine", 2, 1), ("authors", 4, 1), ("engine", 4, 1), ("engine", 4, 3)]:

@@ -1,4 +1,4 @@
-"""Train a pickled list of `icl.plan.Group`s on a GPU until a deadline; publish each group as it ends.
+"""Train a pickled list of `icl.pipeline.plan.Group`s on a GPU until a deadline; publish each group as it ends.
 
 For a GPU lent for a few minutes (`benchmarks/gpu_session.sh`): `icl plan --train` with a wall-clock
 deadline, a group that fails logged rather than fatal, and at the deadline the step every unfinished
@@ -18,7 +18,7 @@ from pathlib import Path
 
 
 def _work(args):
-    from icl.plan import _train_one
+    from icl.pipeline.plan import _train_one
 
     try:
         return "ok", _train_one(*args)
@@ -57,7 +57,7 @@ def main():
         else:
             print(f"[gpu_train] t={time.time() - t0:.0f}s group {res[0]} FAILED\n{res[1]}", flush=True)
     elapsed = time.time() - t0
-    from icl.plan import _checkpoint_step
+    from icl.pipeline.plan import _checkpoint_step
 
     from icl.runs.load import cached_run
 

@@ -24,9 +24,9 @@ def _failure_line(err) -> str:
 
 
 def cmd_chapters(a):
-    """Bad parameters (`icl.parameters`) raise ValueError before any kernel starts: `main` prints them
+    """Bad parameters (`icl.book.parameters`) raise ValueError before any kernel starts: `main` prints them
     as one message and exits 2. A chapter that fails prints one line and the command exits 1."""
-    from .pipeline import ChapterFailures, execute_chapters, parse_parameters
+    from .pipeline.execute import ChapterFailures, execute_chapters, parse_parameters
 
     try:
         execute_chapters(profile=a.profile, device=a.device, out_dir=a.out, only=a.only or None,
@@ -40,10 +40,10 @@ def cmd_chapters(a):
 def cmd_sweep(a):
     from dataclasses import replace
 
-    from .data import TaskConfig
+    from .core.data import TaskConfig
     from .runs.config import run_config
     from .runs.load import load_or_train_many
-    from .profiles import get_profile
+    from .runs.profiles import get_profile
 
     prof = get_profile(a.profile)
     if a.steps is not None:
@@ -95,7 +95,7 @@ def _executor_options(s):
 
 def cmd_plan(a):
     from .runs.executors import JobFailures
-    from .plan import format_plan, plan, train_plan
+    from .pipeline.plan import format_plan, plan, train_plan
     from .runs.publish import results_dir
 
     groups = plan(a.profile, a.only or None, cache_dir=a.cache_dir)
@@ -103,7 +103,7 @@ def cmd_plan(a):
     publish = results_dir() if a.publish else None
     if not a.train:
         if publish is not None:
-            from .plan import publish_available
+            from .pipeline.plan import publish_available
 
             publish_available(groups, cache_dir=a.cache_dir, publish_dir=publish)
         return
@@ -116,14 +116,14 @@ def cmd_plan(a):
 
 
 def cmd_publish_claims(a):
-    from .claims import publish_claims
+    from .book.claims import publish_claims
 
     for path in publish_claims(a.profile, a.source):
         print(f"published {path}")
 
 
 def cmd_verify(a):
-    from .verify import format_report, verify
+    from .pipeline.verify import format_report, verify
 
     report = verify(a.key, steps=a.steps, device=a.device)
     print(format_report(report))
@@ -131,7 +131,7 @@ def cmd_verify(a):
 
 
 def cmd_bench(a):
-    from .bench import format_table, run_benchmark
+    from .pipeline.bench import format_table, run_benchmark
 
     result = run_benchmark(heads=a.heads, batched_models=a.models, batched_heads=a.batched_heads, device=a.device,
                            seconds=a.seconds, out=a.out)

@@ -34,11 +34,11 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from icl import setup
-from icl.chapter import start
-from icl.data import sample_prompts
+from icl.chapters import ch01_setup as setup
+from icl.book.chapter import start
+from icl.core.data import sample_prompts
 from icl import load_or_train
-from icl.plotting import plot_circuits, plot_training_curve
+from icl.book.plotting import plot_circuits, plot_training_curve
 
 ch = start("01_setup", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seed=seed)
 ch.show_budget()
@@ -143,7 +143,7 @@ setup.glue_summary(ch, summary)
 # ## Claims
 #
 # Each tolerance and the reading of "≈" behind it is stated in the notes under the table
-# (chosen in `icl/budgets/ch01_setup.py`, before looking at the numbers). How the learned
+# (chosen in `icl/book/budgets/ch01_setup.py`, before looking at the numbers). How the learned
 # predictor compares with debiased GD at every test length, for every head count, is the
 # next chapter's subject.
 

@@ -50,8 +50,8 @@ lengths = None  # test lengths L' of the risk curves (None: the budget's)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import observations as obs
-from icl.chapter import start
+from icl.chapters import ch02_observations as obs
+from icl.book.chapter import start
 
 ch = start("02_observations", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seeds=seeds, lengths=lengths)
 ch.show_budget()
@@ -303,7 +303,7 @@ ch.glue("obs-figure-seed", m.figure_seed, "{}");
 #
 # Each claim is checked over every model it concerns (all seeds), and the measured value is the
 # worst one; the tolerances and the reading of the paper's words behind each are chosen in
-# `icl/budgets/ch02_observations.py` and stated in the notes under the table. A failing claim's
+# `icl/book/budgets/ch02_observations.py` and stated in the notes under the table. A failing claim's
 # note gives the worst value per head count, so that one can tell a claim that fails everywhere
 # from one that fails only for the largest head counts.
 #

@@ -46,8 +46,8 @@ import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before nu
 import numpy as np
 from IPython.display import display
 
-from icl import landscape as ls_
-from icl.chapter import start
+from icl.chapters import ch03_loss_approximation as ls_
+from icl.book.chapter import start
 from icl import load_or_train
 
 ch = start("03_loss_approximation", profile, device, d=d, L=L, sigma2=sigma2, seed=seed, error_lengths=error_lengths,
@@ -232,7 +232,7 @@ display(sweep.display_table(titles).style.format(precision=3).hide(axis="index")
 # paper's gradient-flow analysis assumes. With our earlier step, 0.05, the run ended at the edge of
 # stability, oscillating about the valley, so its last $\sum_h\omega_h\mu_h$ was one phase of an
 # oscillation that the rounding of the CPU's vector kernels set, and with it the verdict of this
-# section's second claim (the values are in `icl/budgets/ch03_loss_approximation.py`). The
+# section's second claim (the values are in `icl/book/budgets/ch03_loss_approximation.py`). The
 # clocks differ (Adam steps against GD steps), so the two runs are shown side by side
 # ({numref}`loss-dynamics`).
 
@@ -271,7 +271,7 @@ display(tva.end_table().style.format("{:.4f}"))
 # ## Claims
 #
 # Each target's and tolerance's origin is in the notes under the table (tolerances chosen in
-# `icl/budgets/ch03_loss_approximation.py`). The claims about the landscape need no trained
+# `icl/book/budgets/ch03_loss_approximation.py`). The claims about the landscape need no trained
 # model and their tolerances are multiples of their own Monte Carlo standard errors, so they are
 # judged under every profile; the others need the book's budget. That $\|p\|^2$ follows
 # $e^{d\omega^2}/L$ at fixed $d\omega^2$ is the law of large numbers, checked by a unit test

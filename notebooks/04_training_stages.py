@@ -47,8 +47,9 @@ pop_starts = None  # starts per head count for the two-head trap (None: the budg
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import stages, theory
-from icl.chapter import start
+from icl.chapters import ch04_training_stages as stages
+from icl.core import theory
+from icl.book.chapter import start
 
 ch = start("04_training_stages", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, runs=runs, seed=seed,
            pop_starts=pop_starts)
@@ -262,7 +263,7 @@ display(ends)
 # ## Claims
 #
 # Each tolerance and its origin is in the notes under the table (chosen in
-# `icl/budgets/ch04_training_stages.py`); fractions are over the runs that split, since the
+# `icl/book/budgets/ch04_training_stages.py`); fractions are over the runs that split, since the
 # manifold and the stages describe those.
 
 # %%

@@ -48,8 +48,8 @@ seed = None  # seed of the Adam run (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import dynamics
-from icl.chapter import start
+from icl.chapters import ch05_gradient_flow as dynamics
+from icl.book.chapter import start
 
 ch = start("05_gradient_flow", profile, device, d=d, L=L, sigma2=sigma2, extra_cases=extra_cases, omega0=omega0,
            mu0=mu0, unequal_ratios=unequal_ratios, seed=seed)
@@ -159,7 +159,7 @@ dynamics.glue_flow(ch, study, adam)
 # The paper's statements about the flow, and the same statements for the Adam run ("a single peak"
 # for Adam: no snapshot after the highest one is higher than its predecessor; "$\mu$ rises": no
 # snapshot is lower than its predecessor). Each tolerance and its origin is in the notes under the
-# table (chosen in `icl/budgets/ch05_gradient_flow.py`). The flow's claims need no trained model
+# table (chosen in `icl/book/budgets/ch05_gradient_flow.py`). The flow's claims need no trained model
 # and are evaluated under every profile; the Adam run's need the profile's training budget.
 
 # %%

@@ -46,8 +46,8 @@ seed = None  # base seed of every random draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import optimality as opt
-from icl.chapter import start
+from icl.chapters import ch06_approximation_optimality as opt
+from icl.book.chapter import start
 
 ch = start("06_approximation_optimality", profile, device, d=d, L=L, sigma2=sigma2, theta_heads=theta_heads,
            starts=starts, seed=seed)
@@ -208,7 +208,7 @@ ch.figure("opt-components", opt.plot_components(optim, ch.d, ch.L, ch.sigma2))
 #
 # The targets of (i) are our derivation (the printed bound is lost); those of (ii) are the
 # paper's, with $\Theta$ read as above. Each tolerance and its reason is in the notes under the
-# table (chosen in `icl/budgets/ch06_approximation_optimality.py`, before the final runs).
+# table (chosen in `icl/book/budgets/ch06_approximation_optimality.py`, before the final runs).
 # Algebraic facts about our own formulas are unit tests, not claims: the five-head model on
 # $S(\omega)$ equals the two-kernel predictor, and the error is our leading term
 # (`tests/test_optimality.py`).

@@ -45,8 +45,8 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import optimality as opt
-from icl.chapter import start
+from icl.chapters import ch07_bayes_and_single_head as opt
+from icl.book.chapter import start
 
 ch = start("07_bayes_and_single_head", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seeds=seeds,
            prop_xis=prop_xis, prop_sigma2s=prop_sigma2s, seed=seed)
@@ -59,7 +59,7 @@ ch.show_budget()
 # configurations of the observations chapter), the two GD predictors at their optimal rates
 # ($\eta^*$ for vanilla GD, (D.28); $\eta_\mathrm{eff}$ for debiased GD), the single head at the
 # approximate-loss optimum $\omega = 1/\sqrt d$, $\mu = \mu^*(\omega)$ (4.12), and the Bayes
-# predictor; "exact" is the closed form where one exists (App. D.3, our `icl.theory`; unit tests
+# predictor; "exact" is the closed form where one exists (App. D.3, our `icl.core.theory`; unit tests
 # check each against Monte Carlo).
 
 # %% tags=["hide-input"]
@@ -228,10 +228,10 @@ opt.glue_single_head(ch, sh)
 #
 # ## Claims
 #
-# Every target is computed (ours, by `icl.theory` or a Monte Carlo with its standard error) or
+# Every target is computed (ours, by `icl.core.theory` or a Monte Carlo with its standard error) or
 # cited (the authors' notebook, at their parameters only; the paper prints no number for these
 # risks). Each tolerance and its reason is in the notes under the table (chosen in
-# `icl/budgets/ch07_bayes_and_single_head.py`). Facts about our own closed forms (Monte Carlo of
+# `icl/book/budgets/ch07_bayes_and_single_head.py`). Facts about our own closed forms (Monte Carlo of
 # the GD risks against their formulas, the mean-square difference and the risk gap above, the
 # optimal debiased-GD rate) are unit tests, not claims.
 

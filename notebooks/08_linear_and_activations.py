@@ -53,9 +53,9 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import activations as A
-from icl import basins
-from icl.chapter import start
+from icl.chapters import ch08_linear_and_activations as A
+from icl.chapters import ch08_basins as basins
+from icl.book.chapter import start
 
 ch = start("08_linear_and_activations", profile, device, d=d, L=L, sigma2=sigma2, softmax_heads=softmax_heads,
            softmax_seeds=softmax_seeds, linear_heads=linear_heads, linear_seeds=linear_seeds, linear_steps=linear_steps,
@@ -320,7 +320,7 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 # push. From each such model's final weights we scale head 2's $Q$ and $O$ factors by $1 - 2a$, which
 # multiplies $\omega_2$ and $\mu_2$ by $1 - 2a$ ($a = \tfrac12$ silences the head, $a = 1$ mirrors it, the
 # ± pair at the same scales), and train each $a \in \{$ {glue:text}`actv-probe-as` $\}$ on with fresh
-# Adam moments (`icl.basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
+# Adam moments (`icl.chapters.ch08_basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
 
 # %% tags=["hide-input"]
 probes = basins.probe_same_sign(ch, st, reads)
@@ -334,7 +334,7 @@ if probes:
 # Targets are computed (the exact GD risk and its minimiser, the GD reading of the linear models, the
 # Monte Carlo best $\mu$ at the trained $\omega$, the order of the (5.2) expansion) or the paper's words;
 # tolerances are chapter 01's and 02's readings of "≈", multiples of Monte Carlo standard errors, or the
-# grid's resolution (`icl/budgets/ch08_linear_and_activations.py`). The softmax models' own claims (rate,
+# grid's resolution (`icl/book/budgets/ch08_linear_and_activations.py`). The softmax models' own claims (rate,
 # patterns, risks at $L' = L$) are {doc}`01_setup`'s and {doc}`02_observations`'s.
 
 # %%

@@ -51,8 +51,8 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import preconditioning as pc
-from icl.chapter import start
+from icl.chapters import ch09_non_isotropic as pc
+from icl.book.chapter import start
 
 ch = start("09_non_isotropic", profile, device, d=d, L=L, sigma2=sigma2, rhos=rhos, heads=heads,
            other_heads=other_heads, seeds=seeds, other_seeds=other_seeds, lengths=lengths, seed=seed)
@@ -208,7 +208,7 @@ ch.figure("noniso-risk-curves", pc.plot_risk_curves(ch, st))
 #
 # Targets are computed (ours: $\Gamma_\mathrm{dGD}$ and $R(\Gamma)$ above, checked against Monte Carlo in
 # the unit tests) or the paper's words; tolerances are chapter 01's and chapter 02's readings of "≈"
-# (`icl/budgets/ch09_non_isotropic.py`). At $\rho = 0$ the isotropic claims themselves (rate,
+# (`icl/book/budgets/ch09_non_isotropic.py`). At $\rho = 0$ the isotropic claims themselves (rate,
 # risk) are {doc}`01_setup`'s and {doc}`02_observations`'s; here we check that our reading of a
 # pre-conditioner returns $\eta_\mathrm{eff} I$ on those models.
 

@@ -52,8 +52,8 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import multitask as mt
-from icl.chapter import start
+from icl.chapters import ch10_multitask_superposition as mt
+from icl.book.chapter import start
 
 ch = start("10_multitask_superposition", profile, device, task_defaults=mt.task_params(d, L, sigma2, convention),
            d=d, L=L, sigma2=sigma2, convention=convention, heads=heads, seeds=seeds, steps=steps, lengths=lengths,
@@ -272,7 +272,7 @@ ch.figure("mt-risk-curves", mt.plot_risk_curves(ch, st))
 # Targets are the paper's words or computed (ours: the exact risk of debiased GD on $S_t$ above, checked
 # against Monte Carlo in the unit tests); tolerances are {doc}`01_setup`'s and {doc}`02_observations`'
 # readings of "≈", or strict comparisons after a Monte Carlo margin
-# (`icl/budgets/ch10_multitask_superposition.py`). Where a claim fails, its note says why.
+# (`icl/book/budgets/ch10_multitask_superposition.py`). Where a claim fails, its note says why.
 
 # %%
 mt.add_claims(ch, st)

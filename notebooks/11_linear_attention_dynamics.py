@@ -43,9 +43,9 @@ sequences = None  # sampled training sequences for gradient descent (None: the p
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl import linear_dynamics as ld
-from icl import linear_softmax as ls
-from icl.chapter import start
+from icl.chapters import ch11_linear_attention_dynamics as ld
+from icl.chapters import ch11_linear_softmax as ls
+from icl.book.chapter import start
 
 ch = start("11_linear_attention_dynamics", profile, device, N=N, seed=seed, merged_H=merged_H, sep_H=sep_H,
            stall_H=stall_H, sequences=sequences)
@@ -264,7 +264,7 @@ ch.figure("lin-softmax", ls.plot_softmax(soft))
 # ## Claims
 #
 # Targets are computed from the formulas above; each tolerance and the detector's threshold are
-# chosen in `icl/budgets/ch11_linear_attention_dynamics.py`.
+# chosen in `icl/book/budgets/ch11_linear_attention_dynamics.py`.
 
 # %%
 ld.add_claims(ch, summary)

@@ -72,7 +72,7 @@ device = "auto"
 rerun = {"d": 10, "L": 80, "sigma2": 0.5}  # the other science of the example
 
 # %% tags=["hide-input"]
-from icl import rerun_example
+from icl.pipeline import rerun as rerun_example
 
 result = rerun_example.run(profile, device, rerun)
 rerun_example.glue(result)

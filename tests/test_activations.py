@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from icl import activations as A
-from icl import theory
-from icl.circuits import structured_circuits
-from icl.data import TaskConfig, sample_prompts
-from icl.engine import TrainConfig, Trainer, attention_loss_and_grad, autograd_loss_and_grad, normaliser, softmax_loss_and_grad
-from icl.estimators import VanillaGD, two_kernel
-from icl.models import ACTIVATIONS, NORMALISATIONS, Activation, AttentionModel, ModelConfig
+from icl.chapters import ch08_linear_and_activations as A
+from icl.core import theory
+from icl.core.circuits import structured_circuits
+from icl.core.data import TaskConfig, sample_prompts
+from icl.core.engine import TrainConfig, Trainer, attention_loss_and_grad, autograd_loss_and_grad, normaliser, softmax_loss_and_grad
+from icl.core.estimators import VanillaGD, two_kernel
+from icl.core.models import ACTIVATIONS, NORMALISATIONS, Activation, AttentionModel, ModelConfig
 
 TASK = TaskConfig()
 SMALL = TrainConfig(steps=60, batch=32, n_snapshots=5)
@@ -248,7 +248,7 @@ def test_linear_gamma_includes_the_ov_x_part_times_the_key_y_row():
 
 
 def test_best_scale_of_an_asymmetric_kernel_sum_agrees_with_the_softmax_kernel_sum():
-    from icl.estimators import KernelSum
+    from icl.core.estimators import KernelSum
 
     task, omega, mu = TaskConfig(), [0.3, -0.1, 0.05], [1.0, -2.0, 0.5]
     lam, _ = A.best_scale_mc(Activation("exp"), omega, mu, task, 3000, seed=2)

@@ -1,4 +1,4 @@
-"""The package's import graph, read from the source: no cycle, and the runs layer below the book."""
+"""The package's import graph, read from the source: no cycle, every layer importing only those below it."""
 
 import ast
 from pathlib import Path
@@ -79,13 +79,33 @@ def test_the_package_has_no_import_cycle():
     assert not found, "import cycles (module- or function-level imports):\n" + "\n".join(" ↔ ".join(c) for c in found)
 
 
-def test_the_runs_layer_imports_neither_the_book_nor_the_chapters():
-    allowed = {"icl.arithmetic", "icl.data", "icl.models", "icl.engine", "icl.circuits", "icl.estimators", "icl.theory",
-               "icl.plotting", "icl.profiles"}  # plotting: log_binned (lazy); profiles: the profile of a config
-    for mod, deps in import_graph().items():
-        if mod.startswith("icl.runs"):
-            outside = {d for d in deps if not d.startswith("icl.runs")} - allowed
-            assert not outside, f"{mod} imports {sorted(outside)}"
+# The layers, bottom up: a module imports only its own layer and those below it.
+LAYERS = ["icl.arithmetic", "icl.core", "icl.runs", "icl.book", "icl.chapters", "icl.pipeline", "icl.cli"]
+
+
+def layer(module: str) -> int:
+    if module == "icl":
+        return len(LAYERS)  # the package's face re-exports from every layer
+    return max(i for i, prefix in enumerate(LAYERS) if module == prefix or module.startswith(prefix + "."))
+
+
+def test_every_module_imports_only_its_own_layer_and_those_below():
+    up = [f"{m} → {d}" for m, deps in import_graph().items() for d in deps if layer(d) > layer(m)]
+    assert not up, "imports of a higher layer:\n" + "\n".join(sorted(up))
+
+
+def test_no_chapter_module_imports_another_chapters():
+    def chapter(m):
+        return m.split(".")[2][:4] if m.startswith("icl.chapters.") else None  # "ch08"
+
+    cross = [f"{m} → {d}" for m, deps in import_graph().items() for d in deps
+             if chapter(m) and chapter(d) and chapter(d) != chapter(m)]
+    assert not cross, "\n".join(cross)
+
+
+def test_icl_itself_holds_few_modules():
+    top = sorted(p.name for p in PKG.glob("*.py"))
+    assert top == ["__init__.py", "arithmetic.py", "cli.py"], top
 
 
 def test_the_cycle_finder_finds_a_cycle():

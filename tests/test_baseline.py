@@ -2,10 +2,10 @@
 
 import torch
 
-from icl.baseline import NaiveAttention
-from icl.data import TaskConfig
-from icl.engine import TrainConfig, Trainer
-from icl.models import ModelConfig
+from icl.core.baseline import NaiveAttention
+from icl.core.data import TaskConfig
+from icl.core.engine import TrainConfig, Trainer
+from icl.core.models import ModelConfig
 
 
 def tokens(Z, x_q, y_q):
@@ -61,7 +61,7 @@ def test_same_weights_and_batches_give_the_same_loss_trajectory():
 def test_authors_formulation_equals_the_engine_forward_and_trains_the_same():
     """The authors' query-only formulation (their src/models.py) computes our prediction and, with Adam on the same
     batches, the same loss trajectory (float32 rounding apart)."""
-    from icl.baseline import AuthorsAttention
+    from icl.core.baseline import AuthorsAttention
 
     task, steps = TaskConfig(), 300
     tr = Trainer(task, ModelConfig(heads=3), TrainConfig(steps=steps, batch=32), [5], device="cpu")

@@ -1,4 +1,4 @@
-"""Mirroring a head partway and training on (icl.basins, chapter 08's same-sign probe)."""
+"""Mirroring a head partway and training on (icl.chapters.ch08_basins, chapter 08's same-sign probe)."""
 
 from types import SimpleNamespace
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from icl.basins import Probe, mirror_head, probe, probe_reading, probe_text
-from icl.circuits import extract, structured_circuits
+from icl.chapters.ch08_basins import Probe, mirror_head, probe, probe_reading, probe_text
+from icl.core.circuits import extract, structured_circuits
 from icl.runs.config import run_config
-from icl.models import AttentionModel, ModelConfig
-from icl.profiles import get_profile
+from icl.core.models import AttentionModel, ModelConfig
+from icl.runs.profiles import get_profile
 
 D5 = 5
 

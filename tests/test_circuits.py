@@ -4,21 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from icl.circuits import (
-    extract,
-    group_ov_x_part,
-    head_groups,
-    largest_dip,
-    omega_spread,
-    pattern_holds,
-    pattern_onset,
-    pattern_summary,
-    peak_drop,
-    structured_circuits,
-)
-from icl.data import TaskConfig, sample_prompts
-from icl.estimators import KernelSum, TransformerPredictor
-from icl.models import AttentionModel, ModelConfig
+from icl.core.circuits import extract, group_ov_x_part, head_groups, largest_dip, omega_spread, pattern_holds, pattern_onset, pattern_summary, peak_drop, structured_circuits
+from icl.core.data import TaskConfig, sample_prompts
+from icl.core.estimators import KernelSum, TransformerPredictor
+from icl.core.models import AttentionModel, ModelConfig
 
 d = 5
 
@@ -112,7 +101,7 @@ def test_extract_agrees_with_a_trained_style_random_model():
 
 
 def test_settled_index_is_the_first_record_holding_to_the_end():
-    from icl.circuits import settled_index
+    from icl.core.circuits import settled_index
 
     ok = np.array([[0, 1, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0], [1, 1, 1, 1]], dtype=bool).T  # (S=4, runs=4)
     np.testing.assert_array_equal(settled_index(ok), [1, 3, -1, 0])

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from icl.claims import Claim, ClaimsTable, load_all_claims, load_tables, scorecard_counts
+from icl.book.claims import Claim, ClaimsTable, load_all_claims, load_tables, scorecard_counts
 
 
 def test_statuses_and_margins():
@@ -71,7 +71,7 @@ def test_no_tables_is_an_error(tmp_path):
 
 
 def test_editions_side_by_side(tmp_path, monkeypatch):
-    from icl.claims import budgets_side_by_side, edition_table_markdown, publish_claims
+    from icl.book.claims import budgets_side_by_side, edition_table_markdown, publish_claims
 
     monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
 
@@ -100,7 +100,7 @@ def test_editions_side_by_side(tmp_path, monkeypatch):
 
 
 def test_not_run_clause_reads_the_count():
-    from icl.scorecard import not_run_clause
+    from icl.pipeline.scorecard import not_run_clause
 
     assert not_run_clause(0) == "every claim has been run at this budget"
     assert not_run_clause(12) == "12 have not been run at this budget yet"

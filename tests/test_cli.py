@@ -24,7 +24,7 @@ def test_bad_arguments_give_a_message_naming_them(capsys):
 
 
 def test_bench_measures_both_implementations(tmp_path):
-    from icl.bench import format_table, run_benchmark
+    from icl.pipeline.bench import format_table, run_benchmark
 
     out = tmp_path / "bench.json"
     result = run_benchmark(heads=(1,), batched_models=2, batched_heads=1, device="cpu", seconds=0.05, out=out, echo=lambda s: None,

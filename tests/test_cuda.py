@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from icl.data import TaskConfig
-from icl.engine import TrainConfig, Trainer
+from icl.core.data import TaskConfig
+from icl.core.engine import TrainConfig, Trainer
 from icl.runs.config import RunConfig
 from icl.runs.load import cached_run, load_or_train
-from icl.models import ModelConfig
+from icl.core.models import ModelConfig
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 

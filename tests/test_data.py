@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from icl.data import TaskConfig, covariance_matrix, n_normals, prompts_from_normals, sample_prompts
+from icl.core.data import TaskConfig, covariance_matrix, n_normals, prompts_from_normals, sample_prompts
 
 
 def gen(seed=0):

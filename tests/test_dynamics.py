@@ -3,22 +3,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from icl import theory
-from icl.dynamics import (
-    SymmetricReading,
-    Trajectory,
-    approx_loss_and_grad,
-    flow_phases,
-    flow_study,
-    gd_approx,
-    gd_approx_heads,
-    phase_table,
-    small_init,
-    stage_times,
-    symmetric_loss,
-    symmetric_reading,
-    two_head_flow,
-)
+from icl.core import theory
+from icl.chapters.ch05_gradient_flow import SymmetricReading, flow_study, phase_table, symmetric_reading
+from icl.core.dynamics import Trajectory, approx_loss_and_grad, flow_phases, gd_approx, gd_approx_heads, small_init, stage_times, symmetric_loss, two_head_flow
 
 D, L, S2 = 5, 40, 0.1
 
@@ -230,7 +217,7 @@ def test_flow_study_solves_each_case_once_and_every_start():
 
 
 def test_prose_number_formats():
-    from icl.dynamics import count, power_of_ten, words
+    from icl.book.format import count, power_of_ten, words
 
     assert words([2]) == "2" and words([2, 4]) == "2 and 4" and words([2, 4, 6]) == "2, 4 and 6"
     assert count(200_000) == "200\u202f000" and count(999) == "999"

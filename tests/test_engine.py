@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from icl.data import TaskConfig
-from icl.engine import TrainConfig, Trainer, TrainingDiverged, autograd_loss_and_grad, resolve_device, softmax_loss_and_grad
-from icl.models import ModelConfig
+from icl.core.data import TaskConfig
+from icl.core.engine import TrainConfig, Trainer, TrainingDiverged, autograd_loss_and_grad, resolve_device, softmax_loss_and_grad
+from icl.core.models import ModelConfig
 
 TASK = TaskConfig()
 SMALL = TrainConfig(steps=60, batch=32, n_snapshots=5)

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from icl import theory
-from icl.data import TaskConfig, sample_prompts
-from icl.estimators import DebiasedGD, Ridge, VanillaGD, bayes, icl_risk, icl_risks, two_kernel
+from icl.core import theory
+from icl.core.data import TaskConfig, sample_prompts
+from icl.core.estimators import DebiasedGD, Ridge, VanillaGD, bayes, icl_risk, icl_risks, two_kernel
 
 TASK = TaskConfig()  # d = 5, L = 40, σ² = 0.1
 

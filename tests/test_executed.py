@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from icl.pipeline import chapter_sources
+from icl.pipeline.execute import chapter_sources
 
 
 def test_every_chapter_was_executed_without_errors(executed_dir):

@@ -7,11 +7,11 @@ import torch
 import icl.runs.load as load
 from icl.runs import store, training
 from icl.runs.config import group_key
-from icl.data import TaskConfig
-from icl.engine import TrainConfig, Trainer
+from icl.core.data import TaskConfig
+from icl.core.engine import TrainConfig, Trainer
 from icl.runs.config import RunConfig
 from icl.runs.load import load_or_train, load_or_train_many
-from icl.models import ModelConfig
+from icl.core.models import ModelConfig
 
 
 def cfg(seed=0, heads=2, steps=40):

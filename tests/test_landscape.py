@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2
 
-from icl import landscape as ls_
-from icl import theory
-from icl.data import TaskConfig
-from icl.estimators import icl_risks, two_kernel
-from icl.landscape import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_sample, valley_floor
+from icl.chapters import ch03_loss_approximation as ls_
+from icl.core import theory
+from icl.core.data import TaskConfig
+from icl.core.estimators import icl_risks, two_kernel
+from icl.chapters.ch03_loss_approximation import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_sample, valley_floor
 
 TASK = TaskConfig()  # d = 5, L = 40, σ² = 0.1
 D, L, S2 = TASK.d, TASK.L, TASK.sigma2
@@ -213,7 +213,7 @@ def test_figures_draw():
 
 
 def _smoke_claims(monkeypatch=None):
-    from icl.chapter import start
+    from icl.book.chapter import start
 
     ch = start("03_loss_approximation", "smoke", "cpu")
     ls = ls_.landscape(ch.task, np.linspace(0.02, 0.8, 5), np.linspace(0, 6, 5), 2_000, seed=0)

@@ -1,4 +1,4 @@
-"""Chapter 11's mathematics (icl.linear_dynamics) against independent references: the population loss
+"""Chapter 11's mathematics (icl.chapters.ch11_linear_attention_dynamics) against independent references: the population loss
 against Monte Carlo, the flow's right-hand side against autograd, the sampled-loss moments against
 the direct sum, the flow against gradient descent, the analytic white-Λ course and the scalar ODE
 against the flow, the fixed points, and the step detector on constructed curves."""
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from icl import linear_dynamics as ld
+from icl.chapters import ch11_linear_attention_dynamics as ld
 
 
 @pytest.fixture(scope="module")

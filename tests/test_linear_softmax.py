@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from icl import linear_dynamics as ld
-from icl import linear_softmax as ls
+from icl.chapters import ch11_linear_attention_dynamics as ld
+from icl.chapters import ch11_linear_softmax as ls
 
 
 @pytest.fixture(scope="module")

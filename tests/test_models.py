@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from icl.circuits import extract, structured_circuits
-from icl.data import TaskConfig, sample_prompts
-from icl.estimators import KernelSum, TransformerPredictor
-from icl.models import AttentionModel, ModelConfig
+from icl.core.circuits import extract, structured_circuits
+from icl.core.data import TaskConfig, sample_prompts
+from icl.core.estimators import KernelSum, TransformerPredictor
+from icl.core.models import AttentionModel, ModelConfig
 
 
 def full_tokens(P):

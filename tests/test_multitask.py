@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from icl import multitask as mt
-from icl import theory
-from icl.data import TaskConfig, sample_prompts
-from icl.engine import TrainConfig, Trainer, autograd_loss_and_grad, softmax_loss_and_grad
-from icl.estimators import icl_risks
+from icl.chapters import ch10_multitask_superposition as mt
+from icl.core import theory
+from icl.core.data import TaskConfig, sample_prompts
+from icl.core.engine import TrainConfig, Trainer, autograd_loss_and_grad, softmax_loss_and_grad
+from icl.core.estimators import icl_risks
 from icl.runs.config import RunConfig
-from icl.models import AttentionModel, ModelConfig
+from icl.core.models import AttentionModel, ModelConfig
 
 AUTH = TaskConfig(**mt.task_params())
 PAPER = TaskConfig(**mt.task_params(convention="paper"))

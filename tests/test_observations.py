@@ -1,4 +1,4 @@
-"""Chapter 02's analysis (icl.observations) on models whose circuits we construct exactly."""
+"""Chapter 02's analysis (icl.chapters.ch02_observations) on models whose circuits we construct exactly."""
 
 from types import SimpleNamespace
 
@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from icl import theory
-from icl.budgets.ch02_observations import TOLERANCES, Budget
-from icl.circuits import structured_circuits
-from icl.claims import ClaimsTable
-from icl.data import TaskConfig
-from icl.engine import TrainConfig
-from icl.estimators import DebiasedGD, bayes, icl_risks
+from icl.core import theory
+from icl.book.budgets.ch02_observations import TOLERANCES, Budget
+from icl.core.circuits import structured_circuits
+from icl.book.claims import ClaimsTable
+from icl.core.data import TaskConfig
+from icl.core.engine import TrainConfig
+from icl.core.estimators import DebiasedGD, bayes, icl_risks
 from icl.runs.config import RunConfig, TrainedRun
-from icl.models import AttentionModel, ModelConfig
-from icl import observations as obs
+from icl.core.models import AttentionModel, ModelConfig
+from icl.chapters import ch02_observations as obs
 
 D, LL, S2 = 3, 20, 0.1
 STEPS = np.array([0, 10, 20, 40, 80, 160])

@@ -4,11 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from icl import theory
-from icl.data import TaskConfig, sample_prompts
-from icl.estimators import DebiasedGD, VanillaGD, icl_risks, nadaraya_watson, two_kernel
-from icl.optimality import (approx_error_coefficient, gd_risk_given_X, gd_risk_mc, group_sums, manifold_distance,
-                            minimise_mu, minimise_theta, nw_moments, pattern_kind, theta_loss)
+from icl.core import theory
+from icl.core.data import TaskConfig, sample_prompts
+from icl.core.estimators import DebiasedGD, VanillaGD, icl_risks, nadaraya_watson, two_kernel
+from icl.core.optimality import approx_error_coefficient, gd_risk_given_X, gd_risk_mc, group_sums, manifold_distance, minimise_mu, minimise_theta, nw_moments, pattern_kind, theta_loss
 
 D, L, S2 = 5, 40, 0.1
 
@@ -115,7 +114,7 @@ def test_gd_risk_given_x_shape_check():
 
 def test_heads_on_the_manifold_compute_the_two_kernel_predictor_whatever_the_split():
     # (3.2) depends on the OV weights only through the group sums: 3 heads at +ω, 2 at −ω, no dummy
-    from icl.estimators import KernelSum
+    from icl.core.estimators import KernelSum
 
     w, mu = 0.05, 8.0
     split = np.random.default_rng(0).dirichlet(np.ones(3))
@@ -125,7 +124,8 @@ def test_heads_on_the_manifold_compute_the_two_kernel_predictor_whatever_the_spl
 
 
 def test_approx_errors_fall_like_omega_squared_and_match_the_leading_term():
-    from icl.optimality import approx_errors, leading_term_deviation, loglog_slope
+    from icl.core.optimality import approx_errors, leading_term_deviation
+    from icl.core.stats import loglog_slope
 
     task = TaskConfig(d=D, L=L, sigma2=S2)
     om = np.geomspace(1e-3, 0.05, 5)
@@ -137,7 +137,7 @@ def test_approx_errors_fall_like_omega_squared_and_match_the_leading_term():
 
 
 def test_loglog_slope_of_a_power_law_and_its_standard_error():
-    from icl.optimality import loglog_slope
+    from icl.core.stats import loglog_slope
 
     x = np.array([1.0, 2.0, 4.0, 8.0])
     s, se = loglog_slope(x, 3 * x**-0.5, rel_se=np.full(4, 0.01))
@@ -150,7 +150,7 @@ def test_loglog_slope_of_a_power_law_and_its_standard_error():
 
 
 def test_fixed_scale_minima_pick_the_manifold():
-    from icl.optimality import fixed_scale_minima
+    from icl.chapters.ch06_approximation_optimality import fixed_scale_minima
 
     t = fixed_scale_minima((3,), (0.1, 0.4), 6, D, L, S2, seed=10)
     assert list(t.columns) == ["H", "omega", "pattern", "best_loss", "manifold_loss", "rel_distance"]
@@ -163,7 +163,7 @@ def test_fixed_scale_minima_pick_the_manifold():
 
 @pytest.mark.parametrize("d, Lc, s2", [(5, 40, 0.1), (3, 20, 0.5), (20, 25, 1.0)])
 def test_eta_eff_is_exactly_the_optimal_debiased_rate_and_the_gap_formula(d, Lc, s2):
-    from icl.optimality import dgd_gd_risk_gap
+    from icl.chapters.ch07_bayes_and_single_head import dgd_gd_risk_gap
 
     eta = theory.eta_eff(d, Lc, s2)
     assert theory.dgd_optimal_eta(d, Lc, s2) == pytest.approx(eta, rel=1e-13)
@@ -174,7 +174,7 @@ def test_eta_eff_is_exactly_the_optimal_debiased_rate_and_the_gap_formula(d, Lc,
 
 
 def test_mean_square_difference_and_risk_gap_of_gd_and_dgd_by_monte_carlo():
-    from icl.optimality import dgd_gd_risk_gap, gd_dgd_mean_square_difference
+    from icl.chapters.ch07_bayes_and_single_head import dgd_gd_risk_gap, gd_dgd_mean_square_difference
 
     d, Lc, s2 = 4, 10, 0.5
     P = sample_prompts(TaskConfig(d=d, L=Lc, sigma2=s2), 100_000, torch.Generator().manual_seed(9), dtype=torch.float64)
@@ -187,7 +187,7 @@ def test_mean_square_difference_and_risk_gap_of_gd_and_dgd_by_monte_carlo():
 
 
 def test_gd_dgd_curves_threshold_table():
-    from icl.optimality import gd_dgd_curves
+    from icl.chapters.ch07_bayes_and_single_head import gd_dgd_curves
 
     curves, table = gd_dgd_curves(0.1, dims=(2, 5))
     for d, (Lk, rel, msd) in curves.items():
@@ -210,7 +210,7 @@ def test_exact_dgd_risk_tends_to_the_proportional_limit_like_one_over_d(xi, s2):
 
 
 def test_extrapolation_in_one_over_d_recovers_the_intercept():
-    from icl.optimality import extrapolate_in_1_over_d
+    from icl.chapters.ch07_bayes_and_single_head import extrapolate_in_1_over_d
 
     ds = np.array([10, 20, 40])
     a, se = extrapolate_in_1_over_d(ds, 0.37 + 0.6 / ds, np.full(3, 1e-3))
@@ -223,7 +223,7 @@ def test_extrapolation_in_one_over_d_recovers_the_intercept():
 
 
 def test_proportional_grid_and_limits():
-    from icl.optimality import proportional_grid, proportional_limits
+    from icl.chapters.ch07_bayes_and_single_head import proportional_grid, proportional_limits
 
     g = proportional_grid((1.0,), (0.1,), (10, 20), 300, seed=0)
     assert list(g.L) == [10, 20]
@@ -234,7 +234,8 @@ def test_proportional_grid_and_limits():
 
 
 def test_nw_moment_samples_average_to_nw_moments_and_approx_moments_give_the_single_head_loss():
-    from icl.optimality import approx_moments, nw_moment_samples
+    from icl.chapters.ch07_bayes_and_single_head import approx_moments
+    from icl.core.optimality import nw_moment_samples
 
     P = sample_prompts(TaskConfig(d=D, L=L), 500, torch.Generator().manual_seed(2), dtype=torch.float64)
     A, B = nw_moments([0.3, 0.6], P, S2)
@@ -248,8 +249,8 @@ def test_nw_moment_samples_average_to_nw_moments_and_approx_moments_give_the_sin
 
 
 def test_authors_values_apply_to_their_parameters_only():
-    from icl.estimators import Risk
-    from icl.optimality import AUTHORS_BAYES, authors_se
+    from icl.core.estimators import Risk
+    from icl.chapters.ch07_bayes_and_single_head import AUTHORS_BAYES, authors_se
 
     assert AUTHORS_BAYES.applies_to(TaskConfig())
     assert not AUTHORS_BAYES.applies_to(TaskConfig(d=3)) and not AUTHORS_BAYES.applies_to(TaskConfig(sigma2=0.5))

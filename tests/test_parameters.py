@@ -1,11 +1,11 @@
-"""Chapter parameters (icl.parameters): read from the parameters cell, checked before any kernel starts."""
+"""Chapter parameters (icl.book.parameters): read from the parameters cell, checked before any kernel starts."""
 
 import pytest
 
-import icl.pipeline as pl
+import icl.pipeline.execute as pl
 from icl.cli import main
-from icl.parameters import ParameterError, check_parameters, check_value, declared, expected_kind
-from icl.pipeline import chapter_sources, execute_chapters
+from icl.book.parameters import ParameterError, check_parameters, check_value, declared, expected_kind
+from icl.pipeline.execute import chapter_sources, execute_chapters
 
 
 def sources(*only):
@@ -102,7 +102,7 @@ def test_every_chapter_parameter_has_a_kind_read_from_its_default_or_the_papers_
 
 
 def test_chapter_start_refuses_a_bad_value_too():
-    from icl.chapter import start
+    from icl.book.chapter import start
 
     with pytest.raises(ParameterError, match="02_observations: heads=0 is not valid"):
         start("02_observations", "smoke", "cpu", heads=0)

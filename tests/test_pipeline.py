@@ -5,7 +5,7 @@ import os
 import nbformat
 import pytest
 
-from icl.pipeline import ChapterFailures, execute_chapters
+from icl.pipeline.execute import ChapterFailures, execute_chapters
 
 HEADER = '''# ---
 # jupyter:
@@ -75,7 +75,7 @@ def test_bad_jobs_names_the_parameter(tmp_path):
 
 
 def test_touching_the_package_changes_every_chapters_hash(tmp_path, monkeypatch):
-    import icl.pipeline as pl
+    import icl.pipeline.execute as pl
 
     (tmp_path / "icl").mkdir()
     (tmp_path / "icl" / "a.py").write_text("x = 1\n")
@@ -90,7 +90,7 @@ def test_touching_the_package_changes_every_chapters_hash(tmp_path, monkeypatch)
 
 def test_budget_note_names_whose_budget_the_prose_describes():
     """The chapters' prose says "cost cap" only below the authors' 500k steps, and names the budget otherwise."""
-    from icl.chapter import start
+    from icl.book.chapter import start
 
     quick, paper = start("01_setup", "quick", "cpu"), start("01_setup", "paper", "cpu")
     assert quick.budget_note().startswith("ours: the quick profile's cost cap") and "500,000" in quick.budget_note()

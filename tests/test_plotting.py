@@ -1,6 +1,7 @@
 import numpy as np
 
-from icl.plotting import coordinate_labels, log_binned
+from icl.book.plotting import coordinate_labels
+from icl.core.binning import log_binned
 
 
 def test_log_binned_covers_every_step_once():
@@ -25,7 +26,7 @@ def test_plot_head_dynamics_draws_heads_and_group_sums():
     import matplotlib.pyplot as plt
     import pytest
 
-    from icl.plotting import GROUP_COLOURS, plot_head_dynamics
+    from icl.book.plotting import GROUP_COLOURS, plot_head_dynamics
 
     steps = np.array([0, 1, 10, 100])
     omega = np.array([[0.0, 0.0, 0.0], [0.1, -0.1, 0.01], [0.2, -0.2, 0.0], [0.15, -0.15, 0.0]])
@@ -50,7 +51,7 @@ def test_plot_risk_curves_error_bars_are_two_standard_errors():
     import matplotlib.pyplot as plt
     import pytest
 
-    from icl.plotting import plot_risk_curves
+    from icl.book.plotting import plot_risk_curves
 
     L = np.array([5, 10, 20])
     ax = plot_risk_curves(L, {"a": (np.array([1.0, 0.5, 0.3]), np.array([0.1, 0.05, 0.01]))}, train_L=10)
@@ -69,7 +70,7 @@ def test_chapter_figure_renders_once_saves_and_glues_the_same_png(tmp_path, monk
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from icl import chapter
+    from icl.book import chapter
 
     glued = {}
     monkeypatch.setenv("ICL_FIGURES_DIR", str(tmp_path))

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from icl import preconditioning as pc
-from icl import theory
-from icl.data import TaskConfig, covariance_matrix, sample_prompts
-from icl.estimators import DebiasedGD, icl_risk
+from icl.chapters import ch09_non_isotropic as pc
+from icl.core import theory
+from icl.core.data import TaskConfig, covariance_matrix, sample_prompts
+from icl.core.estimators import DebiasedGD, icl_risk
 
 D, L, S2, RHO = 3, 5, 0.1, 0.6
 

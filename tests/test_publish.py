@@ -1,4 +1,4 @@
-"""Published results (icl.runs.publish), their verification (icl.verify) and the model plan (icl.plan)."""
+"""Published results (icl.runs.publish), their verification (icl.pipeline.verify) and the model plan (icl.pipeline.plan)."""
 
 import json
 import os
@@ -13,13 +13,13 @@ from safetensors.numpy import load_file, save_file
 
 import icl.runs.load as load
 from icl.runs import store
-from icl.data import TaskConfig
-from icl.engine import TrainConfig
+from icl.core.data import TaskConfig
+from icl.core.engine import TrainConfig
 from icl.runs.config import RunConfig
 from icl.runs.load import cached_run, load_or_train
-from icl.models import ModelConfig
+from icl.core.models import ModelConfig
 from icl.runs.publish import ROOT, publish_run, published_keys, read_published
-from icl.verify import format_report, verify
+from icl.pipeline.verify import format_report, verify
 
 
 def cfg(seed=0, heads=2, steps=60):
@@ -120,7 +120,7 @@ def test_a_published_model_whose_files_cannot_be_read_is_corrupt_not_missing(pub
 def test_icl_plan_and_sweep_stop_at_a_corrupt_publication_with_one_message(tmp_path, monkeypatch, capsys):
     """The CLI prints the error (no traceback) and exits 2; with ICL_RETRAIN_CORRUPT=1 the plan lists the model to train."""
     from icl.cli import main
-    from icl.plan import chapter_configs
+    from icl.pipeline.plan import chapter_configs
 
     monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
     (c,) = chapter_configs("01_setup", "smoke")
@@ -215,7 +215,7 @@ def test_verify_on_another_capability_reports_its_tolerance_and_does_not_fail():
 
 
 def test_verify_exit_status_separates_mismatch_from_inconclusive():
-    from icl.verify import Report
+    from icl.pipeline.verify import Report
 
     exact = Report("k", (0,), 10, 10, "cpu", True, 1e-4, snapshots=3)
     assert exact.exit_status == 0
@@ -249,14 +249,14 @@ def test_published_results_have_provenance_and_stay_small():
 
 
 def test_plan_lists_each_model_once_in_groups(tmp_path):
-    from icl.observations import configs as obs_configs
-    from icl.plan import chapter_configs, format_plan, plan
+    from icl.chapters.ch02_observations import configs as obs_configs
+    from icl.pipeline.plan import chapter_configs, format_plan, plan
 
     c01 = chapter_configs("01_setup", "smoke")
     c02 = chapter_configs("02_observations", "smoke")
     assert len(c01) == 1 and c01[0] in c02 and chapter_configs("04_training_stages", "smoke") == []
     assert [c.model.heads for c in c02] == [1, 2, 3, 4, 6, 8]
-    from icl.chapter import start
+    from icl.book.chapter import start
 
     assert c02 == obs_configs(start("02_observations", "smoke", "cpu"))  # the chapter's own list
     groups = plan("smoke", ["01", "02"], cache_dir=tmp_path)
@@ -275,9 +275,9 @@ def test_plan_lists_the_rerun_pages_model_with_the_pages_own_parameters():
     paper edition publishes it), with the parameters the page's parameter cell names."""
     import ast
 
-    from icl.pipeline import chapter_sources
-    from icl.plan import chapter_configs
-    from icl.rerun_example import EXAMPLE
+    from icl.pipeline.execute import chapter_sources
+    from icl.pipeline.plan import chapter_configs
+    from icl.pipeline.rerun import EXAMPLE
 
     src = next(p for p in chapter_sources() if p.stem == "98_rerun").read_text()
     (cell,) = [ln for ln in src.splitlines() if ln.startswith("rerun = ")]
@@ -289,7 +289,7 @@ def test_plan_lists_the_rerun_pages_model_with_the_pages_own_parameters():
 
 
 def test_plan_trains_missing_groups_in_workers_and_publishes(tmp_path, monkeypatch):
-    from icl.plan import plan, train_plan
+    from icl.pipeline.plan import plan, train_plan
 
     monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
     cache = tmp_path / "cache"
@@ -309,7 +309,7 @@ def test_plan_trains_missing_groups_in_workers_and_publishes(tmp_path, monkeypat
 def test_plan_trains_through_a_submitit_executor(tmp_path, monkeypatch):
     """`icl plan --train --executor local` (the same job objects as Slurm's, as local subprocesses)."""
     from icl.runs.executors import make_executor
-    from icl.plan import plan, train_plan
+    from icl.pipeline.plan import plan, train_plan
 
     monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
     cache = tmp_path / "cache"
@@ -321,8 +321,8 @@ def test_plan_trains_through_a_submitit_executor(tmp_path, monkeypatch):
 
 
 def test_training_by_chapter_counts_each_groups_wall_time_once_for_the_first_chapter(tmp_path):
-    from icl.plan import plan
-    from icl.scorecard import training_by_chapter
+    from icl.pipeline.plan import plan
+    from icl.pipeline.scorecard import training_by_chapter
 
     groups = plan("smoke", ["01", "02"], cache_dir=tmp_path / "none")
     h2 = next(g for g in groups if g.chapters == ["01_setup", "02_observations"])

@@ -16,10 +16,10 @@ import nbformat
 import papermill as pm
 import pytest
 
-from icl.pipeline import ROOT
+from icl.pipeline.execute import ROOT
 
 CHAPTER = "03_loss_approximation"
-BREAK = "import icl.theory as _t\n_good_c = _t.c\n_t.c = lambda L, sigma2: 1.5 * _good_c(L, sigma2)  # deliberately wrong"
+BREAK = "import icl.core.theory as _t\n_good_c = _t.c\n_t.c = lambda L, sigma2: 1.5 * _good_c(L, sigma2)  # deliberately wrong"
 CHECK = "nbval-check-output"
 
 

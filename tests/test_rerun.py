@@ -7,7 +7,7 @@ import os
 
 import nbformat
 
-from icl.pipeline import chapter_sources, execute_chapters, parse_parameters
+from icl.pipeline.execute import chapter_sources, execute_chapters, parse_parameters
 
 
 def glued(nb, key):

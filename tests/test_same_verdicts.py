@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from icl.claims import Claim
+from icl.book.claims import Claim
 
 _FIELDS = {f.name for f in fields(Claim)}
 

@@ -13,11 +13,11 @@ import time
 import pytest
 import torch
 
-from icl.data import TaskConfig
+from icl.core.data import TaskConfig
 from icl.runs.executors import JobFailures, SlurmOptions, make_executor, submit_groups
 from icl.runs.config import group_key, run_config
 from icl.runs.load import load_or_train_many
-from icl.profiles import get_profile
+from icl.runs.profiles import get_profile
 
 
 def _slurm_up() -> bool:
@@ -155,7 +155,7 @@ def test_plan_trains_a_chapters_missing_models_as_slurm_jobs(tmp_path, monkeypat
     becomes a Slurm job; afterwards the plan has nothing left to train and the result equals
     in-process training."""
     _need_slurm()
-    from icl.plan import plan, train_plan
+    from icl.pipeline.plan import plan, train_plan
 
     monkeypatch.setenv("ICL_PUBLISHED", "0")
     groups = plan("smoke", ["05"], cache_dir=tmp_path / "cache")

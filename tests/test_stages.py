@@ -2,28 +2,9 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from icl import theory
-from icl.dynamics import StageTimes, Trajectory
-from icl.stages import (
-    Criteria,
-    HeadCountRuns,
-    descend,
-    end_points,
-    ends_split,
-    excess_at_fixed_omega,
-    hessian,
-    homogeneity_table,
-    manifold_deviations,
-    recent_deviations,
-    mu_star_any,
-    mu_star_signed,
-    settled_deviations,
-    sharpness,
-    stage_summary,
-    trap_point,
-    trap_population,
-    zero_sum_rates,
-)
+from icl.core import theory
+from icl.core.dynamics import StageTimes, Trajectory
+from icl.chapters.ch04_training_stages import Criteria, HeadCountRuns, descend, end_points, ends_split, excess_at_fixed_omega, hessian, homogeneity_table, manifold_deviations, recent_deviations, mu_star_any, mu_star_signed, settled_deviations, sharpness, stage_summary, trap_point, trap_population, zero_sum_rates
 
 D, L, S2 = 5, 40, 0.1
 CRIT = Criteria(0.05, 0.05, 0.05)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from icl import theory
+from icl.core import theory
 
 D, L, S2 = 5, 40, 0.1
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import icl  # noqa: F401  (pins the kernel set before torch is used)
 from icl.arithmetic import describe
 from icl.runs.publish import results_dir
-from icl.verify import verify
+from icl.pipeline.verify import verify
 
 STEPS = 1000
 
@@ -67,7 +67,7 @@ def main(argv=None) -> int:
 
 def _group_keys(path: Path, seeds) -> set[str]:
     """Keys of the published models trained together with the one at `path` (icl.verify's group)."""
-    from icl.verify import _group
+    from icl.pipeline.verify import _group
 
     return {folder.name for folder, _ in _group(path.parent).values()}
 

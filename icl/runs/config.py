@@ -14,10 +14,11 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
-from ..circuits import HeadPattern, extract
-from ..data import TaskConfig
-from ..engine import TrainConfig, resolve_device
-from ..models import AttentionModel, ModelConfig
+from ..core.circuits import HeadPattern, extract
+from ..core.data import TaskConfig
+from ..core.engine import TrainConfig, resolve_device
+from ..core.binning import log_binned
+from ..core.models import AttentionModel, ModelConfig
 
 __all__ = ["CODE_VERSION", "FINAL_WINDOW", "LOSS_BINS", "RunConfig", "TrainedRun", "run_config", "group_key"]
 
@@ -97,7 +98,7 @@ class TrainedRun:
         return m.to(resolve_device(device)).requires_grad_(False)
 
     def predictor(self, name: str | None = None, device="cpu"):
-        from ..estimators import TransformerPredictor
+        from ..core.estimators import TransformerPredictor
 
         return TransformerPredictor(self.model(device), name=name or f"softmax H={self.config.model.heads}")
 
@@ -129,8 +130,6 @@ class TrainedRun:
         """The training loss as means over log-spaced bins of steps: (bin-centre steps, means)."""
         if self.losses is None:
             return self.published_curve
-        from ..plotting import log_binned  # not at the top: plotting loads matplotlib
-
         return log_binned(self.losses, n_bins)
 
 

@@ -37,7 +37,7 @@ def load_or_train_many(
 
     Missing configs that differ only in their seed are trained together (up to `max_models`
     at a time) by one `Trainer`; each gets the result it would get alone, to float32 rounding (see
-    `icl.engine`; retraining the same group reproduces it bit for bit). compile: see
+    `icl.core.engine`; retraining the same group reproduces it bit for bit). compile: see
     `Trainer` (an execution detail like the device: not part of the cache key, in the provenance).
     executor: None trains here, one group after another; a submitit executor (`icl.runs.executors.
     make_executor`: local subprocesses or Slurm) runs one job per group and waits for them.

@@ -115,7 +115,7 @@ def lock_digest() -> dict:
 
 def profile_of(config) -> str:
     """The profile whose training budget `config` has (steps and batch), else "custom"."""
-    from ..profiles import PROFILES
+    from .profiles import PROFILES
 
     for p in PROFILES.values():
         if (config.train.steps, config.train.batch) == (p.steps, p.batch):

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..models import AttentionModel
+from ..core.models import AttentionModel
 from .config import CODE_VERSION, RunConfig, TrainedRun
 
 __all__ = ["default_cache_dir", "sha256", "atomic_dir", "read_entry", "write_entry", "git_state", "icl_source_sha256"]

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..arithmetic import describe as describe_arithmetic
-from ..engine import Trainer
+from ..core.engine import Trainer
 from .config import CODE_VERSION, TrainedRun, group_key
 from .store import git_state, write_entry
 

@@ -1,0 +1,2 @@
+"""Running the book: the model plan, chapter execution, verification, the benchmark, the scorecard
+and rerun pages. Imports every layer below it."""
