@@ -227,6 +227,16 @@ def test_verify_exit_status_separates_mismatch_from_inconclusive():
     assert Report("k", (0,), 10, 10, "cpu", True, 1e-4).exit_status == 1  # nothing compared
 
 
+def test_every_published_key_is_still_its_configs_hash():
+    """Keys hash the configuration (and CODE_VERSION), not module paths: after the package's
+    restructuring every published model is still found under the key its config hashes to."""
+    metas = list((ROOT / "results").glob("*/models/*/meta.json"))
+    assert len(metas) >= 100
+    for p in metas:
+        meta = json.loads(p.read_text())
+        assert RunConfig.from_dict(meta["config"]).key() == meta["key"] == p.parent.name
+
+
 def test_published_results_have_provenance_and_stay_small():
     root = ROOT / "results"
     metas = {p: json.loads(p.read_text()) for p in root.glob("*/models/*/meta.json")}
