@@ -82,7 +82,7 @@ slurm-test: install
 	if [ $$started -eq 0 ]; then bash tests/slurm/cluster.sh stop; fi; exit $$rc
 
 shape: install
-	$(PY) tests/chapter_shape.py notebooks
+	$(PY) tools/chapter_shape.py notebooks
 
 # The test build lives in $(SMOKE), a copy of the book's sources with smoke-profile chapters, so
 # that `make test` never overwrites the book's executed/ (and its quick-profile claims).
@@ -115,7 +115,7 @@ nbval: install
 	$(PYTEST) --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests/reference/*.ipynb
 
 references: smoke-chapters
-	$(PY) tests/make_references.py $(SMOKE)/executed tests/reference
+	$(PY) tools/make_references.py $(SMOKE)/executed tests/reference
 
 book-test: install
 	$(VENV)/bin/jupyter-book build $(JB_FLAGS) $(SMOKE)
