@@ -71,14 +71,14 @@ book: execute
 	@echo "book: $(CURDIR)/_build/html/index.html"
 
 unit: install
-	$(PYTEST) tests --ignore=tests/test_slurm.py
+	$(PYTEST) tests --ignore=tests/runs/test_slurm.py
 
 # The cluster executor against a real single-node Slurm on this machine (root and Debian's slurmctld,
 # slurmd, slurm-client, munge; .ci/run installs them): started, tested, its daemons stopped. Where it
 # cannot start, the tests skip and say so (fail instead with ICL_REQUIRE_SLURM=1, as CI sets).
 slurm-test: install
 	@bash tests/slurm/cluster.sh start; started=$$?; \
-	$(PYTEST) -rs tests/test_slurm.py; rc=$$?; \
+	$(PYTEST) -rs tests/runs/test_slurm.py; rc=$$?; \
 	if [ $$started -eq 0 ]; then bash tests/slurm/cluster.sh stop; fi; exit $$rc
 
 shape: install
@@ -102,10 +102,10 @@ arithmetic-test: install
 	rm -rf $(SMOKE)/other-arithmetic
 	ICL_KERNELS=native ATEN_CPU_CAPABILITY=default $(PY) -m icl.cli chapters --profile smoke --device cpu \
 		--out $(SMOKE)/other-arithmetic --jobs $(JOBS) $(OWN_OPTIMISATION)
-	$(PYTEST) tests/test_same_verdicts.py --executed $(SMOKE)/executed --other $(SMOKE)/other-arithmetic
+	$(PYTEST) tests/pipeline/test_same_verdicts.py --executed $(SMOKE)/executed --other $(SMOKE)/other-arithmetic
 
 executed-check: install
-	$(PYTEST) tests/test_executed.py --executed $(SMOKE)/executed
+	$(PYTEST) tests/pipeline/test_executed.py --executed $(SMOKE)/executed
 
 # nbval re-executes the committed reference notebooks (smoke profile) and compares every cell tagged
 # nbval-check-output with the committed output: a changed number fails. `make references`
@@ -126,10 +126,10 @@ browser-test: install
 # The last build's claims (executed/claims): a quick build's against tests/expected/scorecard_quick.json,
 # a paper build's against the published paper edition (results/paper/claims).
 scorecard-check: install
-	$(PYTEST) -rs tests/test_scorecard.py --executed $(EXECUTED)
+	$(PYTEST) -rs tests/pipeline/test_scorecard.py --executed $(EXECUTED)
 
 expected-scorecard: install  # after `make book PROFILE=quick`
-	$(PY) tests/test_scorecard.py --write $(EXECUTED)/claims tests/expected/scorecard_quick.json
+	$(PY) tests/pipeline/test_scorecard.py --write $(EXECUTED)/claims tests/expected/scorecard_quick.json
 
 test: unit slurm-test shape scorecard-check smoke-chapters executed-check arithmetic-test nbval book-test browser-test
 

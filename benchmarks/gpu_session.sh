@@ -15,7 +15,7 @@ python3 benchmarks/gpu_train.py "$GROUPS_PKL" --workers ${WORKERS:-5} --deadline
   --cache-dir /tmp/icl-cache > $OUT/train.log 2>&1 &
 TRAIN=$!
 # 3. the CUDA tests beside it
-[ "${TESTS:-1}" = 0 ] || timeout 300 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py > $OUT/cuda_tests.txt 2>&1
+[ "${TESTS:-1}" = 0 ] || timeout 300 python3 -m pytest -q -p no:cacheprovider tests/core/test_cuda.py > $OUT/cuda_tests.txt 2>&1
 wait $TRAIN
 nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv >> $OUT/env.txt 2>&1
 tar -C /tmp/pub -cf $OUT/gpu_models.tar . 2>> $OUT/env.txt

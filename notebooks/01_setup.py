@@ -80,7 +80,7 @@ ch.glue("setup-d", ch.d, "{}"), ch.glue("setup-L", ch.L, "{}"), ch.glue("setup-s
 # Two facts this book relies on are unit tests rather than claims, since they are about our
 # code, not the paper: a model built with exactly these circuits computes (3.2), and the fast
 # query-only forward pass used for training (cost $O(BHLD)$) equals the literal causal-sequence
-# computation (cost $O(BHL^2D)$), for every normalisation (`tests/test_models.py`).
+# computation (cost $O(BHL^2D)$), for every normalisation (`tests/core/test_models.py`).
 #
 # ## A trained model
 #

@@ -210,7 +210,7 @@ display(hom)
 # $\tilde{\mathcal{L}} = 1 + \sigma^2 - \omega^2/(\omega^2 + c\sinh(d\omega^2))$. As $\omega \to 0$,
 # $\eta(\omega) \to 1/(1 + cd)$ and $\tilde{\mathcal{L}} \to 1 + \sigma^2 - 1/(1+cd)$ (4.8), the
 # river valley of {doc}`03_loss_approximation` (these limits of our closed forms are unit tests,
-# `tests/test_stages.py`). We place the end point of every run on it: its scale $\omega$ is the
+# `tests/chapters/test_ch04_training_stages.py`). We place the end point of every run on it: its scale $\omega$ is the
 # mean $|\omega_h|$ over the non-dummy heads, and its OV weight is $\sum_{h:\,\omega_h > 0}\mu_h$.
 
 # %% tags=["hide-input"]

@@ -59,7 +59,7 @@ ch.show_budget()
 # On $S(\omega)$ a model with positive heads at $+\omega$ whose OV weights sum to $\mu$ and negative
 # heads at $-\omega$ summing to $-\mu$ computes, whatever $H$, the two-kernel predictor (4.9)
 # $\mu\,(\mathrm{NW}_\omega - \mathrm{NW}_{-\omega})$: (3.2) depends on the OV weights only through
-# the group sums (a unit test, `tests/test_optimality.py`, checks this for five heads with OV
+# the group sums (a unit test, `tests/core/test_optimality.py`, checks this for five heads with OV
 # weights split at random). Theorem 4.2 (i) sets $\mu = \eta/(2\omega)$ and lets $\omega \to 0$. We
 # take $\eta = \eta_\mathrm{eff} = L/(L + d(1+\sigma^2))$.
 #
@@ -211,7 +211,7 @@ ch.figure("opt-components", opt.plot_components(optim, ch.d, ch.L, ch.sigma2))
 # table (chosen in `icl/book/budgets/ch06_approximation_optimality.py`, before the final runs).
 # Algebraic facts about our own formulas are unit tests, not claims: the five-head model on
 # $S(\omega)$ equals the two-kernel predictor, and the error is our leading term
-# (`tests/test_optimality.py`).
+# (`tests/core/test_optimality.py`).
 
 # %%
 opt.add_approximation_claims(ch, approx)

@@ -134,7 +134,7 @@ opt.glue_proportional(ch, grid, limits)
 # The two predictors differ by $\hat y_{\mathrm{dGD}} - \hat y_{\mathrm{GD}} = -\eta\,\bar y\,\bar x^\top x_q$,
 # whose mean square is $\eta^2\,(d(1+\sigma^2) + 2)/L^2$ (our short computation with
 # $\bar x \sim N(0, I/L)$). From the exact risks (App. D.3, steps 1–2) three facts follow, by our
-# algebra (each a unit test in `tests/test_optimality.py`):
+# algebra (each a unit test in `tests/core/test_optimality.py`):
 #
 # - the optimal rate of debiased GD is **exactly** $\eta_\mathrm{eff} = L/(L + d(1+\sigma^2))$, the
 #   rate the transformer reaches as $\omega \to 0$; its risk is $1 + \sigma^2 - (L-1)/(L + d(1+\sigma^2))$:

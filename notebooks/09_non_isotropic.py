@@ -103,7 +103,7 @@ ch.show_budget()
 #
 # which is $\Gamma^\star$ without the $\Sigma/L$ (the sample spent on centring), and
 # $\eta_\mathrm{eff} I$ at $\Sigma = I$, the rate of the isotropic chapters. Unit tests
-# (`tests/test_preconditioning.py`) check the risk against Monte Carlo for a non-symmetric $\Gamma$,
+# (`tests/chapters/test_ch09_non_isotropic.py`) check the risk against Monte Carlo for a non-symmetric $\Gamma$,
 # that $\Gamma_\mathrm{dGD}$ is the minimiser of a Monte Carlo risk (a least-squares fit of $y_q$ on
 # $\tilde g \otimes x_q$) and tells it apart from $\Gamma^\star$, and that two heads
 # $\pm\varepsilon\Gamma$ converge to debiased GD with $\Gamma$ as $\varepsilon \to 0$.

@@ -116,7 +116,7 @@ ch.show_budget()
 # shared / private of {glue:text}`mt-common-ratio`, and a risk of {glue:text}`mt-ref-common` per task.
 # Plain debiased GD on all coordinates at its best rate has risk {glue:text}`mt-ref-full`; ridge on $S_t$
 # (each task's Bayes predictor under the authors' independent $\beta_t$), by Monte Carlo,
-# {glue:text}`mt-ref-ridge`. Unit tests (`tests/test_multitask.py`) check $R_t$ against Monte Carlo under
+# {glue:text}`mt-ref-ridge`. Unit tests (`tests/chapters/test_ch10_multitask_superposition.py`) check $R_t$ against Monte Carlo under
 # both conventions, that it is the isotropic chapters' debiased GD risk for one task, both minimisers,
 # and the small-$\omega$ limit.
 #

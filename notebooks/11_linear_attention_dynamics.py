@@ -81,7 +81,7 @@ ld.show_budget(ch)
 # $\tau\dot K_i = v_i G Q_i$, $\tau\dot Q_i = v_i G^\top K_i$, $\tau\dot v_i = \operatorname{tr}(K_i^\top G Q_i)$
 # (separate); one full-batch gradient-descent step of rate $\eta$ advances it by $\Delta t = 2\eta\tau$.
 # The unit tests check the loss against Monte Carlo and these gradients against autograd
-# (`tests/test_linear_dynamics.py`). Both ways of training are run below from the same small
+# (`tests/chapters/test_ch11_linear_attention_dynamics.py`). Both ways of training are run below from the same small
 # initialisation: SciPy's ODE solver on the flow, and full-batch gradient descent on the loss of
 # {glue:text}`lin-S` sampled sequences (the paper uses 5000; ours are more, so that the small
 # eigen-directions of the sampled loss are close to the population's). Our descent evaluates that

@@ -1,7 +1,7 @@
 """Chapter 09's analysis (§5.3, App. A.2, App. E.3): non-isotropic covariates x ~ N(0, Σ), and the
 pre-conditioned debiased GD that multi-head attention learns.
 
-The formulas (ours, derived in the chapter; unit tests in `tests/test_preconditioning.py`):
+The formulas (ours, derived in the chapter; unit tests in `tests/chapters/test_ch09_non_isotropic.py`):
 
 - Circuits. Head h's KQ x-block A_h = W_h[:d, :d] (key × query) and its OV y-entry μ_h. With the
   key-y row and the OV x-part ≈ 0, the logits are x_lᵀ A_h x_q; a first-order expansion of the

@@ -1,7 +1,7 @@
 """Chapter 09 (non-isotropic covariates, §5.3, App. A.2, App. E.3): budget and tolerances.
 
 Targets are computed (the exact risk of pre-conditioned debiased GD and its optimal Γ, derived in
-the chapter and checked against Monte Carlo in `tests/test_preconditioning.py`) or the paper's
+the chapter and checked against Monte Carlo in `tests/chapters/test_ch09_non_isotropic.py`) or the paper's
 words; every tolerance is chapter 01's or chapter 02's reading of "≈", or a strict comparison.
 Cost: the quick profile trains 2 head counts × 2 seeds at the first ρ, one model at the second ρ and
 one on the diagonal Σ: 6 models of 20k steps (8 models took 290 s cold on the shared 2-core

@@ -1,7 +1,7 @@
 """Chapter 10 (multi-task regression, §5.4, App. A.3, Figs 16–19, Table 2): budget and tolerances.
 
 Targets are computed (ours: the exact risk of support-restricted debiased GD at its optimal rate,
-derived in `icl.chapters.ch10_multitask_superposition` and checked against Monte Carlo in `tests/test_multitask.py`) or the
+derived in `icl.chapters.ch10_multitask_superposition` and checked against Monte Carlo in `tests/chapters/test_ch10_multitask_superposition.py`) or the
 paper's words; tolerances are chapter 01's and chapter 02's readings of "≈", or strict comparisons
 after a Monte Carlo margin. Cost: the quick profile trains 5 head counts × 3 seeds (the seeds of one
 H in one Trainer); the cap is 5 minutes added to a cold book build on the shared 2-core machine,

@@ -3,7 +3,7 @@
 tests/expected/scorecard_quick.json maps "chapter/claim_id" to the status the claim had and the
 range its measured value may move in (the rule is `allowed_range`). A claim that changes status,
 leaves its range, appears or disappears fails this test, by name. The record is rewritten, after a
-reviewed change, by `make expected-scorecard` (= `python tests/test_scorecard.py --write DIR OUT`).
+reviewed change, by `make expected-scorecard` (= `python tests/pipeline/test_scorecard.py --write DIR OUT`).
 Run by `make test` on executed/claims when those come from a quick build with the default
 parameters; otherwise the test says so and skips. A paper-profile build is checked the same way
 against the published paper edition, results/paper/claims (its record is computed from them).
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-EXPECTED = Path(__file__).parent / "expected" / "scorecard_quick.json"
-PUBLISHED_PAPER = Path(__file__).parent.parent / "results" / "paper" / "claims"
+EXPECTED = Path(__file__).resolve().parents[1] / "expected" / "scorecard_quick.json"
+PUBLISHED_PAPER = Path(__file__).resolve().parents[2] / "results" / "paper" / "claims"
 
 
 def allowed_range(measured: float) -> list[float]:
@@ -111,7 +111,7 @@ def test_mismatches_names_each_kind_of_change():
                       expected, require_all=False) == []
 
 
-if __name__ == "__main__":  # python tests/test_scorecard.py --write CLAIMS_DIR OUT
+if __name__ == "__main__":  # python tests/pipeline/test_scorecard.py --write CLAIMS_DIR OUT
     _, flag, src, dst = sys.argv
     assert flag == "--write", "usage: test_scorecard.py --write CLAIMS_DIR OUT"
     if not profile_claims(Path(src), "quick"):

@@ -1,10 +1,10 @@
 """The CUDA path: the engine, the cache and the estimators on a GPU. Skipped where there is none
-(CI has none); run on a GPU machine with `pytest tests/test_cuda.py tests/test_engine.py` (the
+(CI has none); run on a GPU machine with `pytest tests/core/test_cuda.py tests/core/test_engine.py` (the
 engine's gradient, determinism, resume and compile tests run on both devices there).
 
 A GPU run draws its prompts from CUDA's generator, another stream than the CPU's, so a model
 trained on a GPU is a different sample of the same training process, not the CPU's model to
-rounding: a GPU is compared with itself bit for bit (in tests/test_engine.py) and with the CPU in
+rounding: a GPU is compared with itself bit for bit (in tests/core/test_engine.py) and with the CPU in
 distribution only (here).
 """
 
