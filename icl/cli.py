@@ -94,8 +94,8 @@ def _executor_options(s):
 
 
 def cmd_plan(a):
-    from .runs.executors import JobFailures
     from .pipeline.plan import format_plan, plan, train_plan
+    from .runs.executors import JobFailures
     from .runs.publish import results_dir
 
     groups = plan(a.profile, a.only or None, cache_dir=a.cache_dir)

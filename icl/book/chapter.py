@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core import theory
+from ..core.data import TaskConfig
+from ..runs.profiles import Profile, get_profile
 from .budgets import budget as _budget
 from .budgets import tolerances as _tolerances
 from .claims import ClaimsTable
-from ..core.data import TaskConfig
-from ..runs.profiles import Profile, get_profile
 
 __all__ = ["Chapter", "start", "figures_dir", "glue_text"]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-
-
 __all__ = [
     "words",
     "count",

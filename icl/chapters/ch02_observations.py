@@ -26,7 +26,15 @@ import numpy as np
 
 from ..core import theory
 from ..core.circuits import head_groups, largest_dip, pattern_onset, pattern_summary, peak_drop
-from ..core.estimators import DebiasedGD, VanillaGD, bayes, nadaraya_watson, paired_errors, paired_ratio, risk_from_errors
+from ..core.estimators import (
+    DebiasedGD,
+    VanillaGD,
+    bayes,
+    nadaraya_watson,
+    paired_errors,
+    paired_ratio,
+    risk_from_errors,
+)
 from ..runs.config import run_config
 from ..runs.load import load_or_train_many
 

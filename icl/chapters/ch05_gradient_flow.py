@@ -11,7 +11,6 @@ from ..book.format import count, power_of_ten, words
 from ..core import theory
 from ..core.dynamics import FlowSolution, flow_phases, two_head_flow
 
-
 __all__ = [
     "SymmetricReading",
     "symmetric_reading",

@@ -8,10 +8,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core import theory
-from ..core.optimality import (ThetaFit, approx_errors, leading_term_deviation, manifold_distance, minimise_mu,
-                               minimise_theta, one_sign_dummy_loss, pattern_kind, task_prompts)
+from ..core.optimality import (
+    ThetaFit,
+    approx_errors,
+    leading_term_deviation,
+    manifold_distance,
+    minimise_mu,
+    minimise_theta,
+    one_sign_dummy_loss,
+    pattern_kind,
+    task_prompts,
+)
 from ..core.stats import loglog_slope
-
 
 __all__ = [
     "Approximation",

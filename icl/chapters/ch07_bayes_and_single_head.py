@@ -11,7 +11,6 @@ import numpy as np
 from ..core import theory
 from ..core.optimality import nw_moment_tensors, nw_moments, task_prompts
 
-
 __all__ = [
     "AuthorsRisk",
     "AUTHORS_BAYES",

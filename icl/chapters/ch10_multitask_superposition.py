@@ -337,8 +337,8 @@ class Study:
 def configs(ch) -> list:
     """Every model chapter 10 trains: `ch.budget`'s heads × seeds on the chapter's multi-task task."""
     from ..core.engine import TrainConfig
-    from ..runs.config import RunConfig
     from ..core.models import ModelConfig
+    from ..runs.config import RunConfig
 
     b = ch.budget
     return [RunConfig(ch.task, ModelConfig(heads=H), TrainConfig(steps=b.steps or ch.prof.steps, batch=ch.prof.batch, seed=s))

@@ -26,7 +26,6 @@ import numpy as np
 from . import theory
 from .circuits import dummy_heads, settled_index, sign_matching, zero_sum_ratio
 
-
 __all__ = [
     "small_init",
     "record_steps",

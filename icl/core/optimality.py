@@ -34,6 +34,7 @@ from scipy.optimize import minimize
 
 from . import theory
 
+
 def _check_signs(signs) -> np.ndarray:
     s = np.asarray(signs)
     if s.ndim != 1 or s.size == 0 or not np.all(np.isin(s, (-1, 0, 1))):

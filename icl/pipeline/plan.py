@@ -219,7 +219,7 @@ def _star_train_one(a):
 
 def publish_available(groups: list[Group], *, cache_dir=None, publish_dir=None, log=print) -> int:
     """Publish every model of `groups` that is in the cache and not yet published; returns how many."""
-    from ..runs.publish import published_path, publish_run
+    from ..runs.publish import publish_run, published_path
 
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     n = 0

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core import theory
 from ..book.claims import ClaimsTable, load_tables
+from ..core import theory
 from ..core.data import TaskConfig
 
 __all__ = ["CHAPTER", "EXAMPLE", "Rerun", "run", "glue"]

@@ -67,8 +67,8 @@ def training_by_chapter(profile: str = "paper", root: Path | None = None):
     column adds up to the edition's total). Returns a pandas DataFrame with a total row."""
     import pandas as pd
 
-    from .plan import plan
     from ..runs.publish import results_dir
+    from .plan import plan
 
     d = (results_dir() if root is None else Path(root)) / profile / "models"
     rows = {}

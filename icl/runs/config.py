@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import torch
 
+from ..core.binning import log_binned
 from ..core.circuits import HeadPattern, extract
 from ..core.data import TaskConfig
 from ..core.engine import TrainConfig, resolve_device
-from ..core.binning import log_binned
 from ..core.models import AttentionModel, ModelConfig
 
 __all__ = ["CODE_VERSION", "FINAL_WINDOW", "LOSS_BINS", "RunConfig", "TrainedRun", "run_config", "group_key"]
