@@ -47,27 +47,26 @@ _LIBRARIES = ("torch", "numpy", "scipy")
 _state: dict = {}  # what pin() did: {"set": [...], "kept": {...}, "reason": str, "late": [...]}
 
 
-def _cpu_flags() -> set[str] | None:
-    """The CPU's flags from /proc/cpuinfo, or None where it cannot be read."""
+def _cpuinfo(field: str) -> str | None:
+    """The first value of `field` in /proc/cpuinfo, or None where it is absent or unreadable."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                if line.startswith(field):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         return None
     return None
 
 
+def _cpu_flags() -> set[str] | None:
+    """The CPU's flags from /proc/cpuinfo, or None where it cannot be read."""
+    flags = _cpuinfo("flags")
+    return None if flags is None else set(flags.split())
+
+
 def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def pin(environ=None) -> dict:
@@ -145,13 +144,10 @@ def _openblas_cores() -> dict:
 
 def _numpy_simd() -> list[str]:
     """numpy's dispatch targets that are enabled at run time (a disabled one reads False)."""
-    import numpy as np
-
     try:
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     except ImportError:  # numpy < 2
         from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-    del np
     return [t for t in __cpu_dispatch__ if __cpu_features__.get(t)]
 
 

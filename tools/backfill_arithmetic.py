@@ -42,7 +42,7 @@ def main(argv=None) -> int:
             continue
         rep = verify(meta["key"], steps=a.steps)
         worst = max(rep.max_diff.values(), default=float("nan"))
-        group = [p for p in metas if p.parent.name in _group_keys(path, rep.seeds)]
+        group = [p for p in metas if p.parent.name in _group_keys(path)]
         if not (rep.snapshots and worst == 0.0):
             failed.append(meta["key"])
             print(f"{meta['key']}: NOT bit for bit under AVX2 (largest difference {worst:.3g}); left alone", flush=True)
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     return 1 if failed else 0
 
 
-def _group_keys(path: Path, seeds) -> set[str]:
+def _group_keys(path: Path) -> set[str]:
     """Keys of the published models trained together with the one at `path` (icl.verify's group)."""
     from icl.pipeline.verify import _group
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..arithmetic import describe, difference
+
 __all__ = ["Report", "verify", "format_report", "RTOL", "ATOL"]
 
 # The tolerance path: |retrained − published| ≤ ATOL + RTOL·|published| for every number compared.
@@ -110,8 +112,6 @@ def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None
                          f"than {dev.type}'s; verify it on {trained_on} (--device {trained_on})")
     tr = Trainer(cfg.task, cfg.model, cfg.train, list(group), device=dev, compile=False)
     tr.run(n)
-    from ..arithmetic import describe, difference
-
     why = difference(prov.get("arithmetic"), describe(dev), dev.type)
     if dev.type != "cpu":
         why = {"device": (trained_on, "GPU kernels are not deterministic across runs"), **why}
