@@ -3,6 +3,8 @@
 import ast
 from pathlib import Path
 
+import pytest
+
 PKG = Path(__file__).resolve().parents[1] / "icl"
 
 
@@ -111,3 +113,51 @@ def test_icl_itself_holds_few_modules():
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+# Every chapter's public face (icl/chapters/__init__.py says what each piece is).
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+CHAPTERS = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py") if (PKG / "chapters" / f"ch{p.stem}").exists()
+                  or (PKG / "chapters" / f"ch{p.stem}.py").exists())
+
+
+def test_every_numbered_chapter_has_a_module():
+    assert [c[:2] for c in CHAPTERS] == [f"{i:02d}" for i in range(1, 12)], CHAPTERS
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_module_has_the_same_public_face(chapter):
+    import importlib
+    import inspect
+
+    mod = importlib.import_module(f"icl.chapters.ch{chapter}")
+    assert inspect.isclass(getattr(mod, "Study", None)), f"ch{chapter} has no class Study"
+    assert list(inspect.signature(mod.Study).parameters) == ["ch"], "Study(ch) takes the chapter only"
+    for name in ("numbers", "claims"):
+        assert callable(getattr(mod, name, None)), f"ch{chapter} has no {name}()"
+    assert list(inspect.signature(mod.numbers).parameters) == ["st"], "numbers(st)"
+    assert list(inspect.signature(mod.claims).parameters) == ["ch", "st"], "claims(ch, st)"
+
+
+def _calls(tree, names):
+    return [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in names]
+
+
+def test_no_chapter_module_glues_or_shows_anything_itself():
+    found = [f"{p.relative_to(PKG)}: {c}" for p in (PKG / "chapters").rglob("*.py")
+             for c in _calls(ast.parse(p.read_text()), {"glue", "glue_numbers", "figure", "show", "finish"})]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_notebook_glues_its_numbers_in_one_visible_call(chapter):
+    tree = ast.parse("\n".join(line for line in (NOTEBOOKS / f"{chapter}.py").read_text().splitlines()
+                               if not line.lstrip().startswith(("%", "!"))))
+    calls = _calls(tree, {"glue", "glue_numbers"})
+    assert calls == ["glue_numbers"], f"{chapter}: {calls}"
+
+
+def test_no_module_exceeds_600_lines():
+    long = {str(p.relative_to(PKG)): n for p in PKG.rglob("*.py") if (n := len(p.read_text().splitlines())) > 600}
+    assert not long, long

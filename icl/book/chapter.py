@@ -75,6 +75,14 @@ class Chapter:
         _glue(key, text)
         return text
 
+    def glue_numbers(self, numbers: dict) -> None:
+        """Glue a chapter's `numbers(st)`: key → (value, fmt), or key → str glued as it is."""
+        for key, value in numbers.items():
+            if isinstance(value, str):
+                self.glue(key, value, "{}")
+            else:
+                self.glue(key, *value)
+
     def figure(self, key: str, fig=None):
         """Glue `fig` (default: the current figure) under `key`, save it as figures/<key>.png, close it.
 
