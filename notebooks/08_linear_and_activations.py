@@ -54,7 +54,6 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 from IPython.display import display
 
 from icl.chapters import ch08_linear_and_activations as A
-from icl.chapters import ch08_basins as basins
 from icl.book.chapter import start
 
 ch = start("08_linear_and_activations", profile, device, d=d, L=L, sigma2=sigma2, softmax_heads=softmax_heads,
@@ -62,7 +61,6 @@ ch = start("08_linear_and_activations", profile, device, d=d, L=L, sigma2=sigma2
            activations=activations, four_head_activation=four_head_activation, activation_seeds=activation_seeds,
            activation_steps=activation_steps, seed=seed)
 ch.show_budget()
-A.glue_setup(ch)
 
 # %% [markdown]
 # ## Linear attention is GD with a rate fixed at the training length (ours)
@@ -128,10 +126,8 @@ A.glue_setup(ch)
 # $\eta_\mathrm{eff} =$ {glue:text}`actv-eta-eff`, and Bayes (ridge with $\lambda = d\sigma^2$).
 
 # %% tags=["hide-input"]
-st = A.study(ch)
-lin = A.read_linear(ch, st)
-A.glue_lengths(ch, st, lin)
-ch.figure("actv-length", A.plot_length_generalisation(ch, st, lin))
+st = A.Study(ch)
+ch.figure("actv-length", A.plot_length_generalisation(st))
 
 # %% [markdown]
 # ```{glue:figure} actv-length
@@ -162,10 +158,8 @@ ch.figure("actv-length", A.plot_length_generalisation(ch, st, lin))
 # linear model:
 
 # %% tags=["hide-input"]
-display(A.linear_table(lin).style.format(precision=3).hide(axis="index"))
-con = A.construction(ch, st)
-A.glue_construction(ch, con)
-ch.figure("actv-construction", A.plot_construction(con))
+display(st.linear_table.style.format(precision=3).hide(axis="index"))
+ch.figure("actv-construction", A.plot_construction(st))
 
 # %% [markdown]
 # ```{glue:figure} actv-construction
@@ -234,9 +228,7 @@ ch.figure("actv-construction", A.plot_construction(con))
 # exact $2a\omega\mu^\star(\omega)$ of two symmetric heads:
 
 # %% tags=["hide-input"]
-paper = A.paper_table1_check(ch)
-A.glue_paper_check(ch, paper)
-display(paper.style.format(precision=4, na_rep="—").hide(axis="index"))
+display(st.paper_check.style.format(precision=4, na_rep="—").hide(axis="index"))
 
 # %% [markdown]
 # For the two $(1 + bs)^2$ columns the paper reads {glue:text}`actv-paper-square-paper`; our exact
@@ -256,13 +248,11 @@ display(paper.style.format(precision=4, na_rep="—").hide(axis="index"))
 # {doc}`01_setup`'s):
 
 # %% tags=["hide-input"]
-reads = A.read_activations(ch, st)
-A.glue_activations(ch, reads)
-display(A.table1(reads).style.format(precision=4).hide(axis="index"))
-ch.figure("actv-circuits", A.plot_activation_circuits(ch, st))
-ch.figure("actv-dynamics", A.plot_activation_dynamics(ch, st))
-ch.figure("actv-zero-sum", A.plot_zero_sum_dynamics(ch, st))
-ch.figure("actv-risks", A.plot_activation_risks(ch, st))
+display(st.table1.style.format(precision=4).hide(axis="index"))
+ch.figure("actv-circuits", A.plot_activation_circuits(st))
+ch.figure("actv-dynamics", A.plot_activation_dynamics(st))
+ch.figure("actv-zero-sum", A.plot_zero_sum_dynamics(st))
+ch.figure("actv-risks", A.plot_activation_risks(st))
 
 # %% [markdown]
 # Their first-order rates $a\sum_h\omega_h\mu_h$ run from {glue:text}`actv-rate-lo` to
@@ -320,13 +310,11 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 # push. From each such model's final weights we scale head 2's $Q$ and $O$ factors by $1 - 2a$, which
 # multiplies $\omega_2$ and $\mu_2$ by $1 - 2a$ ($a = \tfrac12$ silences the head, $a = 1$ mirrors it, the
 # ± pair at the same scales), and train each $a \in \{$ {glue:text}`actv-probe-as` $\}$ on with fresh
-# Adam moments (`icl.chapters.ch08_basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
+# Adam moments (`icl.chapters.ch08_linear_and_activations.basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
 
 # %% tags=["hide-input"]
-probes = basins.probe_same_sign(ch, st, reads)
-basins.glue_probes(ch, probes)
-if probes:
-    display(basins.probe_table(probes).style.format(precision=3).hide(axis="index"))
+if st.probes:
+    display(st.probe_table.style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
 # ## Claims
@@ -338,7 +326,8 @@ if probes:
 # patterns, risks at $L' = L$) are {doc}`01_setup`'s and {doc}`02_observations`'s.
 
 # %%
-A.add_claims(ch, st, lin, con, reads)
+ch.glue_numbers(A.numbers(st))
+A.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

@@ -123,12 +123,9 @@ ch.show_budget()
 # $\rho = 0$ case is the isotropic one: its models are those of {doc}`02_observations`. One row per model:
 
 # %% tags=["hide-input"]
-st = pc.study(ch)
-dist, risks = pc.distance_table(st), pc.risk_table(st)
-display(dist.style.format("{:.3f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
-pc.risk_curves(ch, st)
-pc.glue_study(ch, st, dist, risks)
-ch.figure("noniso-gammas", pc.plot_gammas(ch, st))
+st = pc.Study(ch)
+display(st.dist.style.format("{:.3f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
+ch.figure("noniso-gammas", pc.plot_gammas(st))
 
 # %% [markdown]
 # ```{glue:figure} noniso-gammas
@@ -175,8 +172,8 @@ ch.figure("noniso-gammas", pc.plot_gammas(ch, st))
 # the models' prompts.
 
 # %% tags=["hide-input"]
-display(risks.style.format("{:.4f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
-ch.figure("noniso-risk-curves", pc.plot_risk_curves(ch, st))
+display(st.risks.style.format("{:.4f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
+ch.figure("noniso-risk-curves", pc.plot_risk_curves(st))
 
 # %% [markdown]
 # ```{glue:figure} noniso-risk-curves
@@ -213,7 +210,8 @@ ch.figure("noniso-risk-curves", pc.plot_risk_curves(ch, st))
 # pre-conditioner returns $\eta_\mathrm{eff} I$ on those models.
 
 # %%
-pc.add_claims(ch, st, risks)
+ch.glue_numbers(pc.numbers(st))
+pc.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

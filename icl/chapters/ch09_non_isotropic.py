@@ -1,4 +1,4 @@
-"""Chapter 09's analysis (§5.3, App. A.2, App. E.3): non-isotropic covariates x ~ N(0, Σ), and the
+"""Chapter 09 (§5.3, App. A.2, App. E.3): non-isotropic covariates x ~ N(0, Σ), and the
 pre-conditioned debiased GD that multi-head attention learns.
 
 The formulas (ours, derived in the chapter; unit tests in `tests/chapters/test_ch09_non_isotropic.py`):
@@ -23,23 +23,30 @@ The formulas (ours, derived in the chapter; unit tests in `tests/chapters/test_c
   (scale-free), the learned rate by ‖Γ_TF − Γ_dGD‖_F / ‖Γ_dGD‖_F.
 
 Cases are keyed by ids ("kms05", "kms08", "diag05", "iso"); display names live in `case_label`.
+The chapter's public face (`icl.chapters`): `Study`, `numbers`, `claims`, `plot_gammas`, `plot_risk_curves`,
+`configs`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
+from ..book.plotting import plot_risk_curves as _plot_risk_curves
 from ..core import theory
 from ..core.circuits import dummy_heads, sign_matching, zero_sum_ratio
 from ..core.data import TaskConfig, covariance_matrix
 from ..core.estimators import bayes, icl_risks
+from ..runs.config import run_config
+from ..runs.load import load_or_train_many
 
 __all__ = [
     "gamma_dgd_opt", "pdgd_risk", "best_scale", "mc_optimal_gamma", "kq_blocks", "gamma_tf", "head_alignment",
-    "sin_angle", "rel_distance", "Case", "RunReading", "cases", "read_run", "study", "distance_table",
-    "risk_table", "risk_curves", "plot_gammas", "plot_risk_curves", "glue_study", "add_claims", "case_label",
+    "sin_angle", "rel_distance", "Case", "RunReading", "make_cases", "configs", "read_run", "Study", "Curves",
+    "plot_gammas", "plot_risk_curves", "numbers", "claims", "case_label",
 ]
 
 
@@ -166,7 +173,7 @@ def _case_id(cov: str, rho: float) -> str:
     return "iso" if cov == "isotropic" else f"{'kms' if cov == 'kms' else 'diag'}{round(rho * 10):02d}"
 
 
-def cases(ch) -> list[Case]:
+def make_cases(ch) -> list[Case]:
     """The budget's covariances (KMS at each ρ, the diagonal one, the isotropic ρ = 0 check)."""
     b, t = ch.budget, ch.task
     spec = [("kms", r, b.heads if i == 0 else b.other_heads) for i, r in enumerate(b.rhos)]
@@ -182,8 +189,6 @@ def cases(ch) -> list[Case]:
 
 
 def _case_configs(ch, case: Case, first: bool) -> list:
-    from ..runs.config import run_config
-
     b = ch.budget
     seeds = b.seeds if first or case.id == "iso" else b.other_seeds
     return [run_config(ch.prof, heads=H, seed=s, task=case.task) for H in case.heads for s in seeds]
@@ -192,7 +197,7 @@ def _case_configs(ch, case: Case, first: bool) -> list:
 def configs(ch) -> list:
     """Every model chapter 09 trains: each case's heads × seeds (its first case and the isotropic
     check at `seeds`, the others at `other_seeds`)."""
-    cs = cases(ch)
+    cs = make_cases(ch)
     return [cfg for c in cs for cfg in _case_configs(ch, c, first=c is cs[0])]
 
 
@@ -210,84 +215,12 @@ class RunReading:
 
 
 def read_run(run) -> RunReading:
+    """A trained model read as pre-conditioned debiased GD (its risk is set by `Study.readings`)."""
     d = run.config.task.d
     A, mu = kq_blocks(run.kq, d), np.asarray(run.ov, float)[:, d, d]
     G = gamma_tf(run.kq, run.ov, d)
     w, res = head_alignment(A, G)
     return RunReading(A, mu, G, w, res, dummy_heads(w, mu))
-
-
-@dataclass
-class Study:
-    cases: list
-    readings: dict  # (case id, H, seed) → RunReading
-    exact: dict  # case id → {"opt", "sigma_inv", "plain"} exact risks at their best scale (opt: as is)
-    bayes: dict  # case id → Risk (ridge λ = dσ², squared errors, the models' prompts)
-    curves: object = None
-
-
-def study(ch) -> Study:
-    """Train (or load) every case's models and read them; risks at L' = L on common prompts."""
-    from ..runs.load import load_or_train_many
-
-    cs, readings, exact, bayes_r = cases(ch), {}, {}, {}
-    b = ch.budget
-    for c in cs:
-        cfgs = _case_configs(ch, c, first=c is cs[0])
-        for cfg, run in zip(cfgs, load_or_train_many(cfgs, device=ch.device)):
-            c.runs[(cfg.model.heads, cfg.train.seed)] = run
-        preds = {k: r.predictor() for k, r in c.runs.items()} | {"bayes": bayes(c.task)}
-        risks = icl_risks(preds, c.task, b.claim_prompts, seed=b.seed)
-        for k, run in c.runs.items():
-            readings[(c.id,) + k] = rr = read_run(run)
-            rr.risk = risks[k]
-        bayes_r[c.id] = risks["bayes"]
-        exact[c.id] = _exact_risks(c.Sigma, c.task.L, c.task.sigma2)
-    return Study(cs, readings, exact, bayes_r)
-
-
-def _exact_risks(S, L, sigma2) -> dict:
-    ref = {"opt": gamma_dgd_opt(S, L, sigma2), "sigma_inv": np.linalg.inv(S), "plain": np.eye(len(S))}
-    return {k: pdgd_risk(G if k == "opt" else best_scale(G, S, L, sigma2) * G, S, L, sigma2) for k, G in ref.items()}
-
-
-def distance_table(st: Study):
-    """One row per model: head alignment, sign matching, zero sum, Γ_TF against the references."""
-    import pandas as pd
-
-    rows = []
-    for c in st.cases:
-        refs = c.refs()
-        for (H, s) in c.runs:
-            r = st.readings[(c.id, H, s)]
-            live = ~r.dummy
-            rows.append({"case": case_label(c.id), "H": H, "seed": s,
-                         "max head residual": float(r.residual[live].max()),
-                         "sign match": float(sign_matching(r.omega_t, r.mu, r.dummy)),
-                         "zero-sum": float(zero_sum_ratio(r.mu)),
-                         "‖Γ_TF − Γ_dGD‖/‖Γ_dGD‖": rel_distance(r.gamma, refs["opt"]),
-                         **{f"sin∠(Γ_TF, {k})": sin_angle(r.gamma, G) for k, G in
-                            (("Γ_dGD", refs["opt"]), ("Σ⁻¹", refs["sigma_inv"]), ("I", refs["identity"]))},
-                         "sin∠(Γ_TF, Γ* vanilla)": sin_angle(r.gamma, theory.gamma_star(c.Sigma, c.task.L, c.task.sigma2)),
-                         "sin∠(Γ_dGD, Σ⁻¹)": sin_angle(refs["opt"], refs["sigma_inv"])})
-    return pd.DataFrame(rows)
-
-
-def risk_table(st: Study):
-    """Risks at L' = L per case: each model (Monte Carlo), Γ_TF, Γ_dGD, Σ⁻¹ and I (exact), Bayes."""
-    import pandas as pd
-
-    rows = []
-    for c in st.cases:
-        S, t = c.Sigma, c.task
-        e = st.exact[c.id]
-        for (H, s) in c.runs:
-            r = st.readings[(c.id, H, s)]
-            rows.append({"case": case_label(c.id), "H": H, "seed": s, "model": r.risk.mean, "± s.e.": r.risk.se,
-                         "dGD with Γ_TF": pdgd_risk(r.gamma, S, t.L, t.sigma2), "dGD with Γ_dGD": e["opt"],
-                         "dGD with ηΣ⁻¹": e["sigma_inv"], "plain dGD (best η)": e["plain"],
-                         "Bayes": st.bayes[c.id].mean})
-    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -297,40 +230,124 @@ class Curves:
     exact: dict  # id → exact risks: "tf" (Γ_TF of the first model), "opt", "sigma_inv", "plain"
 
 
-def risk_curves(ch, st: Study) -> Curves:
-    """Fig. 15's equivalent on the first case: risk against L' (models and Bayes by Monte Carlo on
-    common prompts; the pre-conditioned debiased GD family exactly, Γ_dGD and the scales at each L')."""
-    b, c = ch.budget, st.cases[0]
-    S, s2 = c.Sigma, c.task.sigma2
-    keys = [(H, b.figure_seed) for H in c.heads]
-    preds = {k: c.runs[k].predictor() for k in keys} | {"bayes": bayes(c.task)}
-    lengths = np.asarray(b.lengths)
-    mc = {k: (np.zeros(len(lengths)), np.zeros(len(lengths))) for k in preds}
-    for i, Lp in enumerate(lengths):
-        r = icl_risks(preds, c.task, b.curve_prompts, L=int(Lp), seed=b.seed + i)
-        for k in preds:
-            mc[k][0][i], mc[k][1][i] = r[k].mean, r[k].se
-    g_tf = st.readings[(c.id,) + keys[0]].gamma
-    ex = {"tf": [pdgd_risk(g_tf, S, Lp, s2) for Lp in lengths]}
-    for k, f in (("opt", lambda Lp: gamma_dgd_opt(S, Lp, s2)),
-                 ("sigma_inv", lambda Lp: best_scale(np.linalg.inv(S), S, Lp, s2) * np.linalg.inv(S)),
-                 ("plain", lambda Lp: best_scale(np.eye(len(S)), S, Lp, s2) * np.eye(len(S)))):
-        ex[k] = [pdgd_risk(f(int(Lp)), S, int(Lp), s2) for Lp in lengths]
-    st.curves = Curves(lengths, mc, {k: np.asarray(v) for k, v in ex.items()})
-    return st.curves
+class Study:
+    """Chapter 09's evidence, each part computed on first use: the cases with their trained models,
+    each model read as pre-conditioned debiased GD, the risks at L' = L and against L'."""
+
+    def __init__(self, ch):
+        self.ch = ch
+
+    @cached_property
+    def cases(self) -> list[Case]:
+        """The budget's covariances (`make_cases`), each with its models trained (or loaded)."""
+        cs = make_cases(self.ch)
+        for c in cs:
+            cfgs = _case_configs(self.ch, c, first=c is cs[0])
+            for cfg, run in zip(cfgs, load_or_train_many(cfgs, device=self.ch.device)):
+                c.runs[(cfg.model.heads, cfg.train.seed)] = run
+        return cs
+
+    @cached_property
+    def _mc(self) -> dict:
+        """case id → Monte Carlo risks at L' = L on common prompts: (H, seed) → Risk, and "bayes"."""
+        b = self.ch.budget
+        return {c.id: icl_risks({k: r.predictor() for k, r in c.runs.items()} | {"bayes": bayes(c.task)}, c.task,
+                                b.claim_prompts, seed=b.seed) for c in self.cases}
+
+    @cached_property
+    def readings(self) -> dict:
+        """(case id, H, seed) → RunReading, with its risk at L' = L."""
+        readings = {}
+        for c in self.cases:
+            for k, run in c.runs.items():
+                readings[(c.id,) + k] = rr = read_run(run)
+                rr.risk = self._mc[c.id][k]
+        return readings
+
+    @cached_property
+    def bayes(self) -> dict:
+        """case id → Risk of the Bayes predictor (ridge λ = dσ², squared errors, the models' prompts)."""
+        return {c.id: self._mc[c.id]["bayes"] for c in self.cases}
+
+    @cached_property
+    def exact(self) -> dict:
+        """case id → {"opt", "sigma_inv", "plain"} exact risks at their best scale (opt: as is)."""
+        return {c.id: _exact_risks(c.Sigma, c.task.L, c.task.sigma2) for c in self.cases}
+
+    @cached_property
+    def dist(self) -> pd.DataFrame:
+        """One row per model: head alignment, sign matching, zero sum, Γ_TF against the references."""
+        rows = []
+        for c in self.cases:
+            refs = c.refs()
+            for (H, s) in c.runs:
+                r = self.readings[(c.id, H, s)]
+                live = ~r.dummy
+                rows.append({"case": case_label(c.id), "H": H, "seed": s,
+                             "max head residual": float(r.residual[live].max()),
+                             "sign match": float(sign_matching(r.omega_t, r.mu, r.dummy)),
+                             "zero-sum": float(zero_sum_ratio(r.mu)),
+                             "‖Γ_TF − Γ_dGD‖/‖Γ_dGD‖": rel_distance(r.gamma, refs["opt"]),
+                             **{f"sin∠(Γ_TF, {k})": sin_angle(r.gamma, G) for k, G in
+                                (("Γ_dGD", refs["opt"]), ("Σ⁻¹", refs["sigma_inv"]), ("I", refs["identity"]))},
+                             "sin∠(Γ_TF, Γ* vanilla)": sin_angle(r.gamma, theory.gamma_star(c.Sigma, c.task.L, c.task.sigma2)),
+                             "sin∠(Γ_dGD, Σ⁻¹)": sin_angle(refs["opt"], refs["sigma_inv"])})
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def risks(self) -> pd.DataFrame:
+        """Risks at L' = L per case: each model (Monte Carlo), Γ_TF, Γ_dGD, Σ⁻¹ and I (exact), Bayes."""
+        rows = []
+        for c in self.cases:
+            S, t = c.Sigma, c.task
+            e = self.exact[c.id]
+            for (H, s) in c.runs:
+                r = self.readings[(c.id, H, s)]
+                rows.append({"case": case_label(c.id), "H": H, "seed": s, "model": r.risk.mean, "± s.e.": r.risk.se,
+                             "dGD with Γ_TF": pdgd_risk(r.gamma, S, t.L, t.sigma2), "dGD with Γ_dGD": e["opt"],
+                             "dGD with ηΣ⁻¹": e["sigma_inv"], "plain dGD (best η)": e["plain"],
+                             "Bayes": self.bayes[c.id].mean})
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def curves(self) -> Curves:
+        """Fig. 15's equivalent on the first case: risk against L' (models and Bayes by Monte Carlo on
+        common prompts; the pre-conditioned debiased GD family exactly, Γ_dGD and the scales at each L')."""
+        b, c = self.ch.budget, self.cases[0]
+        S, s2 = c.Sigma, c.task.sigma2
+        keys = [(H, b.figure_seed) for H in c.heads]
+        preds = {k: c.runs[k].predictor() for k in keys} | {"bayes": bayes(c.task)}
+        lengths = np.asarray(b.lengths)
+        mc = {k: (np.zeros(len(lengths)), np.zeros(len(lengths))) for k in preds}
+        for i, Lp in enumerate(lengths):
+            r = icl_risks(preds, c.task, b.curve_prompts, L=int(Lp), seed=b.seed + i)
+            for k in preds:
+                mc[k][0][i], mc[k][1][i] = r[k].mean, r[k].se
+        g_tf = self.readings[(c.id,) + keys[0]].gamma
+        ex = {"tf": [pdgd_risk(g_tf, S, Lp, s2) for Lp in lengths]}
+        for k, f in (("opt", lambda Lp: gamma_dgd_opt(S, Lp, s2)),
+                     ("sigma_inv", lambda Lp: best_scale(np.linalg.inv(S), S, Lp, s2) * np.linalg.inv(S)),
+                     ("plain", lambda Lp: best_scale(np.eye(len(S)), S, Lp, s2) * np.eye(len(S)))):
+            ex[k] = [pdgd_risk(f(int(Lp)), S, int(Lp), s2) for Lp in lengths]
+        return Curves(lengths, mc, {k: np.asarray(v) for k, v in ex.items()})
+
+
+def _exact_risks(S, L, sigma2) -> dict:
+    ref = {"opt": gamma_dgd_opt(S, L, sigma2), "sigma_inv": np.linalg.inv(S), "plain": np.eye(len(S))}
+    return {k: pdgd_risk(G if k == "opt" else best_scale(G, S, L, sigma2) * G, S, L, sigma2) for k, G in ref.items()}
 
 
 # --- figures ----------------------------------------------------------------------------------------
 
 
-def plot_gammas(ch, st: Study):
+def plot_gammas(st: Study):
     """Fig. 12's equivalent: per case, Γ_TF of the H = 2 and largest-H figure models, Γ_dGD, Σ⁻¹ and I,
     each divided by its largest entry (the colours show shapes; the titles give sin∠ to Γ_TF)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     shown = [c for c in st.cases if c.id != "iso"]
-    seed = ch.budget.figure_seed
+    seed = st.ch.budget.figure_seed
     ncol = max(len(c.heads) for c in shown) + 3
     fig, axes = plt.subplots(len(shown), ncol, figsize=(2.3 * ncol, 2.3 * len(shown) + 0.4), squeeze=False)
     for i, c in enumerate(shown):
@@ -358,17 +375,15 @@ _CURVE_STYLE = {"tf": dict(color="C3", ls="--"), "opt": dict(color="k", ls="-"),
                 "plain": dict(color="C0", ls=":")}
 
 
-def plot_risk_curves(ch, st: Study):
+def plot_risk_curves(st: Study):
     """Fig. 15's equivalent: ICL risk against L' (log axes), models and Bayes with ±2 s.e. bars."""
     import matplotlib.pyplot as plt
-
-    from ..book.plotting import plot_risk_curves as _plot
 
     cv = st.curves
     fig, ax = plt.subplots(figsize=(9.5, 4.6))
     mc = {("Bayes (ridge λ = dσ²)" if k == "bayes" else f"softmax $H = {k[0]}$"): v for k, v in cv.mc.items()}
     styles = {"Bayes (ridge λ = dσ²)": dict(color="0.5", marker="s")}
-    _plot(cv.lengths, mc, styles=styles, train_L=ch.L, ax=ax, title=case_label(st.cases[0].id))
+    _plot_risk_curves(cv.lengths, mc, styles=styles, train_L=st.ch.L, ax=ax, title=case_label(st.cases[0].id))
     for k, v in cv.exact.items():
         ax.plot(cv.lengths, v, label=_CURVE_LABEL[k], lw=1.4, **_CURVE_STYLE[k])
     ax.set_yscale("log")
@@ -376,7 +391,7 @@ def plot_risk_curves(ch, st: Study):
     return fig
 
 
-# --- glue and claims ----------------------------------------------------------------------------
+# --- numbers and claims ----------------------------------------------------------------------------
 
 
 def _models(st: Study, case_id: str | None = None, exclude_iso: bool = True):
@@ -391,48 +406,50 @@ def _role(st: Study, c: Case) -> str:
     return f"k{[x.id for x in st.cases if x.id.startswith('kms')].index(c.id) + 1}"
 
 
-def glue_study(ch, st: Study, dist, risks):
-    """Glue the numbers the prose quotes (keys `nonIso-…`)."""
-    c0 = st.cases[0]
-    ch.glue("noniso-rho", c0.task.rho, "{:g}")
-    ch.glue("noniso-rhos", ", ".join(f"{r:g}" for r in ch.budget.rhos), "{}")
-    ch.glue("noniso-d", ch.d, "{:d}")
-    ch.glue("noniso-L", ch.L, "{:d}")
-    ch.glue("noniso-sigma2", ch.sigma2, "{:g}")
-    ch.glue("noniso-seeds", len(ch.budget.seeds), "{:d}")
-    ch.glue("noniso-other-seeds", len(ch.budget.other_seeds), "{:d}")
-    ch.glue("noniso-steps", ch.prof.steps, "{:,}")
-    ch.glue("noniso-budget", ch.budget_note(), "{}")
+def numbers(st: Study) -> dict:
+    """Every number the prose quotes (keys `noniso-…`)."""
+    ch, c0, dist, risks = st.ch, st.cases[0], st.dist, st.risks
     paper, other = _residuals(st)
-    ch.glue("noniso-residual-paper", paper, "{:.3f}")
-    ch.glue("noniso-residual-other", np.nan if other is None else other, "{:.3f}")
-    ch.glue("noniso-residual-other-reading",
+    iso = [r.residual[~r.dummy].max() for _, r in _models(st, "iso", exclude_iso=False)]
+    out = {
+        "noniso-rho": (c0.task.rho, "{:g}"),
+        "noniso-rhos": ", ".join(f"{r:g}" for r in ch.budget.rhos),
+        "noniso-d": (ch.d, "{:d}"),
+        "noniso-L": (ch.L, "{:d}"),
+        "noniso-sigma2": (ch.sigma2, "{:g}"),
+        "noniso-seeds": (len(ch.budget.seeds), "{:d}"),
+        "noniso-other-seeds": (len(ch.budget.other_seeds), "{:d}"),
+        "noniso-steps": (ch.prof.steps, "{:,}"),
+        "noniso-budget": ch.budget_note(),
+        "noniso-residual-paper": (paper, "{:.3f}"),
+        "noniso-residual-other": (np.nan if other is None else other, "{:.3f}"),
+        "noniso-residual-other-reading":
             f"at most {ch.tol.small:g} as well, so every model's heads share one shape (column \"max head residual\" "
             "of the table)" if other is not None and other <= ch.tol.small
             else "the column \"max head residual\" of the table says which models have heads of different shapes, "
-                 "whose μ-weighted sum is still the matrix compared below", "{}")
-    iso = [r.residual[~r.dummy].max() for _, r in _models(st, "iso", exclude_iso=False)]
-    ch.glue("noniso-residual-iso", max(iso), "{:.3f}")
+                 "whose μ-weighted sum is still the matrix compared below",
+        "noniso-residual-iso": (max(iso), "{:.3f}"),
+    }
     for c in st.cases:
         role = _role(st, c)
         sub = dist[dist.case == case_label(c.id)]
         for col, key in (("sin∠(Γ_TF, Γ_dGD)", "opt"), ("sin∠(Γ_TF, Σ⁻¹)", "sinv"), ("sin∠(Γ_TF, I)", "id"),
                          ("‖Γ_TF − Γ_dGD‖/‖Γ_dGD‖", "rel"), ("sin∠(Γ_TF, Γ* vanilla)", "vanilla")):
-            ch.glue(f"noniso-{role}-{key}", float(sub[col].mean()), "{:.3f}")
-        ch.glue(f"noniso-{role}-name", case_label(c.id), "{}")
-        ch.glue(f"noniso-{role}-ref-gap", float(sub["sin∠(Γ_dGD, Σ⁻¹)"].iloc[0]), "{:.3f}")
+            out[f"noniso-{role}-{key}"] = (float(sub[col].mean()), "{:.3f}")
+        out[f"noniso-{role}-name"] = case_label(c.id)
+        out[f"noniso-{role}-ref-gap"] = (float(sub["sin∠(Γ_dGD, Σ⁻¹)"].iloc[0]), "{:.3f}")
         closer = (sub["sin∠(Γ_TF, Γ_dGD)"] < np.minimum(sub["sin∠(Γ_TF, Σ⁻¹)"], sub["sin∠(Γ_TF, I)"])).sum()
-        ch.glue(f"noniso-{role}-closer", f"{closer} of {len(sub)}", "{}")
+        out[f"noniso-{role}-closer"] = f"{closer} of {len(sub)}"
         rs = risks[risks.case == case_label(c.id)]
         for col, key in (("model", "model"), ("dGD with Γ_TF", "tf"), ("dGD with Γ_dGD", "opt"),
                          ("plain dGD (best η)", "plain"), ("Bayes", "bayes"), ("dGD with ηΣ⁻¹", "sinv")):
-            ch.glue(f"noniso-{role}-risk-{key}", float(rs[col].mean()), "{:.4f}")
-    lo = st.curves.lengths
-    ch.glue("noniso-lengths", ", ".join(str(int(x)) for x in lo), "{}")
+            out[f"noniso-{role}-risk-{key}"] = (float(rs[col].mean()), "{:.4f}")
+    out["noniso-lengths"] = ", ".join(str(int(x)) for x in st.curves.lengths)
     ex = st.curves.exact
-    ch.glue("noniso-curve-gap-first", ex["plain"][0] / ex["opt"][0] - 1, "{:.1%}")
-    ch.glue("noniso-curve-gap-last", ex["plain"][-1] / ex["opt"][-1] - 1, "{:.1%}")
-    ch.glue("noniso-curve-sinv-first", ex["sigma_inv"][0] / ex["opt"][0] - 1, "{:.1%}")
+    out["noniso-curve-gap-first"] = (ex["plain"][0] / ex["opt"][0] - 1, "{:.1%}")
+    out["noniso-curve-gap-last"] = (ex["plain"][-1] / ex["opt"][-1] - 1, "{:.1%}")
+    out["noniso-curve-sinv-first"] = (ex["sigma_inv"][0] / ex["opt"][0] - 1, "{:.1%}")
+    return out
 
 
 def _residuals(st: Study):
@@ -444,7 +461,7 @@ def _residuals(st: Study):
     return max(paper), (max(other) if other else None)
 
 
-def add_claims(ch, st: Study, risks):
+def claims(ch, st: Study):
     """§5.3's claims with the tolerances of `icl.book.budgets.ch09_non_isotropic`."""
     t, cl = ch.tol, ch.claims
     models = _models(st)
@@ -469,11 +486,11 @@ def add_claims(ch, st: Study, risks):
     for c in st.cases:
         if c.id == "iso":
             continue
-        _case_claims(ch, st, c, risks)
+        _case_claims(ch, st, c)
     _iso_claim(ch, st)
 
 
-def _case_claims(ch, st, c, risks):
+def _case_claims(ch, st, c):
     t, cl, refs = ch.tol, ch.claims, c.refs()
     reads = [r for _, r in _models(st, c.id)]
     d_opt = max(sin_angle(r.gamma, refs["opt"]) for r in reads)
@@ -484,7 +501,7 @@ def _case_claims(ch, st, c, risks):
            tol_origin="a strict comparison ('closer')",
            note_if_fail=f"Γ_dGD and Σ⁻¹ differ by sin∠ = {sin_angle(refs['opt'], refs['sigma_inv']):.3f} only: "
                         "at this budget the learned shape does not resolve them.")
-    rs = risks[risks.case == case_label(c.id)]
+    rs = st.risks[st.risks.case == case_label(c.id)]
     target = st.exact[c.id]["opt"]
     i = int(np.argmax(np.abs(rs.model.values - target)))
     m, se = float(rs.model.values[i]), float(rs["± s.e."].values[i])

@@ -1,4 +1,4 @@
-"""Mirroring a head partway and training on (icl.chapters.ch08_basins, chapter 08's same-sign probe)."""
+"""Mirroring a head partway and training on (icl.chapters.ch08_linear_and_activations.basins, chapter 08's same-sign probe)."""
 
 from types import SimpleNamespace
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from icl.chapters.ch08_basins import Probe, mirror_head, probe, probe_reading, probe_text
+from icl.chapters.ch08_linear_and_activations.basins import Probe, mirror_head, probe, probe_reading, probe_text
 from icl.core.circuits import extract, structured_circuits
 from icl.runs.config import run_config
 from icl.core.models import AttentionModel, ModelConfig
