@@ -44,7 +44,7 @@ sequences = None  # sampled training sequences for gradient descent (None: the p
 from IPython.display import display
 
 from icl.chapters import ch11_linear_attention_dynamics as ld
-from icl.chapters import ch11_linear_softmax as ls
+from icl.chapters.ch11_linear_attention_dynamics import linear_softmax as ls
 from icl.book.chapter import start
 
 ch = start("11_linear_attention_dynamics", profile, device, N=N, seed=seed, merged_H=merged_H, sep_H=sep_H,

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..core.data import Prompts, TaskConfig, sample_prompts
-from ..core.estimators import Predictor, Risk
+from ...core.data import Prompts, TaskConfig, sample_prompts
+from ...core.estimators import Predictor, Risk
 
 __all__ = [
     "PAPER_D", "PAPER_L", "PAPER_SIGMA2", "default_supports", "task_params", "task_moments", "groups",
@@ -271,7 +271,7 @@ def best_common_gamma(task: TaskConfig) -> np.ndarray:
 def task_risks(predictors: dict, task: TaskConfig, n_prompts: int, *, L: int | None = None, seed: int = 0,
                batch: int = 5_000) -> dict:
     """Per-task Monte Carlo risks on common prompts: id → (Risk per task, a list of T `Risk`s)."""
-    from ..core.estimators import paired_errors
+    from ...core.estimators import paired_errors
 
     errs = paired_errors(predictors, task, n_prompts, L=L, seed=seed, batch=batch, per_task=True)
     out = {}
@@ -336,9 +336,9 @@ class Study:
 
 def configs(ch) -> list:
     """Every model chapter 10 trains: `ch.budget`'s heads × seeds on the chapter's multi-task task."""
-    from ..core.engine import TrainConfig
-    from ..core.models import ModelConfig
-    from ..runs.config import RunConfig
+    from ...core.engine import TrainConfig
+    from ...core.models import ModelConfig
+    from ...runs.config import RunConfig
 
     b = ch.budget
     return [RunConfig(ch.task, ModelConfig(heads=H), TrainConfig(steps=b.steps or ch.prof.steps, batch=ch.prof.batch, seed=s))
@@ -346,7 +346,7 @@ def configs(ch) -> list:
 
 
 def _runs(ch):
-    from ..runs.load import load_or_train_many
+    from ...runs.load import load_or_train_many
 
     cfgs = configs(ch)
     return zip(cfgs, load_or_train_many(cfgs, device=ch.device))
@@ -514,7 +514,7 @@ def plot_model(st: Study, H: int, seed: int):
     and the OV rows that write y⁽¹⁾, y⁽²⁾ (one colour scale per row of panels); heads titled with their role."""
     import matplotlib.pyplot as plt
 
-    from ..book.plotting import coordinate_labels
+    from ...book.plotting import coordinate_labels
 
     m, d = st.models[(H, seed)], st.task.d
     kq, ov = np.asarray(m.run.kq)[:, :, :d], np.asarray(m.run.ov)[:, d:, :]

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..core.engine import one_thread
-from .ch11_linear_attention_dynamics import Params, Setting, Trajectory, population_loss
+from ...core.engine import one_thread
+from .dynamics import Params, Setting, Trajectory, population_loss
 
 __all__ = ["Tokens", "sample_tokens", "softmax_predict", "sampled_softmax_loss", "softmax_gd", "zero_sum",
            "SoftmaxRun", "softmax_study", "glue_softmax", "add_softmax_claims", "plot_softmax"]
@@ -119,7 +119,7 @@ class SoftmaxRun:
 def softmax_study(b) -> dict:
     """Their Fig. 5: merged (D = merged_D, H = merged_H, the merged run's init and rate) and separate rank one
     (D = sep_D, H = sep_H, init × softmax_init_factor, rate softmax_sep_lr), each with the linear flow overlay."""
-    from .ch11_linear_attention_dynamics import _steps, _times, flow, init_merged, init_separate, setting
+    from .dynamics import _steps, _times, flow, init_merged, init_separate, setting
 
     out = {}
     for kind, D, (p, y0), T, lr in [
@@ -136,7 +136,7 @@ def softmax_study(b) -> dict:
 
 def glue_softmax(ch, study: dict):
     """Glue the softmax versions' readings under `lin-soft-` keys."""
-    from .ch11_linear_attention_dynamics import plateau_losses, read
+    from .dynamics import plateau_losses, read
 
     r = {k: read(run.soft, ch.tol) for k, run in study.items()}
     zs = {k: zero_sum(run.soft) for k, run in study.items()}
@@ -153,7 +153,7 @@ def glue_softmax(ch, study: dict):
 
 def add_softmax_claims(ch, study: dict):
     """The softmax versions' claims: the linear behaviours persist; the value weights cancel."""
-    from .ch11_linear_attention_dynamics import read
+    from .dynamics import read
 
     t, c = ch.tol, ch.claims
     r = {k: read(run.soft, t) for k, run in study.items()}
@@ -177,7 +177,7 @@ def plot_softmax(study: dict):
     """Loss against time: each softmax version (GD, fresh prompts) and the linear flow from the same init."""
     import matplotlib.pyplot as plt
 
-    from .ch11_linear_attention_dynamics import plateau_losses
+    from .dynamics import plateau_losses
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (kind, run) in zip(axes, study.items()):
