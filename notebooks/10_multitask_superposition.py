@@ -145,11 +145,9 @@ ch.show_budget()
 # (largest entry relative to the head scale).
 
 # %% tags=["hide-input"]
-st = mt.study(ch)
-mt.curves(ch, st)
-mt.glue_study(ch, st)
+st = mt.Study(ch)
 display(mt.mode_table(st))
-display(mt.mode_history(st, ch.tol.small))
+display(mt.mode_history(st))
 display(mt.circuit_table(st).style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
@@ -178,7 +176,7 @@ display(mt.circuit_table(st).style.format(precision=3).hide(axis="index"))
 # %% tags=["hide-input"]
 for H in (1, 2, 4, 3):
     if any(h == H for h, _ in st.models):
-        ch.figure(f"mt-circuits-h{H}", mt.plot_model(st, H, mt.figure_seed(st, H, ch.budget.figure_seed)))
+        ch.figure(f"mt-circuits-h{H}", mt.plot_model(st, H, mt.figure_seed(st, H)))
 
 # %% [markdown]
 # ```{glue:figure} mt-circuits-h1
@@ -249,7 +247,7 @@ display(mt.table2(st).style.format(precision=4).hide(axis="index"))
 
 # %% tags=["hide-input"]
 display(mt.risk_table(st).style.format(precision=4).hide(axis="index"))
-ch.figure("mt-risk-curves", mt.plot_risk_curves(ch, st))
+ch.figure("mt-risk-curves", mt.plot_risk_curves(st))
 
 # %% [markdown]
 # ```{glue:figure} mt-risk-curves
@@ -275,7 +273,8 @@ ch.figure("mt-risk-curves", mt.plot_risk_curves(ch, st))
 # (`icl/book/budgets/ch10_multitask_superposition.py`). Where a claim fails, its note says why.
 
 # %%
-mt.add_claims(ch, st)
+ch.glue_numbers(mt.numbers(st))
+mt.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

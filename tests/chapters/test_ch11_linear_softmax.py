@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from icl.chapters import ch11_linear_attention_dynamics as ld
-from icl.chapters import ch11_linear_softmax as ls
+from icl.chapters.ch11_linear_attention_dynamics import linear_softmax as ls
 
 
 @pytest.fixture(scope="module")

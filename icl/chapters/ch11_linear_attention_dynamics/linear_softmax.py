@@ -1,6 +1,6 @@
 """The softmax versions of chapter 11's two parametrisations (Zhang, Singh, Latham, Saxe 2025, Fig. 5).
 
-Same setting and reduced blocks as `icl.chapters.ch11_linear_attention_dynamics`, with the linear map of the scores replaced
+Same setting and reduced blocks as the chapter's linear models (`dynamics`), with the linear map of the scores replaced
 by a softmax over the N context tokens and the query (the authors' code attends to all N + 1 tokens,
 the query's y-slot being 0):
 
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..core.engine import one_thread
-from .ch11_linear_attention_dynamics import Params, Setting, Trajectory, population_loss
+from ...core.engine import one_thread
+from .dynamics import Params, Setting, Trajectory, population_loss
 
 __all__ = ["Tokens", "sample_tokens", "softmax_predict", "sampled_softmax_loss", "softmax_gd", "zero_sum",
-           "SoftmaxRun", "softmax_study", "glue_softmax", "add_softmax_claims", "plot_softmax"]
+           "linear_population_losses", "SoftmaxRun"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Tokens:
 
 
 def sample_tokens(s: Setting, S: int, seed: int, dtype=torch.float32) -> Tokens:
-    """x ~ N(0, Λ), w ~ N(0, I_D), y = wᵀx (no noise), as `icl.chapters.ch11_linear_attention_dynamics.sample_sequences`."""
+    """x ~ N(0, Λ), w ~ N(0, I_D), y = wᵀx (no noise), as `dynamics.sample_sequences`."""
     if not (isinstance(S, int) and S >= 1):
         raise ValueError(f"S (sequences) must be a positive integer, got {S!r}")
     g = torch.Generator().manual_seed(seed)
@@ -106,7 +106,7 @@ def linear_population_losses(traj: Trajectory, s: Setting) -> np.ndarray:
     return np.array([population_loss(g, s.Lam, s.N) for g in traj.gammas()])
 
 
-# ----------------------------------------------------------------------------- the chapter's study
+# ----------------------------------------------------------------------------- the chapter's runs
 @dataclass
 class SoftmaxRun:
     """A softmax version trained by GD (`soft`) and the linear model's flow from the same init (`linear`)."""
@@ -114,77 +114,3 @@ class SoftmaxRun:
     s: Setting
     soft: Trajectory
     linear: Trajectory
-
-
-def softmax_study(b) -> dict:
-    """Their Fig. 5: merged (D = merged_D, H = merged_H, the merged run's init and rate) and separate rank one
-    (D = sep_D, H = sep_H, init × softmax_init_factor, rate softmax_sep_lr), each with the linear flow overlay."""
-    from .ch11_linear_attention_dynamics import _steps, _times, flow, init_merged, init_separate, setting
-
-    out = {}
-    for kind, D, (p, y0), T, lr in [
-        ("merged", b.merged_D, init_merged(b.merged_H, b.merged_D, b.merged_init, b.N, b.seed), b.merged_T, b.merged_lr),
-        ("separate", b.sep_D, init_separate(b.sep_H, b.sep_D, 1, b.sep_init * b.softmax_init_factor, b.N, b.seed),
-         b.softmax_sep_T, b.softmax_sep_lr)]:
-        s = setting(D, b.N, b.seed)
-        steps, rec = _steps(T, lr, b.n_times // 2)
-        soft = softmax_gd(p, y0, sample_tokens(s, b.softmax_sequences, b.seed + 1),
-                          sample_tokens(s, b.mc_prompts // 5, b.seed + 2), lr, steps, rec)
-        out[kind] = SoftmaxRun(s, soft, flow(p, y0, s, _times(T, b.n_times, 2 * lr)))
-    return out
-
-
-def glue_softmax(ch, study: dict):
-    """Glue the softmax versions' readings under `lin-soft-` keys."""
-    from .ch11_linear_attention_dynamics import plateau_losses, read
-
-    r = {k: read(run.soft, ch.tol) for k, run in study.items()}
-    zs = {k: zero_sum(run.soft) for k, run in study.items()}
-    sep = study["separate"]
-    for k in study:
-        ch.glue(f"lin-soft-{k}-ndrops", len(r[k].drops), "{}")
-        ch.glue(f"lin-soft-{k}-zs", zs[k], "{:.1%}")
-        ch.glue(f"lin-soft-{k}-final", float(study[k].soft.loss[-1]), "{:.4f}")
-    ch.glue("lin-soft-plateaus", ", ".join(f"{x:.3f}" for x in r["separate"].plateaus), "{}")
-    ch.glue("lin-soft-targets", ", ".join(f"{x:.3f}" for x in plateau_losses(sep.s)), "{}")
-    ch.glue("lin-soft-factor", ch.budget.softmax_init_factor, "{:g}")
-    ch.glue("lin-soft-S", ch.budget.softmax_sequences, "{:,}")
-
-
-def add_softmax_claims(ch, study: dict):
-    """The softmax versions' claims: the linear behaviours persist; the value weights cancel."""
-    from .ch11_linear_attention_dynamics import read
-
-    t, c = ch.tol, ch.claims
-    r = {k: read(run.soft, t) for k, run in study.items()}
-    zs = {k: zero_sum(run.soft) for k, run in study.items()}
-    sep = study["separate"]
-    det = f"the chapter's detector (−dL/d ln t above {t.drop_threshold:g} × the mean rate, drops of ≥ {t.drop_min_frac:.0%})"
-    c.add("softmax_merged_one_drop", "softmax version of the merged model: one abrupt drop", "Zhang+25 Fig. 5",
-          len(r["merged"].drops), 1, kind="abs", target_origin="the paper's Fig. 5 (as we read it: the linear behaviours persist)",
-          tol_origin=det)
-    c.add("softmax_sep_d_drops", "softmax version of separate rank one: D drops", "Zhang+25 Fig. 5",
-          len(r["separate"].drops), sep.s.D, kind="abs",
-          target_origin="the paper's Fig. 5 (as we read it: the linear behaviours persist)", tol_origin=det)
-    c.add("softmax_zero_sum", "softmax versions: the value weights cancel, |Σ v_i| / Σ |v_i| ≈ 0 (worst of the two)",
-          "He+25 Obs. 2; ours for Zhang+25's models", max(zs.values()), t.zero_sum, kind="max",
-          target_origin="ours: softmax = linear + v_i·Σ_n y_n/(N+1) near zero; that term only adds error",
-          tol_origin=f"{t.zero_sum:.0%} of the value mass: the book's reading of Obs. 2 (chapter 01)",
-          note=", ".join(f"{k}: {v:.1%}" for k, v in zs.items()))
-
-
-def plot_softmax(study: dict):
-    """Loss against time: each softmax version (GD, fresh prompts) and the linear flow from the same init."""
-    import matplotlib.pyplot as plt
-
-    from .ch11_linear_attention_dynamics import plateau_losses
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, (kind, run) in zip(axes, study.items()):
-        ax.plot(run.linear.t, run.linear.loss, color="C0", lw=2, alpha=0.7, label="linear (flow)")
-        ax.plot(run.soft.t, run.soft.loss, "o", color="C3", ms=2.5, label="softmax (GD, fresh prompts)")
-        for m, Lm in enumerate(plateau_losses(run.s) if kind == "separate" else plateau_losses(run.s)[[0, -1]]):
-            ax.axhline(Lm, color="grey", lw=0.6, ls=":")
-        ax.set_xscale("log"), ax.set_xlabel("time t = 2ηk"), ax.set_title(f"{kind} key-query")
-    axes[0].set_ylabel("loss"), axes[0].legend(fontsize=8)
-    return fig
