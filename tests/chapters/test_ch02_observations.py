@@ -1,5 +1,7 @@
 """Chapter 02's analysis (icl.chapters.ch02_observations) on models whose circuits we construct exactly."""
 
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -44,7 +46,7 @@ def fake_chapter(**budget):
     task = TaskConfig(d=D, L=LL, sigma2=S2)
     b = Budget(heads=(), seeds=1, lengths=(5, 20, 80), curve_prompts=600, claim_prompts=3000, **budget)
     return SimpleNamespace(task=task, d=D, L=LL, sigma2=S2, eta_eff=theory.eta_eff(D, LL, S2), budget=b, tol=TOLERANCES,
-                           claims=ClaimsTable("02_observations"), prof=SimpleNamespace(steps=int(STEPS[-1])))
+                           claims=ClaimsTable("02_observations"), prof=SimpleNamespace(steps=int(STEPS[-1]), name="fake"))
 
 
 def models_of(runs: dict) -> obs.Models:
@@ -161,18 +163,28 @@ def _pattern_study(mu_scale=1.0):
     st = obs.Study(ch)
     st.models = models_of(runs)  # in place of the trained ones: the cached property is not computed
     obs.claims(ch, st)
-    return ch.claims
+    return st
 
 
 def test_claims_pass_for_models_in_the_exact_pattern_at_the_theory_s_optimum():
-    claims = _pattern_study()
+    claims = _pattern_study().ch.claims
     for c in claims.claims:
         if c.id != "bayes_factor":  # the two-kernel model is not debiased GD itself; see the next test
             assert c.status == "pass", (c.id, c.measured, c.criterion)
 
 
 def test_risk_claims_fail_for_a_model_at_half_the_ov_scale():
-    claims = _pattern_study(mu_scale=0.5)
+    claims = _pattern_study(mu_scale=0.5).ch.claims
     for cid in ("eta_learned_all_models", "risk_matches_dgd_all_heads", "track_dgd", "bayes_factor"):
         assert claims[cid].status == "fail", cid
     assert claims["kq_x_block_identity"].status == "pass" and claims["zero_sum_all_models"].status == "pass"
+
+
+def test_numbers_give_every_key_the_prose_glues_a_value_and_a_pattern():
+    prose = (Path(__file__).resolve().parents[2] / "notebooks" / "02_observations.py").read_text()
+    nums = obs.numbers(_pattern_study())
+    assert set(nums) == set(re.findall(r"\{glue:text\}`([^`]*)`", prose))
+    assert nums["obs-heads"] == "1, 2" and nums["obs-dummy-models"] == "none" and nums["obs-late-models"] == "none"
+    for v in nums.values():
+        if not isinstance(v, str):
+            v[1].format(v[0])
