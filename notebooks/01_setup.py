@@ -30,6 +30,7 @@ seed = None  # its seed (None: 0)
 
 # %% tags=["remove-cell"]
 import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy and torch load)
+# isort: split
 from IPython.display import display
 
 from icl.chapters import ch01_setup as setup

@@ -43,6 +43,7 @@ heads = None  # heads of the Fig. 21 model (None: 4, the paper's)
 
 # %% tags=["remove-cell"]
 import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy loads)
+# isort: split
 from IPython.display import display
 
 from icl.chapters import ch03_loss_approximation as ls_

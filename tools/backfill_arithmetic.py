@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import icl  # noqa: F401  (pins the kernel set before torch is used)
+# isort: split
 from icl.arithmetic import describe
 from icl.runs.publish import results_dir
 from icl.pipeline.verify import verify
