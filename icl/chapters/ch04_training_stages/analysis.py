@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..book.format import count, words
-from ..core import theory
-from ..core.circuits import dummy_heads
-from ..core.dynamics import StageTimes, Trajectory, gd_approx, gd_approx_heads, pattern_metrics, small_init, stage_times
+from ...book.format import count, words
+from ...core import theory
+from ...core.circuits import dummy_heads
+from ...core.dynamics import StageTimes, Trajectory, gd_approx, gd_approx_heads, pattern_metrics, small_init, stage_times
 
 __all__ = [
     "Criteria",

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import theory
-from ..core.optimality import nw_moment_tensors, nw_moments, task_prompts
+from ...core import theory
+from ...core.optimality import nw_moment_tensors, nw_moments, task_prompts
 
 __all__ = [
     "AuthorsRisk",
@@ -56,7 +56,7 @@ class AuthorsRisk:
 
     def applies_to(self, task) -> bool:
         """Whether `task` is the setting the value was computed in (isotropic, one task)."""
-        from ..core.data import TaskConfig
+        from ...core.data import TaskConfig
 
         d, L, s2 = self.task
         return task == TaskConfig(d=d, L=L, sigma2=s2)
@@ -78,7 +78,7 @@ AUTHORS_PROPORTIONAL_POINT = (0.2, 3.0)
 def trained_runs(ch) -> dict:
     """H → the trained runs of `ch.budget.heads` × `ch.budget.seeds` at `ch.task` (from the cache
     when trained already; the observations chapter trains the same configurations)."""
-    from ..runs.load import load_or_train_many
+    from ...runs.load import load_or_train_many
 
     cfgs = configs(ch)
     runs = dict(zip(cfgs, load_or_train_many(cfgs, device=ch.device)))
@@ -87,7 +87,7 @@ def trained_runs(ch) -> dict:
 
 def configs(ch) -> list:
     """The models of chapter 07's risk table: `ch.budget`'s heads × seeds at `ch.task`."""
-    from ..runs.config import run_config
+    from ...runs.config import run_config
 
     b = ch.budget
     return [run_config(ch.prof, heads=H, seed=s, task=ch.task) for H in b.heads for s in b.seeds]
@@ -134,7 +134,7 @@ class RiskTable:
 def risk_table(ch, runs) -> RiskTable:
     """Every predictor's risk on `ch.budget.mc_prompts` common prompts (seed budget.seed + 7); the
     Bayes risk also by its posterior variance (seed + 8)."""
-    from ..core.estimators import DebiasedGD, VanillaGD, bayes, icl_risks, nadaraya_watson
+    from ...core.estimators import DebiasedGD, VanillaGD, bayes, icl_risks, nadaraya_watson
 
     b, d, L, s2 = ch.budget, ch.d, ch.L, ch.sigma2
     w, mu, _ = theory.single_head_optimum(d, L, s2)
@@ -254,7 +254,7 @@ def gd_dgd_monte_carlo(ch) -> dict:
     """Monte Carlo at the chapter's task (budget.mc_prompts prompts, seed budget.seed + 9) of the
     mean-square difference of the predictors at η_eff and of R_dGD(η_eff) − R_GD(η*) on common
     prompts: {"msd": (mean, s.e.), "gap": (mean, s.e.)}."""
-    from ..core.estimators import DebiasedGD, VanillaGD
+    from ...core.estimators import DebiasedGD, VanillaGD
 
     P = task_prompts(ch.task, ch.budget.mc_prompts, ch.budget.seed + 9)
     dgd, gd_eff, gd_star = DebiasedGD(ch.eta_eff)(P), VanillaGD(ch.eta_eff)(P), VanillaGD(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2))(P)
@@ -324,7 +324,7 @@ def nw_moment_table(task, omega: float, length_factors, n_prompts: int, n_batche
     import pandas as pd
     import torch
 
-    from ..core.data import sample_prompts
+    from ...core.data import sample_prompts
 
     rows = []
     for k in length_factors:
