@@ -1,31 +1,37 @@
 """Chapter 05 (App. B): the symmetric two-head gradient flow and its phases, the Adam run from the
-opposite small identity read against it, the chapter's numbers, claims and figures."""
+opposite small identity read against it, the chapter's numbers, claims and figures.
+
+- `flow_study`, `phase_table`: the flow (B.4) for several (d, L) and from several starts, and the
+  phases read off it (`Flows`);
+- `symmetric_reading`: a trained two-head run read on the symmetric family of Definition B.1;
+- `Study(ch)`: both with the chapter's task and budget, each computed on first use;
+  `numbers(st)`, `claims(ch, st)`, `plot_flow_phases(st)`, `plot_adam_vs_flow(st)`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ..book.format import count, power_of_ten, words
 from ..core import theory
-from ..core.dynamics import FlowSolution, flow_phases, two_head_flow
+from ..core.dynamics import flow_phases, two_head_flow
 
 __all__ = [
-    "SymmetricReading",
-    "symmetric_reading",
-    "FlowStudy",
-    "flow_study",
-    "chapter_flow_study",
-    "phase_table",
-    "adam_opposite_start",
-    "configs",
-    "glue_flow",
-    "add_flow_claims",
+    "Study",
+    "numbers",
+    "claims",
     "plot_flow_phases",
     "plot_adam_vs_flow",
+    "configs",
+    "SymmetricReading",
+    "symmetric_reading",
+    "Flows",
+    "flow_study",
+    "phase_table",
 ]
-
 
 
 # --- App. B on the full model: Adam from the opposite small identity ----------------------------
@@ -101,7 +107,7 @@ def symmetric_reading(history, steps, final=None) -> SymmetricReading:
 
 
 @dataclass
-class FlowStudy:
+class Flows:
     """The App. B flows of one chapter. For each (d, L) in `cases`: `flows[dl]` from Definition
     B.1's start ω₀ = μ₀ (our ω₀; the paper's is lost) and `unequal[(dl, r)]` from μ₀ = r·ω₀ (ours:
     a start off the line ω = μ, so that "μ/ω → 1 in Phase I" is something the flow could fail);
@@ -128,7 +134,7 @@ class FlowStudy:
 
 
 def flow_study(cases, sigma2: float, *, omega0: float, mu0: float, unequal_ratios=(), t_max: float = 1e6,
-               n_eval: int = 2000, rate_drop: float = 0.5) -> FlowStudy:
+               n_eval: int = 2000, rate_drop: float = 0.5) -> Flows:
     """Solve (B.4) for every (d, L) in `cases` from (ω₀, μ₀) and from (ω₀, r·ω₀) for r in `unequal_ratios`."""
     cases = tuple(dict.fromkeys((int(d), int(L)) for d, L in cases))  # unique, in order
     flows = {dl: two_head_flow(omega0, mu0, *dl, sigma2, t_max=t_max, n_eval=n_eval) for dl in cases}
@@ -136,18 +142,10 @@ def flow_study(cases, sigma2: float, *, omega0: float, mu0: float, unequal_ratio
                for dl in cases for r in unequal_ratios}
     ph = {k: flow_phases(s, rate_drop=rate_drop) for k, s in flows.items()}
     uph = {k: flow_phases(s, rate_drop=rate_drop) for k, s in unequal.items()}
-    return FlowStudy(sigma2, omega0, t_max, cases, flows, ph, unequal, uph)
+    return Flows(sigma2, omega0, t_max, cases, flows, ph, unequal, uph)
 
 
-def chapter_flow_study(ch) -> FlowStudy:
-    """Chapter 05's flows: the task's (d, L) and the budget's `extra_cases`, σ² of the task."""
-    b = ch.budget
-    cases = ((ch.d, ch.L),) + tuple(tuple(dl) for dl in b.extra_cases)
-    return flow_study(cases, ch.sigma2, omega0=b.omega0, mu0=b.mu0, unequal_ratios=b.unequal_ratios, t_max=b.t_max,
-                      n_eval=b.n_eval, rate_drop=ch.tol.rate_drop)
-
-
-def phase_table(study: FlowStudy):
+def phase_table(study: Flows):
     """One column per (d, L): the phase boundaries and what App. B says about each phase."""
     import pandas as pd
 
@@ -167,15 +165,6 @@ def phase_table(study: FlowStudy):
     return pd.DataFrame(rows).map(show)
 
 
-def adam_opposite_start(ch) -> SymmetricReading:
-    """Adam on the full two-head model (the chapter's task and profile) from the opposite small
-    identity with the budget's (ω₀, μ₀), read on the symmetric family."""
-    from ..runs.load import load_or_train
-
-    run = load_or_train(configs(ch)[0], device=ch.device)
-    return symmetric_reading(run.history(), run.snapshot_steps, run.pattern())
-
-
 def configs(ch) -> list:
     """The one model chapter 05 trains: two heads from the opposite small identity (ω₀, μ₀)."""
     from ..runs.config import run_config
@@ -184,46 +173,73 @@ def configs(ch) -> list:
     return [run_config(ch.prof, heads=2, seed=b.seed, task=ch.task, init="opposite_identity", omega0=b.omega0, mu0=b.mu0)]
 
 
-def glue_flow(ch, study: FlowStudy, adam: SymmetricReading | None = None):
-    """The chapter's numbers (keys flow-*)."""
+class Study:
+    """Chapter 05's evidence, each part computed on first use from `ch` (the chapter's task and budget)."""
+
+    def __init__(self, ch):
+        self.ch = ch
+
+    @cached_property
+    def flows(self) -> Flows:
+        """The flows (B.4) for the task's (d, L) and the budget's `extra_cases`, σ² of the task."""
+        ch, b = self.ch, self.ch.budget
+        cases = ((ch.d, ch.L),) + tuple(tuple(dl) for dl in b.extra_cases)
+        return flow_study(cases, ch.sigma2, omega0=b.omega0, mu0=b.mu0, unequal_ratios=b.unequal_ratios, t_max=b.t_max,
+                          n_eval=b.n_eval, rate_drop=ch.tol.rate_drop)
+
+    @cached_property
+    def adam(self) -> SymmetricReading:
+        """Adam on the full two-head model (the chapter's task and profile) from the opposite small
+        identity with the budget's (ω₀, μ₀), read on the symmetric family."""
+        from ..runs.load import load_or_train
+
+        run = load_or_train(configs(self.ch)[0], device=self.ch.device)
+        return symmetric_reading(run.history(), run.snapshot_steps, run.pattern())
+
+
+def numbers(st: Study) -> dict:
+    """Every number chapter 05's prose quotes (keys flow-*): key → (value, format) or key → text."""
+    ch, study, adam = st.ch, st.flows, st.adam
     main = study.cases[0]
     sol, p = study.flows[main], study.phases[main]
-    ch.glue("flow-omega0", study.omega0, "{:g}")
-    ch.glue("flow-mu0", ch.budget.mu0, "{:g}")
-    ch.glue("flow-ratios", words(f"{r:g}" for r in ch.budget.unequal_ratios), "{}")
-    ch.glue("flow-tmax", power_of_ten(study.t_max), "{}")
-    ch.glue("flow-cases", words(f"({d}, {L})" for d, L in study.cases), "{}")
-    ch.glue("flow-t1", p.t1, "{:.2f}")
-    ch.glue("flow-tpeak", p.t_peak, "{:.2f}")
-    ch.glue("flow-peak", sol.omega.max(), "{:.3f}")
-    ch.glue("flow-ratio-t1", p.ratio_at_t1, "{:.3f}")
-    ch.glue("flow-ratio-peak", float(np.interp(p.t_peak, sol.t, sol.ratio)), "{:.2f}")
-    ch.glue("flow-ratio-dev-unequal", study.ratio_at_t1_unequal, "{:.3f}")
-    ch.glue("flow-ratio-end", sol.ratio[-1], "{:.0f}")
-    ch.glue("flow-product-end", p.product_final, "{:.4f}")
-    ch.glue("flow-product-limit", p.product_limit, "{:.4f}")
-    ch.glue("flow-omega-end", sol.omega[-1], "{:.4f}")
-    ch.glue("flow-peaks", words(f"{study.flows[dl].omega.max():.3f}" for dl in study.cases), "{}")
-    if adam is not None:
-        i = adam.i_peak
-        ch.glue("flow-adam-peak", adam.omega[i], "{:.3f}")
-        ch.glue("flow-adam-peak-step", count(adam.steps[i]), "{}")
-        ch.glue("flow-adam-omega-end", adam.omega[-1], "{:.3f}")
-        ch.glue("flow-adam-mu-end", adam.mu[-1], "{:.3f}")
-        ch.glue("flow-adam-product-end", adam.product[-1], "{:.4f}")
-        ch.glue("flow-adam-product-max", adam.product.max(), "{:.4f}")
-        ch.glue("flow-flow-product-max", sol.product.max(), "{:.4f}")
-        ch.glue("flow-adam-asym", adam.max_asymmetry, "{:.4f}")
-        ch.glue("flow-adam-off", adam.off_pattern, "{:.4f}")
-        ch.glue("flow-adam-valley", float(adam.omega[-1] * theory.manifold_mu(adam.omega[-1], ch.d, ch.L, ch.sigma2)), "{:.4f}")
+    i = adam.i_peak
+    return {
+        "flow-omega0": (study.omega0, "{:g}"),
+        "flow-mu0": (ch.budget.mu0, "{:g}"),
+        "flow-ratios": words(f"{r:g}" for r in ch.budget.unequal_ratios),
+        "flow-tmax": power_of_ten(study.t_max),
+        "flow-cases": words(f"({d}, {L})" for d, L in study.cases),
+        "flow-t1": (p.t1, "{:.2f}"),
+        "flow-tpeak": (p.t_peak, "{:.2f}"),
+        "flow-peak": (sol.omega.max(), "{:.3f}"),
+        "flow-ratio-t1": (p.ratio_at_t1, "{:.3f}"),
+        "flow-ratio-peak": (float(np.interp(p.t_peak, sol.t, sol.ratio)), "{:.2f}"),
+        "flow-ratio-dev-unequal": (study.ratio_at_t1_unequal, "{:.3f}"),
+        "flow-ratio-end": (sol.ratio[-1], "{:.0f}"),
+        "flow-product-end": (p.product_final, "{:.4f}"),
+        "flow-product-limit": (p.product_limit, "{:.4f}"),
+        "flow-omega-end": (sol.omega[-1], "{:.4f}"),
+        "flow-peaks": words(f"{study.flows[dl].omega.max():.3f}" for dl in study.cases),
+        "flow-adam-peak": (adam.omega[i], "{:.3f}"),
+        "flow-adam-peak-step": count(adam.steps[i]),
+        "flow-adam-omega-end": (adam.omega[-1], "{:.3f}"),
+        "flow-adam-mu-end": (adam.mu[-1], "{:.3f}"),
+        "flow-adam-product-end": (adam.product[-1], "{:.4f}"),
+        "flow-adam-product-max": (adam.product.max(), "{:.4f}"),
+        "flow-flow-product-max": (sol.product.max(), "{:.4f}"),
+        "flow-adam-asym": (adam.max_asymmetry, "{:.4f}"),
+        "flow-adam-off": (adam.off_pattern, "{:.4f}"),
+        "flow-adam-valley": (float(adam.omega[-1] * theory.manifold_mu(adam.omega[-1], ch.d, ch.L, ch.sigma2)), "{:.4f}"),
+    }
 
 
-def add_flow_claims(ch, study: FlowStudy, adam: SymmetricReading):
+def claims(ch, st: Study):
     """App. B's statements about the flow (B.4) and about the full model from the matching start. The
     flow's claims need no trained model and have no Monte Carlo error: evaluated under every profile."""
     from ..book.budgets.ch01_setup import TOLERANCES as ch01
 
     t, cl = ch.tol, ch.claims
+    study, adam = st.flows, st.adam
     both = f"every (d, L) of {', '.join(map(str, study.cases))}"
     ph = study.phases.values()
     cl.add("phase1_synchronises", f"Phase I: μ/ω ≈ 1 at its end, also from unequal starts μ₀/ω₀ = "
@@ -264,11 +280,12 @@ def add_flow_claims(ch, study: FlowStudy, adam: SymmetricReading):
                       "allows Σ_h ω_h μ_h ≈ η_eff from a random start")
 
 
-def plot_flow_phases(study: FlowStudy):
+def plot_flow_phases(st: Study):
     """Fig. 22 for every (d, L): ω and μ with the Phase-I solution ω₀e^{2t} (B.6); μ/ω (also from the
     unequal starts); the loss with its floor; ωμ with η_eff/2 and ωμ*(ω) (B.17). Phases shaded."""
     import matplotlib.pyplot as plt
 
+    study = st.flows
     n = len(study.cases)
     fig, axes = plt.subplots(n, 4, figsize=(17, 3.9 * n), squeeze=False)
     for row, dl in enumerate(study.cases):
@@ -308,11 +325,13 @@ def plot_flow_phases(study: FlowStudy):
     return fig
 
 
-def plot_adam_vs_flow(adam: SymmetricReading, sol: FlowSolution, limit: float):
+def plot_adam_vs_flow(st: Study):
     """The full model under Adam from the opposite small identity beside the flow (B.4) of the same
     (d, L): ω and μ, and ωμ with the symmetry measures."""
     import matplotlib.pyplot as plt
 
+    main = st.flows.cases[0]
+    adam, sol, limit = st.adam, st.flows.flows[main], st.flows.phases[main].product_limit
     x = np.maximum(adam.steps, 1)
     i = adam.i_peak
     fig, ax = plt.subplots(1, 3, figsize=(16, 4))

@@ -1,9 +1,13 @@
 """Chapter 06 (Thm 4.2 (i), (ii)): the approximation error of S(ω) against debiased GD, and the
-minimisers of L̃ over the larger space Θ (4.13); the chapter's numbers, claims and figures."""
+minimisers of L̃ over the larger space Θ (4.13); the chapter's numbers, claims and figures.
+
+`Study(ch)` holds both parts, each computed on first use: `approximation` ((i), an `Approximation`)
+and `optimality` ((ii), an `Optimality`, built on `fixed_scale_minima`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -22,18 +26,15 @@ from ..core.optimality import (
 from ..core.stats import loglog_slope
 
 __all__ = [
-    "Approximation",
-    "approximation_study",
-    "fixed_scale_minima",
-    "Optimality",
-    "optimality_study",
-    "glue_approximation",
-    "glue_optimality",
-    "add_approximation_claims",
-    "add_optimality_claims",
+    "Study",
+    "numbers",
+    "claims",
     "plot_approximation",
     "plot_joint_paths",
     "plot_components",
+    "Approximation",
+    "fixed_scale_minima",
+    "Optimality",
 ]
 
 
@@ -69,26 +70,6 @@ class Approximation:
     @property
     def ER_d(self) -> np.ndarray:
         return np.array([self.by_d[d].mean_abs_R for d in self.dims])
-
-
-def approximation_study(ch) -> Approximation:
-    """Theorem 4.2 (i) with `ch`'s task and budget (seeds: budget.seed + 1 for the L sweep, + 2 for
-    the d sweep, + 4 for the leading-term check)."""
-    import dataclasses
-
-    b, task = ch.budget, ch.task
-    omegas = np.geomspace(1e-3, 0.5, b.omegas)
-    lengths = sorted(set(b.lengths) | {task.L})
-    by_L = {L: approx_errors(dataclasses.replace(task, L=L), omegas, b.prompts, b.seed + 1) for L in lengths}
-    by_d = {d: approx_errors(dataclasses.replace(task, d=d, L=b.dims_L), omegas, b.prompts, b.seed + 2) for d in b.dims}
-    sel = omegas <= b.fit_omega_max
-    slope_omega = loglog_slope(omegas[sel], by_L[task.L].error[sel])[0]
-    big = [L for L in lengths if L >= b.large_L]
-    slope_L, slope_L_se = loglog_slope(big, [by_L[L].mean_abs_R for L in big], [by_L[L].mean_abs_R_rel_se for L in big])
-    slope_L_all = loglog_slope(lengths, [by_L[L].mean_abs_R for L in lengths])[0]
-    slope_d = loglog_slope(b.dims, [by_d[d].mean_abs_R for d in b.dims])[0] if len(b.dims) > 1 else float("nan")
-    lead = leading_term_deviation(task, b.lead_omega, b.prompts, b.seed + 4)
-    return Approximation(by_L, by_d, slope_omega, lead, slope_L, slope_L_se, slope_L_all, slope_d, b.large_L)
 
 
 def fixed_scale_minima(heads, omegas, n_patterns: int, d: int, L: int, sigma2: float, seed: int = 0):
@@ -181,60 +162,106 @@ class Optimality:
         return max((f.loss - self.floor for f in self.stalled), default=0.0)
 
 
-def optimality_study(ch) -> Optimality:
-    """Theorem 4.2 (ii) with `ch`'s task and budget (seeds: budget.seed + 10 for the fixed scales,
-    + 100 + H for the joint starts of H heads, + 5 for the predictor check)."""
-    from ..core.estimators import DebiasedGD, KernelSum
+class Study:
+    """Chapter 06's evidence, each part computed on first use from `ch` (the chapter's task and budget)."""
 
-    b, d, L, s2 = ch.budget, ch.d, ch.L, ch.sigma2
-    fixed = fixed_scale_minima(b.theta_heads, b.fixed_omegas, b.patterns, d, L, s2, seed=b.seed + 10)
-    fits = {H: minimise_theta(H, d, L, s2, b.starts, seed=b.seed + 100 + H) for H in b.theta_heads}
-    best = min((f for fs in fits.values() for f in fs), key=lambda f: f.loss)
-    P = task_prompts(ch.task, b.best_prompts, b.seed + 5)
-    y_best = KernelSum(best.omega * best.signs, best.mu, name="best minimiser")(P)[:, 0]
-    y_dgd = DebiasedGD(ch.eta_eff)(P)[:, 0]
-    gap = ((y_best - y_dgd).abs().mean() / y_dgd.abs().mean()).item()
-    return Optimality(fixed, fits, theory.approx_floor(d, L, s2), ch.eta_eff, gap, ch.tol.on_manifold_joint)
+    def __init__(self, ch):
+        self.ch = ch
+
+    @cached_property
+    def approximation(self) -> Approximation:
+        """Theorem 4.2 (i) with `ch`'s task and budget (seeds: budget.seed + 1 for the L sweep, + 2 for
+        the d sweep, + 4 for the leading-term check)."""
+        import dataclasses
+
+        ch = self.ch
+        b, task = ch.budget, ch.task
+        omegas = np.geomspace(1e-3, 0.5, b.omegas)
+        lengths = sorted(set(b.lengths) | {task.L})
+        by_L = {L: approx_errors(dataclasses.replace(task, L=L), omegas, b.prompts, b.seed + 1) for L in lengths}
+        by_d = {d: approx_errors(dataclasses.replace(task, d=d, L=b.dims_L), omegas, b.prompts, b.seed + 2) for d in b.dims}
+        sel = omegas <= b.fit_omega_max
+        slope_omega = loglog_slope(omegas[sel], by_L[task.L].error[sel])[0]
+        big = [L for L in lengths if L >= b.large_L]
+        slope_L, slope_L_se = loglog_slope(big, [by_L[L].mean_abs_R for L in big], [by_L[L].mean_abs_R_rel_se for L in big])
+        slope_L_all = loglog_slope(lengths, [by_L[L].mean_abs_R for L in lengths])[0]
+        slope_d = loglog_slope(b.dims, [by_d[d].mean_abs_R for d in b.dims])[0] if len(b.dims) > 1 else float("nan")
+        lead = leading_term_deviation(task, b.lead_omega, b.prompts, b.seed + 4)
+        return Approximation(by_L, by_d, slope_omega, lead, slope_L, slope_L_se, slope_L_all, slope_d, b.large_L)
+
+    @cached_property
+    def optimality(self) -> Optimality:
+        """Theorem 4.2 (ii) with `ch`'s task and budget (seeds: budget.seed + 10 for the fixed scales,
+        + 100 + H for the joint starts of H heads, + 5 for the predictor check)."""
+        from ..core.estimators import DebiasedGD, KernelSum
+
+        ch = self.ch
+        b, d, L, s2 = ch.budget, ch.d, ch.L, ch.sigma2
+        fixed = fixed_scale_minima(b.theta_heads, b.fixed_omegas, b.patterns, d, L, s2, seed=b.seed + 10)
+        fits = {H: minimise_theta(H, d, L, s2, b.starts, seed=b.seed + 100 + H) for H in b.theta_heads}
+        best = min((f for fs in fits.values() for f in fs), key=lambda f: f.loss)
+        P = task_prompts(ch.task, b.best_prompts, b.seed + 5)
+        y_best = KernelSum(best.omega * best.signs, best.mu, name="best minimiser")(P)[:, 0]
+        y_dgd = DebiasedGD(ch.eta_eff)(P)[:, 0]
+        gap = ((y_best - y_dgd).abs().mean() / y_dgd.abs().mean()).item()
+        return Optimality(fixed, fits, theory.approx_floor(d, L, s2), ch.eta_eff, gap, ch.tol.on_manifold_joint)
 
 
-def glue_approximation(ch, a: Approximation):
-    """The numbers chapter 06's prose quotes about (i)."""
+def numbers(st: Study) -> dict:
+    """Every number chapter 06's prose quotes (keys opt-*): key → (value, format) or key → text."""
+    return {**_approximation_numbers(st), **_optimality_numbers(st)}
+
+
+def _approximation_numbers(st: Study) -> dict:
+    """The numbers about (i)."""
+    ch, a = st.ch, st.approximation
     b = ch.budget
-    ch.glue("opt-d", ch.d, "{}"), ch.glue("opt-L", ch.L, "{}"), ch.glue("opt-dims-L", b.dims_L, "{}")
-    ch.glue("opt-slope-omega", a.slope_omega, "{:.3f}")
-    ch.glue("opt-fit-omega-max", b.fit_omega_max, "{:g}")
-    ch.glue("opt-lead-omega", b.lead_omega, "{:g}")
-    ch.glue("opt-lead-dev", a.lead_dev, "{:.1e}")
-    ch.glue("opt-large-L", a.large_L, "{}")
-    ch.glue("opt-slope-L", a.slope_L, "{:.3f}")
-    ch.glue("opt-slope-L-se", a.slope_L_se, "{:.3f}")
-    ch.glue("opt-slope-L-all", a.slope_L_all, "{:.3f}")
-    ch.glue("opt-slope-d", a.slope_d, "{:.2f}")
+    return {
+        "opt-d": (ch.d, "{}"), "opt-L": (ch.L, "{}"), "opt-dims-L": (b.dims_L, "{}"),
+        "opt-slope-omega": (a.slope_omega, "{:.3f}"),
+        "opt-fit-omega-max": (b.fit_omega_max, "{:g}"),
+        "opt-lead-omega": (b.lead_omega, "{:g}"),
+        "opt-lead-dev": (a.lead_dev, "{:.1e}"),
+        "opt-large-L": (a.large_L, "{}"),
+        "opt-slope-L": (a.slope_L, "{:.3f}"),
+        "opt-slope-L-se": (a.slope_L_se, "{:.3f}"),
+        "opt-slope-L-all": (a.slope_L_all, "{:.3f}"),
+        "opt-slope-d": (a.slope_d, "{:.2f}"),
+    }
 
 
-def glue_optimality(ch, o: Optimality):
-    """The numbers chapter 06's prose quotes about (ii)."""
+def _optimality_numbers(st: Study) -> dict:
+    """The numbers about (ii)."""
+    o = st.optimality
     pm, best = o.pm, o.best
-    ch.glue("opt-floor", o.floor, "{:.6f}")
-    ch.glue("opt-eta-eff", o.eta_eff, "{:.5f}")
-    ch.glue("opt-fixed-on-S", o.fixed_on_S, "{:.1e}")
-    ch.glue("opt-fixed-loss-gap", o.fixed_loss_gap, "{:.1e}")
-    ch.glue("opt-pm-n", len(pm), "{}")
-    ch.glue("opt-pm-excess", float(pm.excess.max()) if len(pm) else float("nan"), "{:.1e}")
-    ch.glue("opt-pm-omega", float(pm.omega_end.max()) if len(pm) else float("nan"), "{:.4f}")
-    ch.glue("opt-pm-eta-dev", float(np.abs(pm.eta / o.eta_eff - 1).max()) if len(pm) else float("nan"), "{:.1e}")
-    ch.glue("opt-stalled-n", len(o.stalled), "{}")
-    ch.glue("opt-stalled-excess", o.stalled_excess, "{:.1e}")
-    ch.glue("opt-stalled-dummy", "all" if o.stalled_with_dummy else "not all", "{}")
-    ch.glue("opt-best-H", len(best.signs), "{}")
-    ch.glue("opt-best-pattern", " ".join(f"{int(s):+d}" if s else "0" for s in best.signs), "({})")
-    ch.glue("opt-best-omega", best.omega, "{:.1e}")
-    ch.glue("opt-best-excess", best.loss - o.floor, "{:.1e}")
-    ch.glue("opt-best-distance", float(best.path_distance[-1]), "{:.1e}")
-    ch.glue("opt-best-pred-gap", o.best_pred_gap, "{:.1e}")
+    return {
+        "opt-floor": (o.floor, "{:.6f}"),
+        "opt-eta-eff": (o.eta_eff, "{:.5f}"),
+        "opt-fixed-on-S": (o.fixed_on_S, "{:.1e}"),
+        "opt-fixed-loss-gap": (o.fixed_loss_gap, "{:.1e}"),
+        "opt-pm-n": (len(pm), "{}"),
+        "opt-pm-excess": (float(pm.excess.max()) if len(pm) else float("nan"), "{:.1e}"),
+        "opt-pm-omega": (float(pm.omega_end.max()) if len(pm) else float("nan"), "{:.4f}"),
+        "opt-pm-eta-dev": (float(np.abs(pm.eta / o.eta_eff - 1).max()) if len(pm) else float("nan"), "{:.1e}"),
+        "opt-stalled-n": (len(o.stalled), "{}"),
+        "opt-stalled-excess": (o.stalled_excess, "{:.1e}"),
+        "opt-stalled-dummy": "all" if o.stalled_with_dummy else "not all",
+        "opt-best-H": (len(best.signs), "{}"),
+        "opt-best-pattern": (" ".join(f"{int(s):+d}" if s else "0" for s in best.signs), "({})"),
+        "opt-best-omega": (best.omega, "{:.1e}"),
+        "opt-best-excess": (best.loss - o.floor, "{:.1e}"),
+        "opt-best-distance": (float(best.path_distance[-1]), "{:.1e}"),
+        "opt-best-pred-gap": (o.best_pred_gap, "{:.1e}"),
+    }
 
 
-def add_approximation_claims(ch, a: Approximation):
+def claims(ch, st: Study):
+    """Theorem 4.2 (i) and (ii): the chapter's claims."""
+    _approximation_claims(ch, st.approximation)
+    _optimality_claims(ch, st.optimality)
+
+
+def _approximation_claims(ch, a: Approximation):
     """Theorem 4.2 (i): the rates of the approximation error (targets ours, the printed bound is lost)."""
     t, b = ch.tol, ch.budget
     ch.claims.add("error_rate_in_omega",
@@ -252,7 +279,7 @@ def add_approximation_claims(ch, a: Approximation):
                              f"{a.slope_L_se:.3f}")
 
 
-def add_optimality_claims(ch, o: Optimality):
+def _optimality_claims(ch, o: Optimality):
     """Theorem 4.2 (ii) (App. D.2) with our reading of Θ (4.13)."""
     t, pm = ch.tol, o.pm
     theta = "Θ (4.13) is our reading: ω_h ∈ {±ω, 0}, μ free"
@@ -290,11 +317,12 @@ def add_optimality_claims(ch, o: Optimality):
 # --- chapter 06's figures ---------------------------------------------------------------------------
 
 
-def plot_approximation(a: Approximation):
+def plot_approximation(st: Study):
     """Three panels: the error against ω for each L (with the leading term dotted) and for each d,
     and the coefficient E|R| against L with an L^(−1/2) guide. Returns the figure."""
     import matplotlib.pyplot as plt
 
+    a = st.approximation
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for col, L in zip(plt.cm.viridis(np.linspace(0, 0.9, len(a.lengths))), a.lengths):
         e = a.by_L[L]
@@ -322,11 +350,13 @@ _KIND_STYLE = {"±": ("C0", "±: both signs"), "one sign + dummy": ("C3", "one s
                "one sign": ("C2", "one sign (a single head)"), "all dummy": ("0.5", "all dummy")}
 
 
-def plot_joint_paths(o: Optimality, H: int):
-    """Three panels along the L-BFGS-B iterations of every start with H heads: L̃ − floor, ω, and
-    the relative distance to S(ω) (± and one-sign-plus-dummy starts). Returns the figure."""
+def plot_joint_paths(st: Study, H: int | None = None):
+    """Three panels along the L-BFGS-B iterations of every start with H heads (None: the largest H
+    searched): L̃ − floor, ω, and the relative distance to S(ω) (± and one-sign-plus-dummy starts).
+    Returns the figure."""
     import matplotlib.pyplot as plt
 
+    o, H = st.optimality, max(st.ch.budget.theta_heads) if H is None else H
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     seen = set()
     for f in o.fits[H]:
@@ -346,11 +376,12 @@ def plot_joint_paths(o: Optimality, H: int):
     return fig
 
 
-def plot_components(o: Optimality, d: int, L: int, sigma2: float):
+def plot_components(st: Study):
     """min_μ L̃ − floor against ω in each component of Θ(ω) (closed forms) with the numerical best
     over Θ(ω) at the fixed scales. Returns the figure."""
     import matplotlib.pyplot as plt
 
+    o, d, L, sigma2 = st.optimality, st.ch.d, st.ch.L, st.ch.sigma2
     ww = np.geomspace(1e-3, 1, 100)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.plot(ww, theory.manifold_loss(ww, d, L, sigma2) - o.floor, label=r"± heads on $S(\omega)$ (4.6)")

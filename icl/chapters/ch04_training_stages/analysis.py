@@ -11,7 +11,8 @@ solution manifold S(ω) (4.6–4.7).
   min over μ of L̃ at fixed KQ scales, with and without sign matching (homogeneity comes from the
   path, not from L̃ alone);
 - `end_points`, `manifold_deviations`: where the runs end against S(ω); `hessian`, `sharpness`:
-  the curvature of L̃ there (the edge of stability 2/step).
+  the curvature of L̃ there (the edge of stability 2/step);
+- `Study`: all of it with the chapter's task, budget and tolerances, each part computed on first use.
 
 Conventions as in `icl.core.theory` and `icl.core.dynamics`: ω, μ ∈ R^H per run; arrays (R, H) over R runs.
 """
@@ -19,13 +20,13 @@ Conventions as in `icl.core.theory` and `icl.core.dynamics`: ω, μ ∈ R^H per 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from ..book.format import count, words
-from ..core import theory
-from ..core.circuits import dummy_heads
-from ..core.dynamics import StageTimes, Trajectory, gd_approx, gd_approx_heads, pattern_metrics, small_init, stage_times
+from ...core import theory
+from ...core.circuits import dummy_heads
+from ...core.dynamics import StageTimes, Trajectory, gd_approx, gd_approx_heads, pattern_metrics, small_init, stage_times
 
 __all__ = [
     "Criteria",
@@ -39,7 +40,7 @@ __all__ = [
     "stage_summary",
     "zero_sum_rates",
     "trap_point",
-    "TrapStudy",
+    "TrapPopulation",
     "trap_population",
     "mu_star_any",
     "mu_star_signed",
@@ -50,18 +51,7 @@ __all__ = [
     "manifold_deviations",
     "recent_deviations",
     "settled_deviations",
-    "criteria",
-    "chapter_descend",
-    "chapter_trap",
-    "glue_runs",
-    "glue_trap",
-    "glue_homogeneity",
-    "glue_ends",
-    "glue_recent",
-    "add_claims",
-    "plot_trajectories",
-    "plot_trap",
-    "plot_manifold",
+    "Study",
 ]
 
 
@@ -196,7 +186,7 @@ def trap_point(d: int, L: int, sigma2: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass
-class TrapStudy:
+class TrapPopulation:
     """Small random starts per head count, run for a few thousand steps.
 
     table: per H the fraction that ends split / one-signed, the median L̃ of the one-signed ends, the
@@ -216,7 +206,7 @@ class TrapStudy:
 
 
 def trap_population(heads, n_starts: int, steps: int, d: int, L: int, sigma2: float, *, lr: float, init_scale: float,
-                    seed: int, crit: Criteria, example_records: int = 120) -> TrapStudy:
+                    seed: int, crit: Criteria, example_records: int = 120) -> TrapPopulation:
     """Where `n_starts` small random starts per head count end after `steps` GD steps (seed + H)."""
     import pandas as pd
 
@@ -242,7 +232,7 @@ def trap_population(heads, n_starts: int, steps: int, d: int, L: int, sigma2: fl
         ex0 = (np.array([init_scale, 2 * init_scale]), np.array([init_scale, 2 * init_scale]))
     example = gd_approx(*ex0, d, L, sigma2, lr=lr, steps=steps, n_records=example_records)
     table = pd.DataFrame(rows)
-    return TrapStudy(table, float(table["end with ± heads"].min()), agree, tw, tm, example)
+    return TrapPopulation(table, float(table["end with ± heads"].min()), agree, tw, tm, example)
 
 
 # --- homogeneity: min over μ at fixed KQ scales ----------------------------------------------
@@ -364,253 +354,84 @@ def settled_deviations(results: dict[int, HeadCountRuns], d: int, L: int, sigma2
     return manifold_deviations(end_points(cont, d, L, sigma2), d, L, sigma2)
 
 
-# --- Chapter 04: entry points reading the chapter's task and budget, glue, claims, figures -----
+# --- Chapter 04's study: the parts above with the chapter's task, budget and tolerances -----------
 
 
-def criteria(ch) -> Criteria:
-    t = ch.tol
-    return Criteria(t.opt_tol, t.zero_sum_tol, t.homogeneity_tol)
+class Study:
+    """Chapter 04's evidence, each part computed on first use from `ch` (the chapter's task,
+    budget and tolerances)."""
 
+    def __init__(self, ch):
+        self.ch = ch
 
-def chapter_descend(ch) -> dict[int, HeadCountRuns]:
-    b = ch.budget
-    return descend(b.heads, b.runs, ch.d, ch.L, ch.sigma2, lr=b.lr, steps=b.steps, init_scale=b.init_scale, seed=b.seed,
-                   crit=criteria(ch), n_records=b.n_records)
+    @cached_property
+    def crit(self) -> Criteria:
+        t = self.ch.tol
+        return Criteria(t.opt_tol, t.zero_sum_tol, t.homogeneity_tol)
 
+    @cached_property
+    def runs(self) -> dict[int, HeadCountRuns]:
+        """GD on L̃ from small starts for each of the budget's head counts (`descend`)."""
+        ch, b = self.ch, self.ch.budget
+        return descend(b.heads, b.runs, ch.d, ch.L, ch.sigma2, lr=b.lr, steps=b.steps, init_scale=b.init_scale,
+                       seed=b.seed, crit=self.crit, n_records=b.n_records)
 
-def chapter_settled(ch, results: dict[int, HeadCountRuns]) -> dict:
-    """`settled_deviations` with the chapter's settle_lr and settle_steps."""
-    b = ch.budget
-    return settled_deviations(results, ch.d, ch.L, ch.sigma2, lr=b.settle_lr, steps=b.settle_steps)
+    @cached_property
+    def table(self):
+        """`stage_table` of the runs: the step at which each run reaches each pattern."""
+        return stage_table(self.runs)
 
+    @cached_property
+    def summary(self) -> StageSummary:
+        return stage_summary(self.runs)
 
-def chapter_trap(ch) -> TrapStudy:
-    b = ch.budget
-    return trap_population(b.heads, b.pop_starts, b.pop_steps, ch.d, ch.L, ch.sigma2, lr=b.lr, init_scale=b.init_scale,
-                           seed=b.pop_seed, crit=criteria(ch))
+    @cached_property
+    def rates(self):
+        """`zero_sum_rates` of the runs: the decay of |Σ_h μ_h| after Stage I against 2cH."""
+        return zero_sum_rates(self.runs, self.ch.d, self.ch.L, self.ch.sigma2)
 
+    @cached_property
+    def trap(self) -> TrapPopulation:
+        """Where the budget's small random starts per head count end (`trap_population`)."""
+        ch, b = self.ch, self.ch.budget
+        return trap_population(b.heads, b.pop_starts, b.pop_steps, ch.d, ch.L, ch.sigma2, lr=b.lr,
+                               init_scale=b.init_scale, seed=b.pop_seed, crit=self.crit)
 
-def _frac(x) -> str:
-    return "—" if x is None else f"{x:.0%}"
+    @cached_property
+    def trap_eigenvalues(self) -> np.ndarray:
+        """(2H,) eigenvalues of the Hessian of L̃ at the two-head trap point (`trap_point`)."""
+        ch = self.ch
+        w, m = trap_point(ch.d, ch.L, ch.sigma2)
+        return np.linalg.eigvalsh(hessian(w, m, ch.d, ch.L, ch.sigma2))
 
+    @cached_property
+    def homogeneity(self):
+        """`homogeneity_table`: min over μ of L̃ at homogeneous and two-level KQ scales."""
+        return homogeneity_table(self.ch.d, self.ch.L, self.ch.sigma2)
 
-def glue_runs(ch, summary: StageSummary, rates):
-    b = ch.budget
-    ch.glue("stages-lr", b.lr, "{:g}")
-    ch.glue("stages-init", b.init_scale, "{:g}")
-    ch.glue("stages-heads", words(b.heads), "{}")
-    ch.glue("stages-runs", b.runs, "{}")
-    ch.glue("stages-steps", count(b.steps), "{}")
-    ch.glue("stages-flow-time", count(round(b.steps * b.lr)), "{}")
-    ch.glue("stages-opt", 1 - ch.tol.opt_tol, "{:.0%}")
-    ch.glue("stages-zs-tol", ch.tol.zero_sum_tol, "{:.0%}")
-    ch.glue("stages-hom-tol", ch.tol.homogeneity_tol, "{:.0%}")
-    ch.glue("stages-n-runs", summary.n_runs, "{}")
-    ch.glue("stages-n-split", summary.n_split, "{}")
-    for key, v in (("sign", summary.sign_in_stage1), ("zs", summary.zero_sum_in_stage1),
-                   ("hom-after", summary.homogeneous_after_stage1), ("hom", summary.homogeneous_reached)):
-        ch.glue(f"stages-frac-{key}", _frac(v), "{}")
-    ch.glue("stages-early-hom", words(f"H = {h} run {r}" for h, r in summary.early_homogeneous) or "none", "{}")
-    ch.glue("stages-c", ch.c, "{:.4f}")
-    ch.glue("stages-rate-lo", rates["ratio"].min() if len(rates) else float("nan"), "{:.2f}")
-    ch.glue("stages-rate-hi", rates["ratio"].max() if len(rates) else float("nan"), "{:.2f}")
-    ch.glue("stages-n-rates", len(rates), "{}")
-    ch.glue("stages-rate-factor", 2 / (2 * ch.c * max(b.heads)), "{:.0f}")
+    @cached_property
+    def stay(self) -> dict:
+        """`two_level_stays` with the budget's stay_steps and stay_lr."""
+        ch, b = self.ch, self.ch.budget
+        return two_level_stays(ch.d, ch.L, ch.sigma2, steps=b.stay_steps, lr=b.stay_lr)
 
+    @cached_property
+    def ends(self):
+        """`end_points` of the runs against S(ω)."""
+        return end_points(self.runs, self.ch.d, self.ch.L, self.ch.sigma2)
 
-def glue_trap(ch, trap: TrapStudy):
-    w, m = trap_point(ch.d, ch.L, ch.sigma2)
-    ev = np.linalg.eigvalsh(hessian(w, m, ch.d, ch.L, ch.sigma2))
-    psd = ev.min() >= -1e-6 * np.abs(ev).max()
-    ch.glue("stages-pop-starts", ch.budget.pop_starts, "{}")
-    ch.glue("stages-pop-steps", count(ch.budget.pop_steps), "{}")
-    two = trap.table[trap.table["H"] == 2]
-    ch.glue("stages-trap-frac", _frac(float(two["end with one sign"].iloc[0]) if len(two) else None), "{}")
-    ch.glue("stages-trap-agree", _frac(trap.agree), "{}")
-    ch.glue("stages-trap-omega", w[0], "{:.4f}")
-    ch.glue("stages-trap-loss", theory.approx_loss(w, m, ch.d, ch.L, ch.sigma2), "{:.4f}")
-    ch.glue("stages-floor", theory.approx_floor(ch.d, ch.L, ch.sigma2), "{:.4f}")
-    ev = np.where(np.abs(ev) < 1e-9 * np.abs(ev).max(), 0.0, ev)  # the flat direction, up to rounding
-    ch.glue("stages-trap-eig", words(f"{e:.3g}" for e in ev), "{}")
-    ch.glue("stages-trap-verdict", "all of them are ≥ 0 (the zero is the free split of μ between the two heads): "
-            "a local minimum of L̃, not a saddle that gradient descent would eventually leave" if psd else
-            "one of them is negative: a saddle, which gradient descent leaves given time", "{}")
-    gap = np.abs(np.abs(trap.trapped_omega) - w[0]).max() if len(trap.trapped_omega) else float("nan")
-    ch.glue("stages-trap-gap", gap, "{:.1e}")
-    ch.glue("stages-trap-n", len(trap.trapped_omega), "{}")
+    @cached_property
+    def deviations(self) -> dict:
+        """`manifold_deviations` of the end points."""
+        return manifold_deviations(self.ends, self.ch.d, self.ch.L, self.ch.sigma2)
 
+    @cached_property
+    def settled(self) -> dict:
+        """`settled_deviations` with the budget's settle_lr and settle_steps."""
+        ch, b = self.ch, self.ch.budget
+        return settled_deviations(self.runs, ch.d, ch.L, ch.sigma2, lr=b.settle_lr, steps=b.settle_steps)
 
-def glue_homogeneity(ch, table, stay: dict):
-    ch.glue("stages-stay-omega", ", ".join(f"{x:g}" for x in stay["omega"]), "({})")
-    ch.glue("stages-stay-steps", count(stay["steps"]), "{}")
-    ch.glue("stages-stay-moved", stay["moved"], "{:.1e}")
-    ch.glue("stages-stay-spread", stay["spread"], "{:.3f}")
-    ch.glue("stages-stay-excess", stay["excess"], "{:.1e}")
-    ch.glue("stages-hom-ratio", float((table["homogeneous (a, −a, a, −a)"] / table["two levels, free μ"]).min()), "{:.0f}")
-    ch.glue("stages-approx-error", ch.eta_eff / ch.L, "{:.3f}")
-
-
-def glue_ends(ch, ends):
-    b = ch.budget
-    split = ends[ends["± heads"]]
-    H0 = int(split["H"].min()) if len(split) else min(b.heads)
-    lam = split.loc[split["H"] == H0, "sharpness λ_max"]
-    ch.glue("stages-eos", 2 / b.lr, "{:.0f}")
-    ch.glue("stages-eos-H", H0, "{}")
-    ch.glue("stages-sharp", words(f"{x:.1f}" for x in lam) or "—", "{}")
-    ch.glue("stages-eos-ratio", float(lam.max() * b.lr / 2) if len(lam) else float("nan"), "{:.2f}")
-
-
-def glue_recent(ch, recent: dict):
-    """The end-point measures' ranges over the last records (`recent_deviations`)."""
-    ch.glue("stages-recent-from", count(recent["steps"][0]), "{}")
-    for k in ("ov", "inner"):
-        ch.glue(f"stages-recent-{k}", "—" if recent[k] is None else "{:.2g} to {:.2g}".format(*recent[k]), "{}")
-
-
-def glue_settled(ch, settled: dict):
-    b = ch.budget
-    ch.glue("stages-settle-lr", b.settle_lr, "{:g}")
-    ch.glue("stages-settle-steps", count(b.settle_steps), "{}")
-    for k in ("ov", "loss", "inner"):
-        if settled[k] is None:
-            ch.glue(f"stages-settled-{k}", "—", "{}")
-        else:
-            ch.glue(f"stages-settled-{k}", settled[k], "{:.1e}")
-
-
-def add_claims(ch, summary: StageSummary, trap: TrapStudy, ends, settled: dict | None = None,
-               recent: dict | None = None):
-    """§4.2's statements about GD on L̃ from a small start; targets from the paper or `theory`."""
-    t, cl = ch.tol, ch.claims
-    of_split = f"fraction of the {summary.n_split} runs that split"
-    none_split = "no run split into positive and negative heads at this budget, so there is nothing to measure"
-    cl.add("heads_split", "from a small random start the heads split into positive and negative (fraction of starts, "
-           "worst H)", "§4.2, Fig. 7", trap.min_split, 1.0, kind="min", target_origin="the paper (every small start)",
-           note_if_fail="starts whose heads all have one sign of ω_h + μ_h stay one-signed; for H = 2 they converge to "
-           "the single-head optimum ω = 1/√d, a local minimum of L̃ (the trap section); fractions per H in its table")
-    cl.add("sign_matching_in_stage1", f"Stage I: sign matching by the end of Stage I ({of_split})", "§4.2 Stage I, (4.2)",
-           summary.sign_in_stage1, 1.0, kind="min", target_origin="the paper (every run)",
-           note="" if summary.n_split else none_split)
-    cl.add("zero_sum_in_stage1", f"Stage I: zero-sum OV by the end of Stage I ({of_split})", "§4.2 Stage I, (4.2)",
-           summary.zero_sum_in_stage1, 1.0, kind="min", target_origin="the paper (every run)",
-           note_if_fail="the zero-sum term has weight c = (1+σ²)/L: Σμ_h decays at rate ≈ 2cH only once (4.3) holds, "
-           "so zero-sum OV is reached after Stage I (measured rates in the text)")
-    cl.add("homogeneity_after_stage1", f"Stage II: homogeneous |ω_h| only after Stage I ({of_split})",
-           "§4.2 Stage II, (4.4)", summary.homogeneous_after_stage1, 1.0, kind="min", target_origin="the paper (every run)",
-           note_if_fail="homogeneous before the end of Stage I: " + ", ".join(
-               f"H = {h} run {r}" for h, r in summary.early_homogeneous) + " (the |ω_h| equalise while ⟨ω, μ⟩ < "
-           f"{1 - t.opt_tol:.0%} η_eff)")
-    cl.add("homogeneity_reached", f"Stage II: homogeneous |ω_h| by the end of the run ({of_split})",
-           "§4.2 Stage II, (4.4)", summary.homogeneous_reached, 1.0, kind="min", target_origin="the paper (every run)")
-    dev = manifold_deviations(ends, ch.d, ch.L, ch.sigma2)
-    split = ends[ends["± heads"]]
-    eos = float(split["sharpness λ_max"].max() * ch.budget.lr / 2) if len(split) else 0.0
-    at_edge = (f"the runs that split end with λ_max up to {eos:.2f} times the edge of stability 2/η (the table's "
-               "sharpness column): gradient descent with our fixed step η oscillates about the valley there instead of "
-               "settling on S(ω), where the gradient flow (η → 0) ends") if eos >= 0.95 else ""
-
-    def settle_note(k):
-        parts = [at_edge] if at_edge else []
-        if recent is not None and recent[k] is not None:
-            (a, z), (lo, hi) = recent["steps"], recent[k]
-            parts.append(f"read at each of the last records instead (steps {a:,}–{z:,}) the same measure lies between "
-                         f"{lo:.2g} and {hi:.2g}")
-        if settled is not None and settled[k] is not None:
-            parts.append(f"continued with step {ch.budget.settle_lr:g} for {ch.budget.settle_steps:,} more steps, the same "
-                         f"end points reach {settled[k]:.1e}")
-        return "; ".join(parts)
-    cl.add("end_on_manifold_ov", "end points on S(ω): max |Σ_± μ_h / μ*(ω) − 1| over runs that split", "(4.6), (4.7)",
-           dev["ov"], t.ov_rel, kind="max", target_origin="(4.6) at the run's own ω, computed by theory.manifold_mu",
-           note_if_fail=settle_note("ov"),
-           tol_origin=f"'lies on S(ω)' read as within {t.ov_rel:.0%} of μ*(ω) at the end of a finite run (ours)")
-    cl.add("end_on_manifold_loss", "end points on S(ω): max |L̃ − L̃ on S(ω)| over runs that split", "(4.7)", dev["loss"],
-           t.loss_abs, kind="max", target_origin="L̃ on S(ω) at the run's own ω, computed by theory.manifold_loss",
-           note_if_fail=settle_note("loss"),
-           tol_origin=f"{t.loss_abs:g}, the size of the loss differences between homogeneous and two-level points "
-                      "discussed in the chapter (ours)")
-    cl.add("inner_at_eta_eff", "⟨ω, μ⟩ → η_eff = 1/(1+cd): max |⟨ω, μ⟩/η_eff − 1| at the end of every run that splits",
-           "(4.3), (4.8)", dev["inner"], t.inner_rel, kind="max", target_origin="(4.3), computed by theory.eta_eff",
-           note_if_fail=settle_note("inner"),
-           tol_origin=f"'≈' read as {t.inner_rel:.0%} (ours)")
-
-
-def plot_trajectories(results: dict[int, HeadCountRuns], eta_eff: float, lr: float):
-    """One row per head count (its first run): ω_h, μ_h, and the pattern measures, with the end of
-    Stage I (grey), zero-sum reached (red dashed) and homogeneity reached (green dotted)."""
-    import matplotlib.pyplot as plt
-
-    Hs = list(results)
-    fig, axes = plt.subplots(len(Hs), 3, figsize=(15, 3.4 * len(Hs)), sharex=True, squeeze=False)
-    for row, H in enumerate(Hs):
-        tr, st, ax = results[H].traj, results[H].times, axes[row]
-        x = np.maximum(tr.steps, 1)
-        for h in range(H):
-            ax[0].plot(x, tr.omega[:, 0, h], lw=1.8, label=f"head {h + 1}")
-            ax[1].plot(x, tr.mu[:, 0, h], lw=1.8)
-        sign, zs, spread = pattern_metrics(tr.omega[:, 0], tr.mu[:, 0])
-        ax[2].plot(x, np.einsum("sh,sh->s", tr.omega[:, 0], tr.mu[:, 0]) / eta_eff, "k", lw=2,
-                   label=r"$\langle\omega,\mu\rangle/\eta_\mathrm{eff}$")
-        ax[2].plot(x, sign, color="tab:purple", lw=1.5, label="sign-matching fraction")
-        ax[2].plot(x, zs, color="tab:red", lw=1.5, label=r"$|\sum_h\mu_h|/\sum_h|\mu_h|$")
-        ax[2].plot(x, spread, color="tab:green", lw=1.5, label=r"spread of $|\omega_h|$")
-        ax[2].set_ylim(-0.05, 1.1)
-        for a in ax:
-            a.axvline(max(st.stage1_end[0], 1), color="grey", lw=2, alpha=0.7)
-            for when, col, ls in ((st.zero_sum[0], "tab:red", "--"), (st.homogeneous[0], "tab:green", ":")):
-                if when >= 0:
-                    a.axvline(max(when, 1), color=col, ls=ls, lw=1.3)
-        ax[0].set_ylabel(rf"$H = {H}$" + "\n" + r"$\omega_h$")
-        ax[1].set_ylabel(r"$\mu_h$")
-        ax[0].legend(fontsize=7, ncol=2)
-    for a, title in zip(axes[0], (r"KQ scales $\omega_h$", r"OV weights $\mu_h$", "pattern measures")):
-        a.set_title(title)
-    axes[0, 2].legend(fontsize=7, loc="center right")
-    for a in axes[-1]:
-        a.set(xscale="log", xlabel=f"GD step (step size {lr:g})")
-    return fig
-
-
-def plot_trap(trap: TrapStudy, d: int):
-    """The two-head run from a one-signed start: ω_h against ±1/√d, and μ_h."""
-    import matplotlib.pyplot as plt
-
-    tr = trap.example
-    x = np.maximum(tr.steps, 1)
-    fig, ax = plt.subplots(1, 2, figsize=(11, 3.4), sharex=True)
-    for h in range(tr.omega.shape[-1]):
-        ax[0].plot(x, tr.omega[:, 0, h], lw=2, label=f"head {h + 1}")
-        ax[1].plot(x, tr.mu[:, 0, h], lw=2)
-    w1 = 1 / np.sqrt(d)
-    ax[0].axhline(w1, color="k", ls=":", lw=1, label=r"$\pm 1/\sqrt{d}$ (single-head optimum)")
-    ax[0].axhline(-w1, color="k", ls=":", lw=1)
-    ax[0].set(xscale="log", xlabel="GD step", ylabel=r"$\omega_h$", title="a two-head run from a one-signed start")
-    ax[1].set(xscale="log", xlabel="GD step", ylabel=r"$\mu_h$", title="its OV weights")
-    ax[0].legend(fontsize=8)
-    return fig
-
-
-def plot_manifold(ends, d: int, L: int, sigma2: float):
-    """The end points of the runs that split against S(ω): μ*(ω) (4.6), η(ω) = 2ωμ*(ω) and L̃ on S(ω)
-    minus its limit 1 + σ² − η_eff, over ω."""
-    import matplotlib.pyplot as plt
-
-    ws, s = np.logspace(-3, 0, 400), ends[ends["± heads"]]
-    floor = theory.approx_floor(d, L, sigma2)
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
-    x = s["ω (mean |ω_h|)"]
-    ax[0].plot(ws, theory.manifold_mu(ws, d, L, sigma2), "k", lw=2, label=r"$\mu^*(\omega)$ (4.6)")
-    ax[0].scatter(x, s["Σ₊ μ_h"], c="tab:orange", zorder=3, label=r"end points: $\sum_{h\in+}\mu_h$")
-    ax[0].set(xscale="log", yscale="log", xlabel=r"$\omega$", ylabel=r"$\mu$", title="OV weight on the manifold")
-    ax[1].plot(ws, theory.manifold_eta(ws, d, L, sigma2), "k", lw=2, label=r"$\eta(\omega) = 2\omega\mu^*(\omega)$")
-    ax[1].axhline(theory.eta_eff(d, L, sigma2), color="tab:blue", ls="--", lw=1, label=r"$\eta_\mathrm{eff} = 1/(1+cd)$")
-    ax[1].scatter(x, s["⟨ω, μ⟩"], c="tab:orange", zorder=3, label=r"end points: $\langle\omega,\mu\rangle$")
-    ax[1].set(xscale="log", xlabel=r"$\omega$", ylabel="effective step", title="the debiased-GD step")
-    ax[2].plot(ws, theory.manifold_loss(ws, d, L, sigma2) - floor, "k", lw=2,
-               label=r"$\tilde{\mathcal{L}}$ on $S(\omega)$ minus its limit")
-    ax[2].scatter(x, s["L̃ at the end"] - floor, c="tab:orange", zorder=3, label="end points")
-    ax[2].set(xscale="log", yscale="log", xlabel=r"$\omega$", ylabel=r"$\tilde{\mathcal{L}} - (1+\sigma^2-\eta_\mathrm{eff})$",
-              title="the loss along the manifold")
-    for a in ax:
-        a.legend(fontsize=8)
-    return fig
+    @cached_property
+    def recent(self) -> dict:
+        """`recent_deviations`: the end-point measures over the last records."""
+        return recent_deviations(self.runs, self.ch.d, self.ch.L, self.ch.sigma2)
