@@ -30,11 +30,12 @@ seed = None  # its seed (None: 0)
 
 # %% tags=["remove-cell"]
 import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy and torch load)
+
 # isort: split
 from IPython.display import display
 
-from icl.chapters import ch01_setup as setup
 from icl.book.chapter import start
+from icl.chapters import ch01_setup as setup
 
 ch = start("01_setup", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seed=seed)
 ch.show_budget()
@@ -70,7 +71,8 @@ display(st.prompt.token_table(shown=ch.budget.shown_examples).round(3))
 # Observation 1 is that training finds $W_h = \begin{pmatrix}\omega_h I_d & *\\ 0 & *\end{pmatrix}$
 # and $u_h = (0_d, \mu_h)$, in which case the model is a **sum of kernel regressors**
 #
-# $$\hat y = \sum_h \mu_h \sum_l y_l\, \frac{\exp(\omega_h x_l^\top x_q)}{\sum_{l'} \exp(\omega_h x_{l'}^\top x_q)}. \tag{3.2}$$
+# $$\hat y = \sum_h \mu_h \sum_l y_l\, \frac{\exp(\omega_h x_l^\top x_q)}{\sum_{l'} \exp(\omega_h x_{l'}^\top x_q)}.
+# \tag{3.2}$$
 #
 # Two facts this book relies on are unit tests rather than claims, since they are about our
 # code, not the paper: a model built with exactly these circuits computes (3.2), and the fast

@@ -50,8 +50,8 @@ lengths = None  # test lengths L' of the risk curves (None: the budget's)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch02_observations as obs
 from icl.book.chapter import start
+from icl.chapters import ch02_observations as obs
 
 ch = start("02_observations", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seeds=seeds, lengths=lengths)
 ch.show_budget()
@@ -239,8 +239,11 @@ ch.figure("obs-dynamics-more", obs.plot_dynamics_more(st))
 # %% tags=["hide-input"]
 per_model, per_head = st.dyn
 display(per_model.style.format({"largest group-μ dip": "{:.3f}"}, na_rep="never"))
-display(per_head.style.format({"peak |ω_h|": "{:.3f}", "final |ω_h|": "{:.3f}", "fall from peak": "{:.2f}",
-                               "largest μ dip": "{:.3f}"}))
+display(
+    per_head.style.format(
+        {"peak |ω_h|": "{:.3f}", "final |ω_h|": "{:.3f}", "fall from peak": "{:.2f}", "largest μ dip": "{:.3f}"}
+    )
+)
 
 # %% [markdown]
 # Models whose pattern settles late (after the first {glue:text}`obs-early` of training, our

@@ -20,7 +20,8 @@
 # the population loss by a closed form (Prop. 4.1, App. C.2): with $c = (1+\sigma^2)/L$ and the
 # exponential taken entrywise,
 #
-# $$\tilde{\mathcal{L}}(\omega, \mu) = 1 + \sigma^2 - 2\mu^\top\omega + \mu^\top\big(\omega\omega^\top + c\,\exp(d\,\omega\omega^\top)\big)\mu. \tag{4.1}$$
+# $$\tilde{\mathcal{L}}(\omega, \mu) = 1 + \sigma^2 - 2\mu^\top\omega +
+# \mu^\top\big(\omega\omega^\top + c\,\exp(d\,\omega\omega^\top)\big)\mu. \tag{4.1}$$
 #
 # Everything in §4.2 and App. B — the training stages, the solution manifold, the gradient
 # flow — is a statement about $\tilde{\mathcal{L}}$. This chapter checks how close it is to the true
@@ -43,14 +44,27 @@ heads = None  # heads of the Fig. 21 model (None: 4, the paper's)
 
 # %% tags=["remove-cell"]
 import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy loads)
+
 # isort: split
 from IPython.display import display
 
-from icl.chapters import ch03_loss_approximation as ls_
 from icl.book.chapter import start
+from icl.chapters import ch03_loss_approximation as ls_
 
-ch = start("03_loss_approximation", profile, device, d=d, L=L, sigma2=sigma2, seed=seed, error_lengths=error_lengths,
-           error_omegas=error_omegas, norm_omega=norm_omega, norm_xi=norm_xi, heads=heads)
+ch = start(
+    "03_loss_approximation",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    seed=seed,
+    error_lengths=error_lengths,
+    error_omegas=error_omegas,
+    norm_omega=norm_omega,
+    norm_xi=norm_xi,
+    heads=heads,
+)
 ch.show_budget()
 st = ls_.Study(ch)
 
@@ -59,7 +73,8 @@ st = ls_.Study(ch)
 #
 # Fig. 6 compares the losses of the structured two-head model with heads $(\omega, \mu)$ and
 # $(-\omega, -\mu)$, the configuration that training finds ({doc}`01_setup`). Its prediction is
-# $\hat y = \mu\, k_\omega$ with $k_\omega = \sum_l y_l\,[\mathrm{softmax}(\omega X x_q)_l - \mathrm{softmax}(-\omega X x_q)_l]$,
+# $\hat y = \mu\, k_\omega$ with
+# $k_\omega = \sum_l y_l\,[\mathrm{softmax}(\omega X x_q)_l - \mathrm{softmax}(-\omega X x_q)_l]$,
 # so the true loss $R(\omega, \mu) = \mathbb E(\hat y - y_q)^2$ is a quadratic in $\mu$ whose
 # coefficients are moments of $k_\omega$. We estimate these by Monte Carlo on
 # {glue:text}`loss-n-prompts` prompts, **the same prompts for every $\omega$** (common random
@@ -109,8 +124,13 @@ ch.figure("loss-valley", ls_.plot_valley(st))
 
 # %% tags=["hide-input"]
 floor = st.floor
-display(floor.table().style.format({"ω": "{:g}", "μ_R(ω)": "{:.3f}", "paired s.e.": "{:.1e}", "z": "{:.1f}",
-                                     floor.table().columns[2]: "{:+.1e}"}).hide(axis="index"))
+display(
+    floor.table()
+    .style.format(
+        {"ω": "{:g}", "μ_R(ω)": "{:.3f}", "paired s.e.": "{:.1e}", "z": "{:.1f}", floor.table().columns[2]: "{:+.1e}"}
+    )
+    .hide(axis="index")
+)
 
 # %% [markdown]
 #
@@ -134,7 +154,8 @@ display(floor.table().style.format({"ω": "{:g}", "μ_R(ω)": "{:.3f}", "paired 
 # $m_2 = \frac{(L-1)(L + d(1+\sigma^2))}{L^2}$. Its minimiser $m_1/m_2 = L/(L + d(1+\sigma^2))$ is
 # **exactly** $\eta_\mathrm{eff}$, and its minimum $1 + \sigma^2 - \eta_\mathrm{eff}(L-1)/L =$
 # {glue:text}`loss-dgd-risk` exceeds $\tilde{\mathcal{L}}$'s floor by exactly
-# $\eta_\mathrm{eff}/L =$ {glue:text}`loss-gap-exact` (both identities are unit tests). So $\tilde{\mathcal{L}}$ puts the valley in the right place but under-estimates its
+# $\eta_\mathrm{eff}/L =$ {glue:text}`loss-gap-exact` (both identities are unit tests). So $\tilde{\mathcal{L}}$ puts
+# the valley in the right place but under-estimates its
 # floor by $\eta_\mathrm{eff}/L$, an $O(1/L)$ error. The Monte Carlo agrees: at the smallest $\omega$
 # of the grid, on the approximate valley, $R - \tilde{\mathcal{L}} =$ {glue:text}`loss-gap-mc` ±
 # {glue:text}`loss-gap-se`, and the true valley's $\mu$ over $\mu^*(\omega)$ is

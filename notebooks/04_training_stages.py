@@ -47,12 +47,21 @@ pop_starts = None  # starts per head count for the two-head trap (None: the budg
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch04_training_stages as stages
-from icl.core import theory
 from icl.book.chapter import start
+from icl.chapters import ch04_training_stages as stages
 
-ch = start("04_training_stages", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, runs=runs, seed=seed,
-           pop_starts=pop_starts)
+ch = start(
+    "04_training_stages",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    heads=heads,
+    runs=runs,
+    seed=seed,
+    pop_starts=pop_starts,
+)
 st = stages.Study(ch)
 ch.show_budget()
 

@@ -48,11 +48,22 @@ seed = None  # seed of the Adam run (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch05_gradient_flow as dynamics
 from icl.book.chapter import start
+from icl.chapters import ch05_gradient_flow as dynamics
 
-ch = start("05_gradient_flow", profile, device, d=d, L=L, sigma2=sigma2, extra_cases=extra_cases, omega0=omega0,
-           mu0=mu0, unequal_ratios=unequal_ratios, seed=seed)
+ch = start(
+    "05_gradient_flow",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    extra_cases=extra_cases,
+    omega0=omega0,
+    mu0=mu0,
+    unequal_ratios=unequal_ratios,
+    seed=seed,
+)
 st = dynamics.Study(ch)
 ch.show_budget()
 

@@ -46,11 +46,20 @@ seed = None  # base seed of every random draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch06_approximation_optimality as opt
 from icl.book.chapter import start
+from icl.chapters import ch06_approximation_optimality as opt
 
-ch = start("06_approximation_optimality", profile, device, d=d, L=L, sigma2=sigma2, theta_heads=theta_heads,
-           starts=starts, seed=seed)
+ch = start(
+    "06_approximation_optimality",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    theta_heads=theta_heads,
+    starts=starts,
+    seed=seed,
+)
 st = opt.Study(ch)
 ch.show_budget()
 
@@ -130,8 +139,11 @@ ch.figure("opt-approximation", opt.plot_approximation(st))
 # $\omega$. The table lists the best start for every $(H, \omega)$:
 
 # %% tags=["hide-input"]
-display(st.optimality.fixed.style.format({"omega": "{:.2f}", "best_loss": "{:.8f}", "manifold_loss": "{:.8f}",
-                                          "rel_distance": "{:.1e}"}).hide(axis="index"))
+display(
+    st.optimality.fixed.style.format(
+        {"omega": "{:.2f}", "best_loss": "{:.8f}", "manifold_loss": "{:.8f}", "rel_distance": "{:.1e}"}
+    ).hide(axis="index")
+)
 
 # %% [markdown]
 # The best fixed-scale minimiser is at relative distance at most {glue:text}`opt-fixed-on-S` from

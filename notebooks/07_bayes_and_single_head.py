@@ -45,11 +45,22 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch07_bayes_and_single_head as opt
 from icl.book.chapter import start
+from icl.chapters import ch07_bayes_and_single_head as opt
 
-ch = start("07_bayes_and_single_head", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seeds=seeds,
-           prop_xis=prop_xis, prop_sigma2s=prop_sigma2s, seed=seed)
+ch = start(
+    "07_bayes_and_single_head",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    heads=heads,
+    seeds=seeds,
+    prop_xis=prop_xis,
+    prop_sigma2s=prop_sigma2s,
+    seed=seed,
+)
 st = opt.Study(ch)
 ch.show_budget()
 
@@ -97,9 +108,16 @@ display(st.risks.table().style.format("{:.4f}", na_rep="—"))
 # with a weighted fit of $a + b/d$, whose intercept has a standard error from the Monte Carlo.
 
 # %% tags=["hide-input"]
-display(st.grid.style.format("{:.4f}").format({"xi": "{:.2f}", "sigma2": "{:g}", "d": "{:d}", "L": "{:d}"}).hide(axis="index"))
-display(st.limits.style.format("{:.4f}").format({"xi": "{:.2f}", "sigma2": "{:g}", "z_bayes": "{:+.2f}", "z_factor": "{:+.2f}"})
-        .hide(axis="index"))
+display(
+    st.grid.style.format("{:.4f}")
+    .format({"xi": "{:.2f}", "sigma2": "{:g}", "d": "{:d}", "L": "{:d}"})
+    .hide(axis="index")
+)
+display(
+    st.limits.style.format("{:.4f}")
+    .format({"xi": "{:.2f}", "sigma2": "{:g}", "z_bayes": "{:+.2f}", "z_factor": "{:+.2f}"})
+    .hide(axis="index")
+)
 ch.figure("bayes-proportional", opt.plot_proportional(st))
 
 # %% [markdown]

@@ -53,19 +53,34 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch08_linear_and_activations as A
 from icl.book.chapter import start
+from icl.chapters import ch08_linear_and_activations as A
 
-ch = start("08_linear_and_activations", profile, device, d=d, L=L, sigma2=sigma2, softmax_heads=softmax_heads,
-           softmax_seeds=softmax_seeds, linear_heads=linear_heads, linear_seeds=linear_seeds, linear_steps=linear_steps,
-           activations=activations, four_head_activation=four_head_activation, activation_seeds=activation_seeds,
-           activation_steps=activation_steps, seed=seed)
+ch = start(
+    "08_linear_and_activations",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    softmax_heads=softmax_heads,
+    softmax_seeds=softmax_seeds,
+    linear_heads=linear_heads,
+    linear_seeds=linear_seeds,
+    linear_steps=linear_steps,
+    activations=activations,
+    four_head_activation=four_head_activation,
+    activation_seeds=activation_seeds,
+    activation_steps=activation_steps,
+    seed=seed,
+)
 ch.show_budget()
 
 # %% [markdown]
 # ## Linear attention is GD with a rate fixed at the training length (ours)
 #
-# Linear attention (5.1), the linear transformer of {cite:t}`vonoswald2023transformers`, replaces the softmax of (2.3) by division by a fixed $n$:
+# Linear attention (5.1), the linear transformer of {cite:t}`vonoswald2023transformers`, replaces the softmax of
+# (2.3) by division by a fixed $n$:
 # $\hat y = \sum_h u_h^\top Z_{1:L}\, Z_{1:L}^\top W_h z_q / n$. The paper does not give $n$; we take the
 # training length, $n = L$, so that the model is the usual linear transformer at its training
 # length (ours). Causal masking does not matter: only the query column is read (2.3). Write head $h$'s
@@ -77,7 +92,8 @@ ch.show_budget()
 # $$
 #
 # (the others, $(v_h^\top x_l)(x_l^\top A_h x_q)$ and $\mu_h y_l^2\, w_h^\top x_q$, carry no information on
-# $\beta$ and only add error), and one head trained this way learns vanilla GD ({cite:t}`zhang2024trained`): $\Gamma = \hat\eta I$, $\hat\eta = \mathrm{tr}\,\Gamma/d$.
+# $\beta$ and only add error), and one head trained this way learns vanilla GD ({cite:t}`zhang2024trained`):
+# $\Gamma = \hat\eta I$, $\hat\eta = \mathrm{tr}\,\Gamma/d$.
 # At a test length $L'$ the same weights are vanilla GD with rate $\hat\eta L'/n$: the step grows with
 # the number of examples instead of staying near the optimal $\eta^\star(L') = L'/(L' + d(1+\sigma^2) + 1)$.
 # The exact GD risk (chapter {doc}`07_bayes_and_single_head`),
@@ -105,7 +121,8 @@ ch.show_budget()
 #
 # $$
 # \frac1n \sum_l (u^\top z_l)(s_l - \bar s) + O(\varepsilon^2)
-# = \underbrace{\frac1n u^\top Z Z^\top W z_q}_{\text{linear head}} - \frac{L}{n}\, (u^\top \bar z)(\bar z^\top W z_q) + O(\varepsilon^2),
+# = \underbrace{\frac1n u^\top Z Z^\top W z_q}_{\text{linear head}} -
+# \frac{L}{n}\, (u^\top \bar z)(\bar z^\top W z_q) + O(\varepsilon^2),
 # $$
 #
 # the paper's (5.2): the second term vanishes for centred tokens, $\bar z = 0$, and what remains differs
@@ -193,7 +210,8 @@ ch.figure("actv-construction", A.plot_construction(st))
 # the denominator $\sum_j f(\omega s_j)$ by its mean $L\,\mathbb E f(\omega s)$, $s = x^\top x_q \sim N(0, d)$.
 # By Stein's lemma a head's mean response to the signal is
 # $g(\omega) = \omega\, \mathbb E f'(\omega s)/\mathbb E f(\omega s)$, and the variance term becomes
-# $c\,K(\omega_h, \omega_{h'})$ with $K(\omega, \omega') = \mathbb E f(\omega s) f(\omega' s)/(\mathbb E f(\omega s)\,\mathbb E f(\omega' s))$
+# $c\,K(\omega_h, \omega_{h'})$ with
+# $K(\omega, \omega') = \mathbb E f(\omega s) f(\omega' s)/(\mathbb E f(\omega s)\,\mathbb E f(\omega' s))$
 # ($e^{d\omega\omega'}$ for $\exp$: the paper's $\exp(d\,\omega\omega^\top)$). On the two-head manifold
 # $\omega_{1,2} = \pm\omega$, $\mu_{1,2} = \pm\mu$,
 #
@@ -237,7 +255,8 @@ display(st.paper_check.style.format(precision=4, na_rep="—").hide(axis="index"
 # softmax the paper's {glue:text}`actv-paper-softmax-paper` against our {glue:text}`actv-paper-softmax-ours`.
 # For the relu columns the paper's {glue:text}`actv-paper-relu-paper` sit below our exact
 # {glue:text}`actv-paper-relu-ours` (approximate loss: {glue:text}`actv-paper-relu-approx`): at those $\omega$ the
-# kink of $\mathrm{relu}(1 + bs)$ is passed by {glue:text}`actv-paper-relu-kink` of the logits, which our exact target sees;
+# kink of $\mathrm{relu}(1 + bs)$ is passed by {glue:text}`actv-paper-relu-kink` of the logits, which our exact
+# target sees;
 # either the paper's relu family differs from ours or its $\mu$ sat below its optimum. The
 # column we read as the sigmoid ($a = \tfrac12$) does not fit: at its $\omega$ our target is
 # {glue:text}`actv-paper-sigmoid-ours` against its {glue:text}`actv-paper-sigmoid-paper`, so that column is
@@ -310,7 +329,8 @@ ch.figure("actv-risks", A.plot_activation_risks(st))
 # push. From each such model's final weights we scale head 2's $Q$ and $O$ factors by $1 - 2a$, which
 # multiplies $\omega_2$ and $\mu_2$ by $1 - 2a$ ($a = \tfrac12$ silences the head, $a = 1$ mirrors it, the
 # ± pair at the same scales), and train each $a \in \{$ {glue:text}`actv-probe-as` $\}$ on with fresh
-# Adam moments (`icl.chapters.ch08_linear_and_activations.basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
+# Adam moments (`icl.chapters.ch08_linear_and_activations.basins`). {glue:text}`actv-probe`.
+# {glue:text}`actv-probe-reading`
 
 # %% tags=["hide-input"]
 if st.probes:

@@ -43,11 +43,20 @@ sequences = None  # sampled training sequences for gradient descent (None: the p
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from icl.chapters import ch11_linear_attention_dynamics as ld
 from icl.book.chapter import start
+from icl.chapters import ch11_linear_attention_dynamics as ld
 
-ch = start("11_linear_attention_dynamics", profile, device, N=N, seed=seed, merged_H=merged_H, sep_H=sep_H,
-           stall_H=stall_H, sequences=sequences)
+ch = start(
+    "11_linear_attention_dynamics",
+    profile,
+    device,
+    N=N,
+    seed=seed,
+    merged_H=merged_H,
+    sep_H=sep_H,
+    stall_H=stall_H,
+    sequences=sequences,
+)
 display(Markdown(ld.budget_markdown(ch)))
 
 # %% [markdown]
@@ -73,7 +82,8 @@ display(Markdown(ld.budget_markdown(ch)))
 # $\mathbb E[bb^\top] = \Omega = \Lambda^2 + \Lambda(\Lambda + \operatorname{tr}\Lambda\, I)/N$ and
 #
 # $$\mathcal L(\Gamma) = \mathbb E(\hat y - y_q)^2 = \operatorname{tr}\Lambda - 2\operatorname{tr}(\Gamma\Lambda^2)
-# + \operatorname{tr}(\Gamma^\top\Omega\Gamma\Lambda),\qquad -\tfrac12\partial_\Gamma\mathcal L = G = \Lambda^2 - \Omega\Gamma\Lambda.$$
+# + \operatorname{tr}(\Gamma^\top\Omega\Gamma\Lambda),\qquad
+# -\tfrac12\partial_\Gamma\mathcal L = G = \Lambda^2 - \Omega\Gamma\Lambda.$$
 #
 # The gradient flow $\tau\dot\theta = -\frac12\partial_\theta\mathcal L$ is then
 # $\tau\dot U_i = v_i G$, $\tau\dot v_i = \langle U_i, G\rangle$ (merged) and

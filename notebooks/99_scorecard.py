@@ -29,8 +29,8 @@ device = "auto"
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from icl.pipeline import scorecard
 from icl.book.claims import edition_table_markdown, load_tables
+from icl.pipeline import scorecard
 
 tables = load_tables()
 per_chapter = scorecard.glue_counts(tables)

@@ -28,7 +28,7 @@ def glued(path: Path) -> dict:
             if "name" not in book:
                 continue
             name, prefix = book["name"], book.get("mime_prefix", "")
-            data = {k[len(prefix):]: v for k, v in o.get("data", {}).items() if k.startswith(prefix)}
+            data = {k[len(prefix) :]: v for k, v in o.get("data", {}).items() if k.startswith(prefix)}
             if "image/png" in data:
                 out[name] = "png:" + hashlib.sha256(data["image/png"].encode()).hexdigest()[:16]
             else:

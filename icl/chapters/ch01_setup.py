@@ -65,40 +65,79 @@ class Study:
 def numbers(st: Study) -> dict:
     """Every number the prose glues: the task, then the learned rate and the risks (keys "setup-…")."""
     ch = st.ch
-    return {"setup-d": (ch.d, "{}"), "setup-L": (ch.L, "{}"), "setup-sigma2": (ch.sigma2, "{:g}"),
-            "setup-eta-learned": (st.eta_learned, "{:.3f}"), "setup-eta-eff": (ch.eta_eff, "{:.3f}"),
-            "setup-mu-sum": (float(st.pattern.mu.sum()), "{:.3f}"), "setup-risk-model": (st.risk, "{:.4f}"),
-            "setup-risk-dgd": (st.dgd_risk, "{:.4f}")}
+    return {
+        "setup-d": (ch.d, "{}"),
+        "setup-L": (ch.L, "{}"),
+        "setup-sigma2": (ch.sigma2, "{:g}"),
+        "setup-eta-learned": (st.eta_learned, "{:.3f}"),
+        "setup-eta-eff": (ch.eta_eff, "{:.3f}"),
+        "setup-mu-sum": (float(st.pattern.mu.sum()), "{:.3f}"),
+        "setup-risk-model": (st.risk, "{:.4f}"),
+        "setup-risk-dgd": (st.dgd_risk, "{:.4f}"),
+    }
 
 
 def claims(ch, st: Study):
     """Obs. 1–3 as one model can check them; targets from `theory`, tolerances from `ch.tol`."""
     t, pat = ch.tol, st.pattern
     dummy = dummy_heads(pat.omega, pat.mu)
-    ch.claims.add("sign_matching", "sign ω_h = sign μ_h in every non-dummy head", "Obs. 1",
-                  float(sign_matching(pat.omega, pat.mu, dummy)), 1.0, kind="min",
-                  target_origin="the paper (every non-dummy head)")
-    ch.claims.add("zero_sum_ov", "zero-sum OV: |Σ μ_h| / Σ |μ_h| small", "Obs. 2", float(zero_sum_ratio(pat.mu)),
-                  t.zero_sum, kind="max", tol_origin="'≈ 0' read as at most 5 % of the OV mass")
-    ch.claims.add("eta_learned", "Σ_h ω_h μ_h ≈ η_eff = L/(L + d(1+σ²))", "§3, (4.3)", st.eta_learned, ch.eta_eff,
-                  tol=t.eta_rel, kind="rel", target_origin="(4.3), computed by theory.eta_eff",
-                  tol_origin="'≈' read as 3 %; the paper's own model has 2ωμ = 0.90, 2.4 % above η_eff")
-    ch.claims.add("risk_matches_dgd", "test risk at L' = L ≈ debiased GD's at η_eff", "Obs. 3, Thm 4.2 (i)",
-                  st.risk.mean, st.dgd_risk, tol=t.risk_rel * st.dgd_risk + t.risk_se * st.risk.se,
-                  target_origin="ours: exact risk of debiased GD at η_eff, theory.dgd_risk",
-                  tol_origin=f"'≈' read as {t.risk_rel:.0%} of the target plus {t.risk_se:g} Monte Carlo s.e. "
-                             f"({st.risk.se:.4f}) of the model's risk")
+    ch.claims.add(
+        "sign_matching",
+        "sign ω_h = sign μ_h in every non-dummy head",
+        "Obs. 1",
+        float(sign_matching(pat.omega, pat.mu, dummy)),
+        1.0,
+        kind="min",
+        target_origin="the paper (every non-dummy head)",
+    )
+    ch.claims.add(
+        "zero_sum_ov",
+        "zero-sum OV: |Σ μ_h| / Σ |μ_h| small",
+        "Obs. 2",
+        float(zero_sum_ratio(pat.mu)),
+        t.zero_sum,
+        kind="max",
+        tol_origin="'≈ 0' read as at most 5 % of the OV mass",
+    )
+    ch.claims.add(
+        "eta_learned",
+        "Σ_h ω_h μ_h ≈ η_eff = L/(L + d(1+σ²))",
+        "§3, (4.3)",
+        st.eta_learned,
+        ch.eta_eff,
+        tol=t.eta_rel,
+        kind="rel",
+        target_origin="(4.3), computed by theory.eta_eff",
+        tol_origin="'≈' read as 3 %; the paper's own model has 2ωμ = 0.90, 2.4 % above η_eff",
+    )
+    ch.claims.add(
+        "risk_matches_dgd",
+        "test risk at L' = L ≈ debiased GD's at η_eff",
+        "Obs. 3, Thm 4.2 (i)",
+        st.risk.mean,
+        st.dgd_risk,
+        tol=t.risk_rel * st.dgd_risk + t.risk_se * st.risk.se,
+        target_origin="ours: exact risk of debiased GD at η_eff, theory.dgd_risk",
+        tol_origin=f"'≈' read as {t.risk_rel:.0%} of the target plus {t.risk_se:g} Monte Carlo s.e. "
+        f"({st.risk.se:.4f}) of the model's risk",
+    )
 
 
 def plot_model_circuits(st: Study):
     """The trained model's KQ and OV circuits (the paper's Fig. 1). Returns the figure."""
     ch = st.ch
-    return plot_circuits(st.run.kq, st.run.ov, ch.d,
-                         title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} steps")
+    return plot_circuits(
+        st.run.kq, st.run.ov, ch.d, title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} steps"
+    )
 
 
 def plot_training(st: Study):
     """Training loss against Adam step, with debiased GD's exact risk and 1 + σ² marked. Returns the figure."""
-    return plot_training_curve(st.run.loss_curve(), {r"debiased GD at $\eta_\mathrm{eff}$ (exact risk)": st.dgd_risk,
-                                                     r"$1+\sigma^2$ (predict 0)": 1 + st.ch.sigma2},
-                               title="Training the model")
+    return plot_training_curve(
+        st.run.loss_curve(),
+        {
+            r"debiased GD at $\eta_\mathrm{eff}$ (exact risk)": st.dgd_risk,
+            r"$1+\sigma^2$ (predict 0)": 1 + st.ch.sigma2,
+        },
+        title="Training the model",
+    )

@@ -90,9 +90,16 @@ def fixed_scale_minima(heads, omegas, n_patterns: int, d: int, L: int, sigma2: f
                 if best is None or val < best[2]:
                     best = (signs, mu, val)
             signs, mu, val = best
-            rows.append(dict(H=H, omega=w, pattern=pattern_kind(signs), best_loss=val,
-                             manifold_loss=float(theory.manifold_loss(w, d, L, sigma2)),
-                             rel_distance=float(manifold_distance(w, signs, mu, d, L, sigma2))))
+            rows.append(
+                dict(
+                    H=H,
+                    omega=w,
+                    pattern=pattern_kind(signs),
+                    best_loss=val,
+                    manifold_loss=float(theory.manifold_loss(w, d, L, sigma2)),
+                    rel_distance=float(manifold_distance(w, signs, mu, d, L, sigma2)),
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -114,16 +121,33 @@ class Optimality:
         """One row per start: H, kind, final ω, L̃ − floor, Σ ω_h μ_h, relative distance, iterations."""
         import pandas as pd
 
-        return pd.DataFrame([dict(H=H, kind=f.kind, omega_end=f.omega, excess=f.loss - self.floor, eta=f.eta,
-                                  rel_distance=float(f.path_distance[-1]), iterations=f.nit)
-                             for H, fs in self.fits.items() for f in fs])
+        return pd.DataFrame(
+            [
+                dict(
+                    H=H,
+                    kind=f.kind,
+                    omega_end=f.omega,
+                    excess=f.loss - self.floor,
+                    eta=f.eta,
+                    rel_distance=float(f.path_distance[-1]),
+                    iterations=f.nit,
+                )
+                for H, fs in self.fits.items()
+                for f in fs
+            ]
+        )
 
     def summary(self):
         """The joint starts grouped by (H, kind of sign pattern)."""
         return self.joint.groupby(["H", "kind"]).agg(
-            starts=("excess", "size"), max_excess=("excess", "max"), max_omega_end=("omega_end", "max"),
-            eta_min=("eta", "min"), eta_max=("eta", "max"), median_rel_distance=("rel_distance", "median"),
-            max_rel_distance=("rel_distance", "max"))
+            starts=("excess", "size"),
+            max_excess=("excess", "max"),
+            max_omega_end=("omega_end", "max"),
+            eta_min=("eta", "min"),
+            eta_max=("eta", "max"),
+            median_rel_distance=("rel_distance", "median"),
+            max_rel_distance=("rel_distance", "max"),
+        )
 
     @property
     def best(self) -> ThetaFit:
@@ -139,8 +163,9 @@ class Optimality:
 
     @property
     def profile_increasing(self) -> bool:
-        return bool(all(np.all(np.diff(g.sort_values("omega").best_loss.to_numpy()) > 0)
-                        for _, g in self.fixed.groupby("H")))
+        return bool(
+            all(np.all(np.diff(g.sort_values("omega").best_loss.to_numpy()) > 0) for _, g in self.fixed.groupby("H"))
+        )
 
     @property
     def pm(self):
@@ -179,11 +204,15 @@ class Study:
         omegas = np.geomspace(1e-3, 0.5, b.omegas)
         lengths = sorted(set(b.lengths) | {task.L})
         by_L = {L: approx_errors(dataclasses.replace(task, L=L), omegas, b.prompts, b.seed + 1) for L in lengths}
-        by_d = {d: approx_errors(dataclasses.replace(task, d=d, L=b.dims_L), omegas, b.prompts, b.seed + 2) for d in b.dims}
+        by_d = {
+            d: approx_errors(dataclasses.replace(task, d=d, L=b.dims_L), omegas, b.prompts, b.seed + 2) for d in b.dims
+        }
         sel = omegas <= b.fit_omega_max
         slope_omega = loglog_slope(omegas[sel], by_L[task.L].error[sel])[0]
         big = [L for L in lengths if L >= b.large_L]
-        slope_L, slope_L_se = loglog_slope(big, [by_L[L].mean_abs_R for L in big], [by_L[L].mean_abs_R_rel_se for L in big])
+        slope_L, slope_L_se = loglog_slope(
+            big, [by_L[L].mean_abs_R for L in big], [by_L[L].mean_abs_R_rel_se for L in big]
+        )
         slope_L_all = loglog_slope(lengths, [by_L[L].mean_abs_R for L in lengths])[0]
         slope_d = loglog_slope(b.dims, [by_d[d].mean_abs_R for d in b.dims])[0] if len(b.dims) > 1 else float("nan")
         lead = leading_term_deviation(task, b.lead_omega, b.prompts, b.seed + 4)
@@ -217,7 +246,9 @@ def _approximation_numbers(st: Study) -> dict:
     ch, a = st.ch, st.approximation
     b = ch.budget
     return {
-        "opt-d": (ch.d, "{}"), "opt-L": (ch.L, "{}"), "opt-dims-L": (b.dims_L, "{}"),
+        "opt-d": (ch.d, "{}"),
+        "opt-L": (ch.L, "{}"),
+        "opt-dims-L": (b.dims_L, "{}"),
         "opt-slope-omega": (a.slope_omega, "{:.3f}"),
         "opt-fit-omega-max": (b.fit_omega_max, "{:g}"),
         "opt-lead-omega": (b.lead_omega, "{:g}"),
@@ -264,54 +295,105 @@ def claims(ch, st: Study):
 def _approximation_claims(ch, a: Approximation):
     """Theorem 4.2 (i): the rates of the approximation error (targets ours, the printed bound is lost)."""
     t, b = ch.tol, ch.budget
-    ch.claims.add("error_rate_in_omega",
-                  f"E|ŷ_TF − ŷ_dGD| ∝ ω² on S(ω) with 2ωμ = η (log-log slope over ω ≤ {b.fit_omega_max:g})",
-                  "Thm 4.2 (i)", a.slope_omega, 2.0, tol=t.exponent,
-                  target_origin="ours: the odd part of the log-softmax's cumulant expansion gives η ω² R + O(ω⁴) "
-                                "(the paper's printed bound is lost)",
-                  tol_origin=f"an exponent read to one decimal (±{t.exponent:g})")
-    ch.claims.add("error_rate_in_length",
-                  f"the error's coefficient E|R| shrinks like L^(−1/2) (d = {ch.d}, slope over L ≥ {a.large_L})",
-                  "Thm 4.2 (i)", a.slope_L, -0.5, tol=t.exponent,
-                  target_origin="ours: at L → ∞ the error vanishes by Stein's lemma, so only the O(L^(−1/2)) "
-                                "fluctuation of a sample mean remains ('L sufficiently large')",
-                  tol_origin=f"an exponent read to one decimal (±{t.exponent:g}); the fit's Monte Carlo s.e. is "
-                             f"{a.slope_L_se:.3f}")
+    ch.claims.add(
+        "error_rate_in_omega",
+        f"E|ŷ_TF − ŷ_dGD| ∝ ω² on S(ω) with 2ωμ = η (log-log slope over ω ≤ {b.fit_omega_max:g})",
+        "Thm 4.2 (i)",
+        a.slope_omega,
+        2.0,
+        tol=t.exponent,
+        target_origin="ours: the odd part of the log-softmax's cumulant expansion gives η ω² R + O(ω⁴) "
+        "(the paper's printed bound is lost)",
+        tol_origin=f"an exponent read to one decimal (±{t.exponent:g})",
+    )
+    ch.claims.add(
+        "error_rate_in_length",
+        f"the error's coefficient E|R| shrinks like L^(−1/2) (d = {ch.d}, slope over L ≥ {a.large_L})",
+        "Thm 4.2 (i)",
+        a.slope_L,
+        -0.5,
+        tol=t.exponent,
+        target_origin="ours: at L → ∞ the error vanishes by Stein's lemma, so only the O(L^(−1/2)) "
+        "fluctuation of a sample mean remains ('L sufficiently large')",
+        tol_origin=f"an exponent read to one decimal (±{t.exponent:g}); the fit's Monte Carlo s.e. is "
+        f"{a.slope_L_se:.3f}",
+    )
 
 
 def _optimality_claims(ch, o: Optimality):
     """Theorem 4.2 (ii) (App. D.2) with our reading of Θ (4.13)."""
     t, pm = ch.tol, o.pm
     theta = "Θ (4.13) is our reading: ω_h ∈ {±ω, 0}, μ free"
-    ch.claims.add("fixed_scale_minimiser_on_manifold",
-                  "at fixed ω the minimiser of L̃ over Θ(ω) lies on S(ω) (max relative distance)", "Thm 4.2 (ii), App. D.2",
-                  o.fixed_on_S, t.on_manifold_fixed, kind="max", note=theta,
-                  tol_origin="numerical: BFGS stops at gradient norm 1e-12; components that cannot reach S(ω) sit at "
-                             "relative distance ≥ 1/√2")
-    ch.claims.add("fixed_scale_loss_increasing", "min over Θ(ω) of L̃ increases with ω (infimum as ω → 0)",
-                  "Thm 4.2 (ii), (D.21)", o.profile_increasing, kind="true",
-                  target_origin="the paper: L̃ on S(ω) is monotonically increasing in ω")
-    ch.claims.add("joint_minimum_at_floor", "joint minimisation, ± starts: max L̃ − (1 + σ² − 1/(1 + cd))",
-                  "Thm 4.2 (ii), (D.23)", float(pm.excess.max()), t.floor_excess, kind="max",
-                  target_origin="the paper's infimum 1 + σ² − 1/(1 + cd), computed by theory.approx_floor",
-                  tol_origin="the floor read to six decimals")
-    ch.claims.add("joint_minimiser_omega_to_zero", "joint minimisation pushes ω → 0: max final ω of ± starts",
-                  "Thm 4.2 (ii)", float(pm.omega_end.max()), t.omega_end, kind="max",
-                  tol_origin="2.5 times below the smallest starting scale (starts log-uniform in [0.05, 1])")
-    ch.claims.add("joint_minimiser_rate", "minimiser implements dGD with η = 1/(1 + cd): max |Σ ω_h μ_h / η_eff − 1|",
-                  "Thm 4.2 (ii)", float(np.abs(pm.eta / o.eta_eff - 1).max()), t.eta_rel, kind="max",
-                  target_origin="η_eff = 1/(1 + cd), computed by theory.eta_eff",
-                  tol_origin="three significant digits")
-    ch.claims.add("joint_minimisers_on_manifold", "every ± start ends on S(ω̂) (fraction within 1 % relative distance)",
-                  "Thm 4.2 (ii)", float((pm.rel_distance <= o.on_manifold).mean()), 1.0, kind="min",
-                  tol_origin="'on S' read as within 1 % relative distance (components that cannot reach S(ω) sit at ≥ 71 %)",
-                  note_if_fail=f"{len(o.stalled)} ± starts, {'all' if o.stalled_with_dummy else 'not all'} with dummy "
-                               "heads, stall between S(ω) and the 'one sign + dummy' valley, which reaches the same "
-                               "infimum as ω → 0 (excess O(ω²) against O(ω⁴)); their L̃ is within "
-                               f"{o.stalled_excess:.0e} of the floor; at fixed ω S(ω) is strictly better.")
-    ch.claims.add("best_minimiser_is_dgd", "best minimiser's predictor ≈ dGD(η_eff): E|Δŷ| / E|ŷ_dGD|",
-                  "Thm 4.2 (ii)", o.best_pred_gap, t.predictor_rel, kind="max",
-                  tol_origin="'coincides' read as 1 % of the prediction's mean size")
+    ch.claims.add(
+        "fixed_scale_minimiser_on_manifold",
+        "at fixed ω the minimiser of L̃ over Θ(ω) lies on S(ω) (max relative distance)",
+        "Thm 4.2 (ii), App. D.2",
+        o.fixed_on_S,
+        t.on_manifold_fixed,
+        kind="max",
+        note=theta,
+        tol_origin="numerical: BFGS stops at gradient norm 1e-12; components that cannot reach S(ω) sit at "
+        "relative distance ≥ 1/√2",
+    )
+    ch.claims.add(
+        "fixed_scale_loss_increasing",
+        "min over Θ(ω) of L̃ increases with ω (infimum as ω → 0)",
+        "Thm 4.2 (ii), (D.21)",
+        o.profile_increasing,
+        kind="true",
+        target_origin="the paper: L̃ on S(ω) is monotonically increasing in ω",
+    )
+    ch.claims.add(
+        "joint_minimum_at_floor",
+        "joint minimisation, ± starts: max L̃ − (1 + σ² − 1/(1 + cd))",
+        "Thm 4.2 (ii), (D.23)",
+        float(pm.excess.max()),
+        t.floor_excess,
+        kind="max",
+        target_origin="the paper's infimum 1 + σ² − 1/(1 + cd), computed by theory.approx_floor",
+        tol_origin="the floor read to six decimals",
+    )
+    ch.claims.add(
+        "joint_minimiser_omega_to_zero",
+        "joint minimisation pushes ω → 0: max final ω of ± starts",
+        "Thm 4.2 (ii)",
+        float(pm.omega_end.max()),
+        t.omega_end,
+        kind="max",
+        tol_origin="2.5 times below the smallest starting scale (starts log-uniform in [0.05, 1])",
+    )
+    ch.claims.add(
+        "joint_minimiser_rate",
+        "minimiser implements dGD with η = 1/(1 + cd): max |Σ ω_h μ_h / η_eff − 1|",
+        "Thm 4.2 (ii)",
+        float(np.abs(pm.eta / o.eta_eff - 1).max()),
+        t.eta_rel,
+        kind="max",
+        target_origin="η_eff = 1/(1 + cd), computed by theory.eta_eff",
+        tol_origin="three significant digits",
+    )
+    ch.claims.add(
+        "joint_minimisers_on_manifold",
+        "every ± start ends on S(ω̂) (fraction within 1 % relative distance)",
+        "Thm 4.2 (ii)",
+        float((pm.rel_distance <= o.on_manifold).mean()),
+        1.0,
+        kind="min",
+        tol_origin="'on S' read as within 1 % relative distance (components that cannot reach S(ω) sit at ≥ 71 %)",
+        note_if_fail=f"{len(o.stalled)} ± starts, {'all' if o.stalled_with_dummy else 'not all'} with dummy "
+        "heads, stall between S(ω) and the 'one sign + dummy' valley, which reaches the same "
+        "infimum as ω → 0 (excess O(ω²) against O(ω⁴)); their L̃ is within "
+        f"{o.stalled_excess:.0e} of the floor; at fixed ω S(ω) is strictly better.",
+    )
+    ch.claims.add(
+        "best_minimiser_is_dgd",
+        "best minimiser's predictor ≈ dGD(η_eff): E|Δŷ| / E|ŷ_dGD|",
+        "Thm 4.2 (ii)",
+        o.best_pred_gap,
+        t.predictor_rel,
+        kind="max",
+        tol_origin="'coincides' read as 1 % of the prediction's mean size",
+    )
 
 
 # --- chapter 06's figures ---------------------------------------------------------------------------
@@ -329,8 +411,13 @@ def plot_approximation(st: Study):
         axes[0].plot(e.omegas, e.error, "o-", color=col, ms=4, label=f"$L = {L}$")
         axes[0].plot(e.omegas, e.leading, ":", color=col, lw=1)
     d = next(iter(a.by_L.values())).d
-    axes[0].set(xscale="log", yscale="log", xlabel=r"KQ scale $\omega$", title=f"error vs $\\omega$ ($d = {d}$)",
-                ylabel=r"$\mathbb{E}|\hat y_{\mathrm{TF}} - \hat y_{\mathrm{dGD}}(\eta)|$")
+    axes[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"KQ scale $\omega$",
+        title=f"error vs $\\omega$ ($d = {d}$)",
+        ylabel=r"$\mathbb{E}|\hat y_{\mathrm{TF}} - \hat y_{\mathrm{dGD}}(\eta)|$",
+    )
     axes[0].legend(fontsize=8, title=r"dotted: $\eta\omega^2\,\mathbb{E}|R|$", title_fontsize=8)
     for col, dd in zip(plt.cm.magma(np.linspace(0.1, 0.8, len(a.dims))), a.dims):
         axes[1].plot(a.by_d[dd].omegas, a.by_d[dd].error, "s-", color=col, ms=4, label=f"$d = {dd}$")
@@ -340,14 +427,23 @@ def plot_approximation(st: Study):
     Ls = a.lengths
     axes[2].plot(Ls, a.ER_L, "o-", label=f"$d = {d}$: slope {a.slope_L:.2f} for $L \\geq {a.large_L}$")
     axes[2].plot(Ls, a.ER_L[0] * (Ls / Ls[0]) ** -0.5, "k--", lw=1, label=r"$\propto L^{-1/2}$")
-    axes[2].set(xscale="log", yscale="log", xlabel="number of examples $L$", ylabel=r"$\mathbb{E}|R|$",
-                title=r"the $\omega^2$ coefficient vs $L$")
+    axes[2].set(
+        xscale="log",
+        yscale="log",
+        xlabel="number of examples $L$",
+        ylabel=r"$\mathbb{E}|R|$",
+        title=r"the $\omega^2$ coefficient vs $L$",
+    )
     axes[2].legend(fontsize=8)
     return fig
 
 
-_KIND_STYLE = {"±": ("C0", "±: both signs"), "one sign + dummy": ("C3", "one sign + dummy"),
-               "one sign": ("C2", "one sign (a single head)"), "all dummy": ("0.5", "all dummy")}
+_KIND_STYLE = {
+    "±": ("C0", "±: both signs"),
+    "one sign + dummy": ("C3", "one sign + dummy"),
+    "one sign": ("C2", "one sign (a single head)"),
+    "all dummy": ("0.5", "all dummy"),
+}
 
 
 def plot_joint_paths(st: Study, H: int | None = None):
@@ -388,13 +484,12 @@ def plot_components(st: Study):
     ax.plot(ww, one_sign_dummy_loss(ww, d, L, sigma2) - o.floor, "C3", label="one sign + dummy (closed form)")
     ax.plot(ww, theory.single_head_loss(ww, d, L, sigma2) - o.floor, "C2", label="one sign, no dummy (a single head)")
     ax.plot(o.fixed.omega, o.fixed.best_loss - o.floor, "k.", ms=8, label=r"best over $\Theta(\omega)$ (numerical)")
-    ax.set(xscale="log", yscale="log", xlabel=r"scale $\omega$", ylabel=r"$\min_\mu \tilde{\mathcal{L}} - $ floor",
-           title=r"best loss in each component of $\Theta(\omega)$")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"scale $\omega$",
+        ylabel=r"$\min_\mu \tilde{\mathcal{L}} - $ floor",
+        title=r"best loss in each component of $\Theta(\omega)$",
+    )
     ax.legend(fontsize=8)
     return fig
-
-
-# =================================================================================================
-# Chapter 07: Theorem 4.2 (iii) (Bayes risk, proportional regime), vanilla vs debiased GD, the
-# single head (4.12).
-# =================================================================================================

@@ -9,8 +9,14 @@ from pathlib import Path
 from ..book.chapter import glue_text
 from ..book.claims import budgets_side_by_side, scorecard_counts
 
-__all__ = ["glue_counts", "glue_editions", "glue_paper_training", "not_run_clause", "paper_training_by_chapter",
-           "training_by_chapter"]
+__all__ = [
+    "glue_counts",
+    "glue_editions",
+    "glue_paper_training",
+    "not_run_clause",
+    "paper_training_by_chapter",
+    "training_by_chapter",
+]
 
 
 def glue_counts(tables):
@@ -57,8 +63,9 @@ def glue_paper_training(profile: str = "paper"):
 def paper_training_by_chapter(profile: str = "paper"):
     """`training_by_chapter` as a table to display."""
     t = training_by_chapter(profile)
-    return t.style.format({"training wall (h)": "{:.1f}", "models read": "{:.0f}", "published": "{:.0f}"},
-                          na_rep="").hide(axis="index")
+    return t.style.format(
+        {"training wall (h)": "{:.1f}", "models read": "{:.0f}", "published": "{:.0f}"}, na_rep=""
+    ).hide(axis="index")
 
 
 def training_by_chapter(profile: str = "paper", root: Path | None = None):
@@ -78,8 +85,10 @@ def training_by_chapter(profile: str = "paper", root: Path | None = None):
         # the models of a group share one provenance (one training run): count its wall time once
         wall = sum(w for _, w in {(p.get("finished"), p.get("wall_seconds_total", p["wall_seconds"])) for p in done})
         for i, ch in enumerate(g.chapters):
-            r = rows.setdefault(ch, {"chapter": ch, "models read": 0, "published": 0, "models trained for it": 0,
-                                     "training wall (h)": 0.0})
+            r = rows.setdefault(
+                ch,
+                {"chapter": ch, "models read": 0, "published": 0, "models trained for it": 0, "training wall (h)": 0.0},
+            )
             r["models read"] += len(g.configs)
             r["published"] += len(done)
             if i == 0:  # plan() lists each group (or each part of a large one) once
@@ -87,8 +96,12 @@ def training_by_chapter(profile: str = "paper", root: Path | None = None):
                 r["training wall (h)"] += wall / 3600
     frame = pd.DataFrame([rows[k] for k in sorted(rows)])
     if len(frame):
-        total = {"chapter": "total", "models read": None, "published": None,
-                 "models trained for it": int(frame["models trained for it"].sum()),
-                 "training wall (h)": float(frame["training wall (h)"].sum())}
+        total = {
+            "chapter": "total",
+            "models read": None,
+            "published": None,
+            "models trained for it": int(frame["models trained for it"].sum()),
+            "training wall (h)": float(frame["training wall (h)"].sum()),
+        }
         frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     return frame

@@ -93,8 +93,8 @@ def test_every_page_loads_offline_with_images_math_and_links(site_dir):
                 continue
             errors, outside[:] = [], []
             page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
             page.goto(path.as_uri(), wait_until="load")
             page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             info = page.evaluate(CHECK_JS)
@@ -107,8 +107,10 @@ def test_every_page_loads_offline_with_images_math_and_links(site_dir):
             if info["math_nodes"] and not info["mathjax"]:
                 bad.append(f"{info['math_nodes']} math nodes but no MathJax container")
             bad += [f"dead link: {h}" for h in _dead_links(path, info["hrefs"], cache)]
-            summary.append(f"{name:45s} images {info['images']:3d}  math {info['mathjax']:4d}  tables {info['tables']:3d}  "
-                           f"links {len(info['hrefs']):4d}  {'OK' if not bad else 'FAIL'}")
+            summary.append(
+                f"{name:45s} images {info['images']:3d}  math {info['mathjax']:4d}  tables {info['tables']:3d}  "
+                f"links {len(info['hrefs']):4d}  {'OK' if not bad else 'FAIL'}"
+            )
             if bad:
                 problems[name] = bad
         browser.close()

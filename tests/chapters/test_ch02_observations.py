@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from icl.core import theory
 from icl.book.budgets.ch02_observations import TOLERANCES, Budget
-from icl.core.circuits import structured_circuits
 from icl.book.claims import ClaimsTable
+from icl.chapters import ch02_observations as obs
+from icl.core import theory
+from icl.core.circuits import structured_circuits
 from icl.core.data import TaskConfig
 from icl.core.engine import TrainConfig
 from icl.core.estimators import DebiasedGD, bayes, icl_risks, paired_errors, paired_ratio, risk_from_errors
-from icl.runs.config import RunConfig, TrainedRun
 from icl.core.models import AttentionModel, ModelConfig
-from icl.chapters import ch02_observations as obs
+from icl.runs.config import RunConfig, TrainedRun
 
 D, LL, S2 = 3, 20, 0.1
 STEPS = np.array([0, 10, 20, 40, 80, 160])
@@ -31,10 +31,19 @@ def fake_run(omegas, mus, seed=0, d=D, L=LL):
     kq, ov = np.stack(kq), np.stack(ov)
     H = omegas.shape[1]
     model = AttentionModel.from_circuits(torch.tensor(kq[-1]), torch.tensor(ov[-1]), d, ModelConfig(heads=H))
-    steps = STEPS[-len(omegas):] if len(omegas) > 1 else STEPS[-1:]
-    config = RunConfig(TaskConfig(d=d, L=L, sigma2=S2), ModelConfig(heads=H), TrainConfig(steps=int(steps[-1]), batch=8, seed=seed))
-    return TrainedRun(config, model.factors.detach()[0].float(), np.zeros(int(steps[-1])), steps, kq, ov,
-                      {"finished": f"t{H}", "wall_seconds": 60.0})
+    steps = STEPS[-len(omegas) :] if len(omegas) > 1 else STEPS[-1:]
+    config = RunConfig(
+        TaskConfig(d=d, L=L, sigma2=S2), ModelConfig(heads=H), TrainConfig(steps=int(steps[-1]), batch=8, seed=seed)
+    )
+    return TrainedRun(
+        config,
+        model.factors.detach()[0].float(),
+        np.zeros(int(steps[-1])),
+        steps,
+        kq,
+        ov,
+        {"finished": f"t{H}", "wall_seconds": 60.0},
+    )
 
 
 def constant(omega, mu):
@@ -45,8 +54,17 @@ def constant(omega, mu):
 def fake_chapter(**budget):
     task = TaskConfig(d=D, L=LL, sigma2=S2)
     b = Budget(heads=(), seeds=1, lengths=(5, 20, 80), curve_prompts=600, claim_prompts=3000, **budget)
-    return SimpleNamespace(task=task, d=D, L=LL, sigma2=S2, eta_eff=theory.eta_eff(D, LL, S2), budget=b, tol=TOLERANCES,
-                           claims=ClaimsTable("02_observations"), prof=SimpleNamespace(steps=int(STEPS[-1]), name="fake"))
+    return SimpleNamespace(
+        task=task,
+        d=D,
+        L=LL,
+        sigma2=S2,
+        eta_eff=theory.eta_eff(D, LL, S2),
+        budget=b,
+        tol=TOLERANCES,
+        claims=ClaimsTable("02_observations"),
+        prof=SimpleNamespace(steps=int(STEPS[-1]), name="fake"),
+    )
 
 
 def models_of(runs: dict) -> obs.Models:
@@ -158,8 +176,10 @@ def _pattern_study(mu_scale=1.0):
     w1, m1, _ = theory.single_head_optimum(D, LL, S2)
     w = 0.05 * RISE_FALL / RISE_FALL[-1]
     mu = mu_scale * ch.eta_eff / (2 * 0.05) * np.linspace(0.5, 1.0, len(STEPS))
-    runs = {(1, 0): fake_run(np.full((6, 1), w1), np.full((6, 1), m1)),
-            (2, 0): fake_run(np.stack([w, -w], 1), np.stack([mu, -mu], 1))}
+    runs = {
+        (1, 0): fake_run(np.full((6, 1), w1), np.full((6, 1), m1)),
+        (2, 0): fake_run(np.stack([w, -w], 1), np.stack([mu, -mu], 1)),
+    }
     st = obs.Study(ch)
     st.models = models_of(runs)  # in place of the trained ones: the cached property is not computed
     obs.claims(ch, st)

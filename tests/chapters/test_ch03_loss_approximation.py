@@ -10,10 +10,16 @@ import pytest
 from scipy.stats import chi2
 
 from icl.chapters import ch03_loss_approximation as ls_
+from icl.chapters.ch03_loss_approximation import (
+    approx_loss_two_head,
+    softmax_sq_norms,
+    true_loss_grid,
+    two_kernel_sample,
+    valley_floor,
+)
 from icl.core import theory
 from icl.core.data import TaskConfig
 from icl.core.estimators import icl_risks, two_kernel
-from icl.chapters.ch03_loss_approximation import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_sample, valley_floor
 
 TASK = TaskConfig()  # d = 5, L = 40, σ² = 0.1
 D, L, S2 = TASK.d, TASK.L, TASK.sigma2
@@ -192,8 +198,9 @@ def test_true_vs_approx_dynamics_starts_gd_from_the_models_step_zero():
     w, m = tva.end["approx"]
     assert tva.rates()["approx"] == pytest.approx(float(w @ m))
     assert tva.end_table().shape == (4, 4)
-    assert tva.same_signs == bool(np.all(np.sign(run.history().omega[-1]) == np.sign(w))
-                                  and np.all(np.sign(run.history().mu[-1]) == np.sign(m)))
+    assert tva.same_signs == bool(
+        np.all(np.sign(run.history().omega[-1]) == np.sign(w)) and np.all(np.sign(run.history().mu[-1]) == np.sign(m))
+    )
     peak, end = tva.peak_end_omega()["full"]
     assert peak >= end == pytest.approx(np.abs(run.history().omega[-1]).max())
 
@@ -221,8 +228,13 @@ def test_figures_draw():
     import matplotlib.pyplot as plt
 
     st = _small_study(n_landscape=300, omegas=(0.1, 0.3))
-    for fig, n_axes in ((ls_.plot_landscapes(st), 5), (ls_.plot_valley(st), 2), (ls_.plot_error_vs_length(st), 1),
-                        (ls_.plot_softmax_norms(st), 3), (ls_.plot_true_vs_approx(st), 4)):
+    for fig, n_axes in (
+        (ls_.plot_landscapes(st), 5),
+        (ls_.plot_valley(st), 2),
+        (ls_.plot_error_vs_length(st), 1),
+        (ls_.plot_softmax_norms(st), 3),
+        (ls_.plot_true_vs_approx(st), 4),
+    ):
         assert len(fig.axes) == n_axes
         plt.close(fig)
 

@@ -14,7 +14,14 @@ from icl.chapters.ch08_linear_and_activations import linear as lin
 from icl.core import theory
 from icl.core.circuits import structured_circuits
 from icl.core.data import TaskConfig, sample_prompts
-from icl.core.engine import TrainConfig, Trainer, attention_loss_and_grad, autograd_loss_and_grad, normaliser, softmax_loss_and_grad
+from icl.core.engine import (
+    TrainConfig,
+    Trainer,
+    attention_loss_and_grad,
+    autograd_loss_and_grad,
+    normaliser,
+    softmax_loss_and_grad,
+)
 from icl.core.estimators import VanillaGD, two_kernel
 from icl.core.models import ACTIVATIONS, NORMALISATIONS, Activation, AttentionModel, ModelConfig
 
@@ -28,7 +35,7 @@ def _old_softmax_loss_and_grad(factors, Z, x_q, y_q, d, scale):
     M, B, L, D = Z.shape
     H, T = Q.shape[1], D - d
     W = scale * K.transpose(-1, -2) @ Q
-    U = (O[..., d:, :] @ V)
+    U = O[..., d:, :] @ V
     Wx = W[..., :d].reshape(M, H * D, d)
     U_flat = U.transpose(-1, -2).reshape(M, H * D, T)
     Zf = Z.reshape(M * B, L, D)
@@ -95,8 +102,17 @@ def test_linear_normaliser_needs_its_n():
 # --- the activations f -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("act, a", [(ACTIVATIONS["relu"], 1.0), (ACTIVATIONS["relu_0.8"], 0.8), (ACTIVATIONS["square"], 2.0),
-                                    (ACTIVATIONS["square_0.8"], 1.6), (ACTIVATIONS["sigmoid"], 0.5), (Activation("exp"), 1.0)])
+@pytest.mark.parametrize(
+    "act, a",
+    [
+        (ACTIVATIONS["relu"], 1.0),
+        (ACTIVATIONS["relu_0.8"], 0.8),
+        (ACTIVATIONS["square"], 2.0),
+        (ACTIVATIONS["square_0.8"], 1.6),
+        (ACTIVATIONS["sigmoid"], 0.5),
+        (Activation("exp"), 1.0),
+    ],
+)
 def test_first_order_constant_and_derivative(act, a):
     assert act.a == pytest.approx(a, rel=1e-12)
     s = torch.linspace(-3, 3, 41, dtype=torch.float64, requires_grad=True)
@@ -129,9 +145,13 @@ def test_exp_reduces_to_the_papers_two_head_manifold():
     d, L, s2 = 5, 40, 0.1
     for w in (0.05, 0.15, 0.4):
         exp = Activation("exp")
-        assert acts.variance_term(exp, w, d, L, s2) == pytest.approx(4 * theory.c(L, s2) * math.sinh(d * w**2), rel=1e-10)
+        assert acts.variance_term(exp, w, d, L, s2) == pytest.approx(
+            4 * theory.c(L, s2) * math.sinh(d * w**2), rel=1e-10
+        )
         assert acts.manifold_mu_f(exp, w, d, L, s2) == pytest.approx(float(theory.manifold_mu(w, d, L, s2)), rel=1e-10)
-        assert acts.rate_first_order_target(exp, w, d, L, s2) == pytest.approx(acts.rate_true(exp, w, d, L, s2), rel=1e-12)
+        assert acts.rate_first_order_target(exp, w, d, L, s2) == pytest.approx(
+            acts.rate_true(exp, w, d, L, s2), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS) + ["softmax"])
@@ -147,7 +167,9 @@ def test_square_first_order_rate_exceeds_the_implemented_one_by_its_slope_factor
     d, L, s2, w, b = 5, 40, 0.1, 0.15, 1.0
     act = Activation("square", b)
     assert acts.rate_true(act, w, d, L, s2) == pytest.approx(theory.eta_eff(d, L, s2), rel=1e-10)
-    assert acts.rate_first_order_target(act, w, d, L, s2) == pytest.approx(theory.eta_eff(d, L, s2) * (1 + b**2 * w**2 * d), rel=1e-10)
+    assert acts.rate_first_order_target(act, w, d, L, s2) == pytest.approx(
+        theory.eta_eff(d, L, s2) * (1 + b**2 * w**2 * d), rel=1e-10
+    )
 
 
 def test_monte_carlo_best_mu_agrees_with_the_softmax_kernel_sum():
@@ -164,8 +186,9 @@ def test_monte_carlo_best_mu_agrees_with_the_softmax_kernel_sum():
 
 def _structured_linear(omega, mu, d, n):
     kq, ov = structured_circuits(omega, mu, d)
-    model = AttentionModel.from_circuits(torch.as_tensor(kq), torch.as_tensor(ov), d,
-                                         ModelConfig(heads=len(omega), normalisation="linear", linear_n=n))
+    model = AttentionModel.from_circuits(
+        torch.as_tensor(kq), torch.as_tensor(ov), d, ModelConfig(heads=len(omega), normalisation="linear", linear_n=n)
+    )
     return kq, ov, model
 
 
@@ -194,7 +217,10 @@ def test_linear_best_length_minimises_its_risk_curve():
 def test_softmax_pairs_reproduce_linear_attention_on_centred_tokens_at_order_eps_squared():
     d, H, n = 5, 2, 40
     g = torch.Generator().manual_seed(0)
-    kq, ov = torch.randn(H, d + 1, d + 1, generator=g, dtype=torch.float64) * 0.3, torch.randn(H, d + 1, d + 1, generator=g, dtype=torch.float64)
+    kq, ov = (
+        torch.randn(H, d + 1, d + 1, generator=g, dtype=torch.float64) * 0.3,
+        torch.randn(H, d + 1, d + 1, generator=g, dtype=torch.float64),
+    )
     task = TaskConfig(L=n)
     eps = np.array([1e-3, 2e-3, 4e-3, 8e-3])
     err = lin.construction_errors(kq, ov, d, task, n, eps, 300, seed=1)
@@ -229,8 +255,12 @@ def test_optimal_gd_uses_the_rate_of_the_prompts_length():
 def test_nonincreasing_excess_sees_a_rise():
     rng = np.random.default_rng(0)
     base = rng.normal(0, 0.1, (2000, 1))
-    falling = lin.LengthCurves(np.array([5, 10, 20]), {"k": base + np.array([3.0, 2.0, 1.0]) + rng.normal(0, 0.01, (2000, 3))})
-    rising = lin.LengthCurves(np.array([5, 10, 20]), {"k": base + np.array([3.0, 2.0, 2.1]) + rng.normal(0, 0.01, (2000, 3))})
+    falling = lin.LengthCurves(
+        np.array([5, 10, 20]), {"k": base + np.array([3.0, 2.0, 1.0]) + rng.normal(0, 0.01, (2000, 3))}
+    )
+    rising = lin.LengthCurves(
+        np.array([5, 10, 20]), {"k": base + np.array([3.0, 2.0, 2.1]) + rng.normal(0, 0.01, (2000, 3))}
+    )
     assert lin.nonincreasing_excess(falling, "k") < 0 < 10 < lin.nonincreasing_excess(rising, "k")
 
 
@@ -266,13 +296,18 @@ def test_kink_fraction_by_monte_carlo():
 
 
 def _reading(name, seed, zero_sum, risk, settled):
-    return A.ActivationReading((name, 2, seed), 1.0, 0.2, 2.0, 0.9, 0.9, 0.001, 0.9, 0.9, 1.0, zero_sum,
-                               risk=risk, settled=settled)
+    return A.ActivationReading(
+        (name, 2, seed), 1.0, 0.2, 2.0, 0.9, 0.9, 0.001, 0.9, 0.9, 1.0, zero_sum, risk=risk, settled=settled
+    )
 
 
 def test_same_sign_text_names_the_same_sign_models_and_who_left_that_phase():
-    reads = [_reading("softmax", 1, 0.9, 0.5, None), _reading("relu", 0, 0.01, 0.24, 5_000),
-             _reading("relu", 1, 1.0, 0.36, None), _reading("sigmoid", 1, 0.002, 0.25, 67_552)]
+    reads = [
+        _reading("softmax", 1, 0.9, 0.5, None),
+        _reading("relu", 0, 0.01, 0.24, 5_000),
+        _reading("relu", 1, 1.0, 0.36, None),
+        _reading("sigmoid", 1, 0.002, 0.25, 67_552),
+    ]
     assert [r.key for r in A.not_zero_sum(reads, 0.05)] == [("relu", 2, 1)]  # softmax rows are not activation models
     text = A.same_sign_text(reads, 0.05)
     assert text.startswith("1 of the 3 models are not zero-sum, 1 of them with every head's μ_h at one sign")

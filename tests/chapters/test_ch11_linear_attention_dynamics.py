@@ -1,5 +1,5 @@
-"""Chapter 11's mathematics (icl.chapters.ch11_linear_attention_dynamics) against independent references: the population loss
-against Monte Carlo, the flow's right-hand side against autograd, the sampled-loss moments against
+"""Chapter 11's mathematics (icl.chapters.ch11_linear_attention_dynamics) against independent references: the
+population loss against Monte Carlo, the flow's right-hand side against autograd, the sampled-loss moments against
 the direct sum, the flow against gradient descent, the analytic white-Λ course and the scalar ODE
 against the flow, the fixed points, and the step detector on constructed curves."""
 
@@ -69,7 +69,8 @@ def test_sampled_loss_moments_equal_the_direct_sum(s):
     y2, A, M = dynamics._moments(data)
     g = torch.as_tensor(np.random.default_rng(5).standard_normal((4, 4)))
     assert (y2 - 2 * g.reshape(-1) @ A + g.reshape(-1) @ M @ g.reshape(-1)).item() == pytest.approx(
-        ld.sampled_loss(g, data).item(), rel=1e-10)
+        ld.sampled_loss(g, data).item(), rel=1e-10
+    )
 
 
 def test_fixed_points_have_zero_gradient_and_the_plateau_losses(s):

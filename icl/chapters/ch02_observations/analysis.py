@@ -39,20 +39,66 @@ from ...runs.config import run_config
 from ...runs.load import load_or_train_many
 
 __all__ = [
-    "LABELS", "SCALE_COLUMNS", "ERROR_COLUMNS", "Models", "seed_list", "configs", "train", "training_table",
-    "head_labels", "has_dummy", "dummy_models", "model_table", "per_head_table", "pattern_ranges",
-    "Dynamics", "dynamics", "dynamics_tables", "late_runs", "halfway_state", "error_trend",
-    "halfway_table", "settled_fraction", "label", "title", "extra_dummy_models",
-    "baselines", "RiskCurves", "risk_curves", "RisksAtL", "risks_at_L", "Study",
+    "LABELS",
+    "SCALE_COLUMNS",
+    "ERROR_COLUMNS",
+    "Models",
+    "seed_list",
+    "configs",
+    "train",
+    "training_table",
+    "head_labels",
+    "has_dummy",
+    "dummy_models",
+    "model_table",
+    "per_head_table",
+    "pattern_ranges",
+    "Dynamics",
+    "dynamics",
+    "dynamics_tables",
+    "late_runs",
+    "halfway_state",
+    "error_trend",
+    "halfway_table",
+    "settled_fraction",
+    "label",
+    "title",
+    "extra_dummy_models",
+    "baselines",
+    "RiskCurves",
+    "risk_curves",
+    "RisksAtL",
+    "risks_at_L",
+    "Study",
 ]
 
-LABELS = {"dgd": "debiased GD (η_eff)", "gd": "vanilla GD (η*)", "bayes": "Bayes (ridge λ = dσ²)",
-          "single_opt": "single-head optimum (4.12)"}
-SCALE_COLUMNS = {"n_pos": "#+", "n_neg": "#−", "n_dummy": "#dummy", "omega_pos": "ω (+)", "omega_neg": "ω (−)",
-                 "mu_pos": "Σμ (+)", "mu_neg": "Σμ (−)", "sum_mu": "Σμ", "zero_sum": "zero-sum ratio",
-                 "omega_spread": "ω spread", "eta": "Σωμ", "eta_ratio": "Σωμ / η_eff"}
-ERROR_COLUMNS = {"rel_diag_spread": "diag spread/|ω|", "rel_offdiag": "off-diag/|ω|", "rel_key_y": "key-y/|ω|",
-                 "rel_ov_x": "OV x/|μ|", "rel_group_ov_x": "group OV x/|μ|"}
+LABELS = {
+    "dgd": "debiased GD (η_eff)",
+    "gd": "vanilla GD (η*)",
+    "bayes": "Bayes (ridge λ = dσ²)",
+    "single_opt": "single-head optimum (4.12)",
+}
+SCALE_COLUMNS = {
+    "n_pos": "#+",
+    "n_neg": "#−",
+    "n_dummy": "#dummy",
+    "omega_pos": "ω (+)",
+    "omega_neg": "ω (−)",
+    "mu_pos": "Σμ (+)",
+    "mu_neg": "Σμ (−)",
+    "sum_mu": "Σμ",
+    "zero_sum": "zero-sum ratio",
+    "omega_spread": "ω spread",
+    "eta": "Σωμ",
+    "eta_ratio": "Σωμ / η_eff",
+}
+ERROR_COLUMNS = {
+    "rel_diag_spread": "diag spread/|ω|",
+    "rel_offdiag": "off-diag/|ω|",
+    "rel_key_y": "key-y/|ω|",
+    "rel_ov_x": "OV x/|μ|",
+    "rel_group_ov_x": "group OV x/|μ|",
+}
 _GROUP = {1: "+", -1: "−", 0: "dummy"}
 
 
@@ -126,7 +172,9 @@ def training_table(models: Models):
     minutes: one wall time per training job, as recorded when the models were trained)."""
     import pandas as pd
 
-    loss = pd.DataFrame({f"seed {s}": {H: models.runs[(H, s)].final_loss() for H in models.heads} for s in models.seeds})
+    loss = pd.DataFrame(
+        {f"seed {s}": {H: models.runs[(H, s)].final_loss() for H in models.heads} for s in models.seeds}
+    )
     loss.index.name = "H"
     jobs = {(r.provenance["finished"], r.provenance["wall_seconds"]) for r in models.runs.values()}
     return loss, sum(w for _, w in jobs) / 60
@@ -182,9 +230,19 @@ def per_head_table(models: Models):
     for H in models.heads:
         p = models.figure_run(H).pattern()
         for h, g in enumerate(head_groups(p.omega, p.mu)):
-            rows.append({"H": H, "head": h + 1, "group": _GROUP[int(g)], "ω_h": p.omega[h], "μ_h": p.mu[h],
-                         "diag spread": p.diag_spread[h], "max |off-diag|": p.offdiag_max[h],
-                         "max |key-y row|": p.key_y_row[h], "max |OV x-part|": p.ov_x_part[h]})
+            rows.append(
+                {
+                    "H": H,
+                    "head": h + 1,
+                    "group": _GROUP[int(g)],
+                    "ω_h": p.omega[h],
+                    "μ_h": p.mu[h],
+                    "diag spread": p.diag_spread[h],
+                    "max |off-diag|": p.offdiag_max[h],
+                    "max |key-y row|": p.key_y_row[h],
+                    "max |OV x-part|": p.ov_x_part[h],
+                }
+            )
     return pd.DataFrame(rows).set_index(["H", "head"])
 
 
@@ -193,14 +251,28 @@ def pattern_ranges(models: Models, table) -> dict:
     the group sums of μ, Σωμ, the number of models with dummy heads, and the single-head scales."""
     out = {}
     if models.multi:
-        live = np.concatenate([np.abs(models.runs[k].pattern().omega)[_groups(models.runs[k]) != 0] for k in models.multi])
+        live = np.concatenate(
+            [np.abs(models.runs[k].pattern().omega)[_groups(models.runs[k]) != 0] for k in models.multi]
+        )
         mm = table.loc[models.multi]
-        out.update(omega_min=live.min(), omega_max=live.max(), mu_pos_min=mm["mu_pos"].min(), mu_pos_max=mm["mu_pos"].max(),
-                   mu_neg_min=mm["mu_neg"].min(), mu_neg_max=mm["mu_neg"].max(), eta_min=mm["eta"].min(),
-                   eta_max=mm["eta"].max(), eta_mean=mm["eta"].mean(), n_multi=len(mm), n_dummy=int((mm["n_dummy"] > 0).sum()))
+        out.update(
+            omega_min=live.min(),
+            omega_max=live.max(),
+            mu_pos_min=mm["mu_pos"].min(),
+            mu_pos_max=mm["mu_pos"].max(),
+            mu_neg_min=mm["mu_neg"].min(),
+            mu_neg_max=mm["mu_neg"].max(),
+            eta_min=mm["eta"].min(),
+            eta_max=mm["eta"].max(),
+            eta_mean=mm["eta"].mean(),
+            n_multi=len(mm),
+            n_dummy=int((mm["n_dummy"] > 0).sum()),
+        )
     if 1 in models.heads:
         single = [models.runs[(1, s)].pattern() for s in models.seeds]
-        out.update(single_omega=np.mean([abs(p.omega[0]) for p in single]), single_mu=np.mean([abs(p.mu[0]) for p in single]))
+        out.update(
+            single_omega=np.mean([abs(p.omega[0]) for p in single]), single_mu=np.mean([abs(p.mu[0]) for p in single])
+        )
     return out
 
 
@@ -242,9 +314,15 @@ def _model_dynamics(dy: Dynamics) -> dict:
 
 def _head_dynamics(dy: Dynamics, h: int) -> dict:
     ipk, drop = peak_drop(dy.omega[:, h])
-    return {"head": h + 1, "peak step of |ω_h|": int(dy.steps[ipk]), "peak |ω_h|": abs(dy.omega[ipk, h]),
-            "final |ω_h|": abs(dy.omega[-1, h]), "fall from peak": drop, "interior peak": 0 < ipk < len(dy.steps) - 1,
-            "largest μ dip": largest_dip(dy.mu[dy.settled_index:, h])}
+    return {
+        "head": h + 1,
+        "peak step of |ω_h|": int(dy.steps[ipk]),
+        "peak |ω_h|": abs(dy.omega[ipk, h]),
+        "final |ω_h|": abs(dy.omega[-1, h]),
+        "fall from peak": drop,
+        "interior peak": 0 < ipk < len(dy.steps) - 1,
+        "largest μ dip": largest_dip(dy.mu[dy.settled_index :, h]),
+    }
 
 
 def dynamics_tables(models: Models, zero_sum_tol: float):
@@ -261,8 +339,17 @@ def dynamics_tables(models: Models, zero_sum_tol: float):
         rows.append({"H": H, "seed": s, **_model_dynamics(dy)})
         head_rows += [{"H": H, "seed": s, **_head_dynamics(dy, h)} for h in np.flatnonzero(dy.groups != 0)]
     per_model = pd.DataFrame(rows, columns=["H", "seed", "first holds", "settled from", "largest group-μ dip"])
-    cols = ["H", "seed", "head", "peak step of |ω_h|", "peak |ω_h|", "final |ω_h|", "fall from peak", "interior peak",
-            "largest μ dip"]
+    cols = [
+        "H",
+        "seed",
+        "head",
+        "peak step of |ω_h|",
+        "peak |ω_h|",
+        "final |ω_h|",
+        "fall from peak",
+        "interior peak",
+        "largest μ dip",
+    ]
     return per_model.set_index(["H", "seed"]), pd.DataFrame(head_rows, columns=cols).set_index(["H", "seed", "head"])
 
 
@@ -287,8 +374,13 @@ def halfway_state(run, zero_sum_tol: float) -> dict:
     end = dy.settled if dy.settled is not None else dy.steps[-1]
     i = int(np.argmin(np.abs(dy.steps - end / 2)))
     g = head_groups(dy.omega[i], dy.mu[i])
-    return {"step": int(dy.steps[i]), "n_pos": int((g > 0).sum()), "n_neg": int((g < 0).sum()),
-            "omega": float(np.abs(dy.omega[i][g != 0]).mean()), "sum_mu": float(dy.mu[i].sum())}
+    return {
+        "step": int(dy.steps[i]),
+        "n_pos": int((g > 0).sum()),
+        "n_neg": int((g < 0).sum()),
+        "omega": float(np.abs(dy.omega[i][g != 0]).mean()),
+        "sum_mu": float(dy.mu[i].sum()),
+    }
 
 
 def halfway_table(models: Models, per_model, keys, zero_sum_tol: float):
@@ -299,8 +391,14 @@ def halfway_table(models: Models, per_model, keys, zero_sum_tol: float):
     rows = {}
     for k in keys:
         h = halfway_state(models.runs[k], zero_sum_tol)
-        rows[k] = {"settled from": per_model.loc[k, "settled from"], "half-way step": h["step"], "# positive": h["n_pos"],
-                   "# negative": h["n_neg"], "mean |ω_h|": h["omega"], "Σ μ_h": h["sum_mu"]}
+        rows[k] = {
+            "settled from": per_model.loc[k, "settled from"],
+            "half-way step": h["step"],
+            "# positive": h["n_pos"],
+            "# negative": h["n_neg"],
+            "mean |ω_h|": h["omega"],
+            "Σ μ_h": h["sum_mu"],
+        }
     t = pd.DataFrame.from_dict(rows, orient="index")
     t.index = pd.MultiIndex.from_tuples(t.index, names=["H", "seed"])
     return t
@@ -330,9 +428,11 @@ def error_trend(models: Models):
 def baselines(ch) -> dict:
     """Debiased GD at η_eff (4.11), vanilla GD at η* (its optimal rate at the training length) and
     the Bayes predictor; the GD rates are fixed at their training-length values for every L'."""
-    return {"dgd": DebiasedGD(ch.eta_eff, name=LABELS["dgd"]),
-            "gd": VanillaGD(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2), name=LABELS["gd"]),
-            "bayes": bayes(ch.task)}
+    return {
+        "dgd": DebiasedGD(ch.eta_eff, name=LABELS["dgd"]),
+        "gd": VanillaGD(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2), name=LABELS["gd"]),
+        "bayes": bayes(ch.task),
+    }
 
 
 def _predictors(models: Models, ch) -> dict:
@@ -369,9 +469,14 @@ def risk_curves(models: Models, ch) -> RiskCurves:
             risk = risk_from_errors(e[key])
             ratio, ratio_se = paired_ratio(e[key], e["dgd"])
             m.append(risk.mean), s.append(risk.se), r.append(ratio), rs.append(ratio_se)
-    arr = lambda i: {k: np.array(v[i]) for k, v in cols.items()}
-    exact = {"dgd": theory.dgd_risk(ch.eta_eff, ch.d, lengths, ch.sigma2),
-             "gd": theory.gd_risk(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2), ch.d, lengths, ch.sigma2)}
+
+    def arr(i):
+        return {k: np.array(v[i]) for k, v in cols.items()}
+
+    exact = {
+        "dgd": theory.dgd_risk(ch.eta_eff, ch.d, lengths, ch.sigma2),
+        "gd": theory.gd_risk(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2), ch.d, lengths, ch.sigma2),
+    }
     return RiskCurves(lengths, arr(0), arr(1), arr(2), arr(3), exact)
 
 
@@ -388,8 +493,12 @@ class RisksAtL:
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame({"risk": {label(k): r.mean for k, r in self.risk.items()},
-                             "± s.e.": {label(k): r.se for k, r in self.risk.items()}})
+        return pd.DataFrame(
+            {
+                "risk": {label(k): r.mean for k, r in self.risk.items()},
+                "± s.e.": {label(k): r.se for k, r in self.risk.items()},
+            }
+        )
 
 
 def risks_at_L(models: Models, ch, seed: int = 7) -> RisksAtL:
@@ -398,9 +507,12 @@ def risks_at_L(models: Models, ch, seed: int = 7) -> RisksAtL:
     w, m, _ = theory.single_head_optimum(ch.d, ch.L, ch.sigma2)
     preds = {**_predictors(models, ch), "single_opt": nadaraya_watson(w, m, name=LABELS["single_opt"])}
     e = paired_errors(preds, ch.task, ch.budget.claim_prompts, L=ch.L, seed=seed)
-    return RisksAtL({k: risk_from_errors(v) for k, v in e.items()}, e,
-                    float(theory.dgd_risk(ch.eta_eff, ch.d, ch.L, ch.sigma2)),
-                    float(theory.gd_risk(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2), ch.d, ch.L, ch.sigma2)))
+    return RisksAtL(
+        {k: risk_from_errors(v) for k, v in e.items()},
+        e,
+        float(theory.dgd_risk(ch.eta_eff, ch.d, ch.L, ch.sigma2)),
+        float(theory.gd_risk(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2), ch.d, ch.L, ch.sigma2)),
+    )
 
 
 # --- everything at once ---------------------------------------------------------------------------

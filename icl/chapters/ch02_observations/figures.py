@@ -7,8 +7,14 @@ import numpy as np
 from ...book import plotting
 from .analysis import LABELS, Models, RiskCurves, Study, dynamics, extra_dummy_models, head_labels, title
 
-__all__ = ["plot_circuits", "plot_circuits_more", "plot_dynamics", "plot_dynamics_more", "plot_dynamics_late",
-           "plot_risk"]
+__all__ = [
+    "plot_circuits",
+    "plot_circuits_more",
+    "plot_dynamics",
+    "plot_dynamics_more",
+    "plot_dynamics_late",
+    "plot_risk",
+]
 
 
 def plot_circuits(st: Study):
@@ -18,8 +24,11 @@ def plot_circuits(st: Study):
 
 def _shown(st: Study) -> list:
     m = st.models
-    return [(m.figure_run(H), f"$H = {H}$ (seed {m.figure_seed}) after {m.steps:,} steps")
-            for H in st.ch.budget.circuit_heads if H in m.heads]
+    return [
+        (m.figure_run(H), f"$H = {H}$ (seed {m.figure_seed}) after {m.steps:,} steps")
+        for H in st.ch.budget.circuit_heads
+        if H in m.heads
+    ]
 
 
 def plot_circuits_more(st: Study):
@@ -27,7 +36,9 @@ def plot_circuits_more(st: Study):
     whose figure model has no dummy head, the first model that has one (Fig. 14)."""
     m = st.models
     more = [(m.figure_run(H), f"$H = {H}$ (seed {m.figure_seed})") for H in st.ch.budget.more_circuits if H in m.heads]
-    more += [(m.runs[k], f"$H = {k[0]}$ (seed {k[1]}), a model with a dummy head") for k in extra_dummy_models(m).values()]
+    more += [
+        (m.runs[k], f"$H = {k[0]}$ (seed {k[1]}), a model with a dummy head") for k in extra_dummy_models(m).values()
+    ]
     return _circuit_panels(more or _shown(st), st.ch.d)
 
 
@@ -65,7 +76,9 @@ def plot_risk(st: Study):
 def _circuit_panels(entries, d: int):
     """One figure with the circuits (`icl.book.plotting.plot_circuits`) of several models, one row of
     panels per model. entries: [(run, title)]. Returns the figure."""
-    from matplotlib.pyplot import figure as new_figure  # plt.figure, named so that no `.figure(` call reads as ch.figure
+    from matplotlib.pyplot import (
+        figure as new_figure,  # plt.figure, named so that no `.figure(` call reads as ch.figure
+    )
 
     width = max(2.3 * r.kq.shape[0] + 1.2 for r, _ in entries)
     fig = new_figure(figsize=(max(width, 6.0), 4.6 * len(entries)))
@@ -87,13 +100,17 @@ def _dynamics_panels(entries, zero_sum_tol: float):
     for sub, (run, heading) in zip(subs, entries):
         dy = dynamics(run, zero_sum_tol)
         onset = dy.settled if run.config.model.heads > 1 else None
-        plotting.plot_head_dynamics(dy.steps, dy.omega, dy.mu, dy.groups, onset=onset, title=heading, axes=sub.subplots(1, 2))
+        plotting.plot_head_dynamics(
+            dy.steps, dy.omega, dy.mu, dy.groups, onset=onset, title=heading, axes=sub.subplots(1, 2)
+        )
     return fig
 
 
-_STYLES = {"dgd": dict(color="k", ls="--", marker="s", ms=5, mfc="none"),
-           "gd": dict(color="0.45", ls=":", marker="D", ms=4, mfc="none"),
-           "bayes": dict(color="#d95f02", ls="-.", marker="^", ms=5)}
+_STYLES = {
+    "dgd": dict(color="k", ls="--", marker="s", ms=5, mfc="none"),
+    "gd": dict(color="0.45", ls=":", marker="D", ms=4, mfc="none"),
+    "bayes": dict(color="#d95f02", ls="-.", marker="^", ms=5),
+}
 
 
 def _risk_panels(cv: RiskCurves, models: Models, train_L: int):
@@ -114,11 +131,20 @@ def _risk_panels(cv: RiskCurves, models: Models, train_L: int):
         if H > 1:
             rel[name] = (cv.ratio[k] - 1, 0 * cv.lengths)
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
-    plotting.plot_risk_curves(cv.lengths, curves, styles=styles, train_L=train_L, ax=axes[0], title="ICL risk against the test length")
+    plotting.plot_risk_curves(
+        cv.lengths, curves, styles=styles, train_L=train_L, ax=axes[0], title="ICL risk against the test length"
+    )
     axes[0].set_yscale("log")
     axes[0].legend(fontsize=8, loc="lower left")
-    plotting.plot_risk_curves(cv.lengths, rel, styles=styles, train_L=train_L, ax=axes[1], ylabel="risk / risk of debiased GD − 1",
-                              title="$H \\geq 2$ relative to debiased GD (same prompts)")
+    plotting.plot_risk_curves(
+        cv.lengths,
+        rel,
+        styles=styles,
+        train_L=train_L,
+        ax=axes[1],
+        ylabel="risk / risk of debiased GD − 1",
+        title="$H \\geq 2$ relative to debiased GD (same prompts)",
+    )
     axes[1].axhline(0, color="k", lw=0.8, ls="--")
     axes[1].yaxis.set_major_formatter(PercentFormatter(1.0))
     return fig

@@ -25,9 +25,27 @@ from ...runs.load import load_or_train
 from .true_loss import LossGrid, TwoKernelSample, _sq_norms, approx_loss_two_head, two_kernel_sample
 
 __all__ = [
-    "Landscape", "landscape", "Valley", "valley_profile", "ValleyFloor", "valley_floor", "LimitGap", "limit_gap",
-    "ERROR_COLUMNS", "approx_error_table", "ErrorTrend", "error_trend", "fig20_regimes", "fig20_titles",
-    "NORM_COLUMNS", "NormSweep", "softmax_norm_sweep", "TrueVsApprox", "configs", "true_vs_approx_dynamics", "Study",
+    "Landscape",
+    "landscape",
+    "Valley",
+    "valley_profile",
+    "ValleyFloor",
+    "valley_floor",
+    "LimitGap",
+    "limit_gap",
+    "ERROR_COLUMNS",
+    "approx_error_table",
+    "ErrorTrend",
+    "error_trend",
+    "fig20_regimes",
+    "fig20_titles",
+    "NORM_COLUMNS",
+    "NormSweep",
+    "softmax_norm_sweep",
+    "TrueVsApprox",
+    "configs",
+    "true_vs_approx_dynamics",
+    "Study",
 ]
 
 
@@ -67,8 +85,14 @@ class Landscape:
 def landscape(task: TaskConfig, omegas, mus, n_prompts: int, *, seed: int = 0, device="cpu") -> Landscape:
     """R (Monte Carlo, one set of `n_prompts` prompts for every ω) and L̃ (4.1) on omegas × mus."""
     sample = two_kernel_sample(omegas, task, n_prompts, seed=seed, device=device)
-    return Landscape(sample, sample.loss_grid(mus), approx_loss_two_head(omegas, mus, task.d, task.L, task.sigma2),
-                     task.d, task.L, task.sigma2)
+    return Landscape(
+        sample,
+        sample.loss_grid(mus),
+        approx_loss_two_head(omegas, mus, task.d, task.L, task.sigma2),
+        task.d,
+        task.L,
+        task.sigma2,
+    )
 
 
 @dataclass(frozen=True)
@@ -122,9 +146,19 @@ def valley_profile(ls: Landscape) -> Valley:
     per_prompt = smp.losses_at(mu)  # (n_ω, n): the same prompts at every ω
     steps, rise = np.diff(per_prompt, axis=0), per_prompt[-1] - per_prompt[0]
     sqn = np.sqrt(smp.n)
-    return Valley(ls.omega, mu, smp.mu_star_se(), loss, loss_se, theory.manifold_mu(ls.omega, ls.d, ls.L, ls.sigma2),
-                  theory.manifold_loss(ls.omega, ls.d, ls.L, ls.sigma2), steps.mean(1), steps.std(1) / sqn,
-                  float(rise.mean()), float(rise.std() / sqn))
+    return Valley(
+        ls.omega,
+        mu,
+        smp.mu_star_se(),
+        loss,
+        loss_se,
+        theory.manifold_mu(ls.omega, ls.d, ls.L, ls.sigma2),
+        theory.manifold_loss(ls.omega, ls.d, ls.L, ls.sigma2),
+        steps.mean(1),
+        steps.std(1) / sqn,
+        float(rise.mean()),
+        float(rise.std() / sqn),
+    )
 
 
 @dataclass(frozen=True)
@@ -156,8 +190,15 @@ class ValleyFloor:
         return int(np.argmin(self.z))
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame({"ω": self.omega, "μ_R(ω)": self.mu, f"R − R(ω = {self.omega[0]:g})": self.delta,
-                             "paired s.e.": self.delta_se, "z": self.z})
+        return pd.DataFrame(
+            {
+                "ω": self.omega,
+                "μ_R(ω)": self.mu,
+                f"R − R(ω = {self.omega[0]:g})": self.delta,
+                "paired s.e.": self.delta_se,
+                "z": self.z,
+            }
+        )
 
 
 def valley_floor(task: TaskConfig, omegas, n_prompts: int, *, seed: int = 0, device="cpu") -> ValleyFloor:
@@ -203,11 +244,21 @@ def limit_gap(ls: Landscape) -> LimitGap:
 
 # --- the error against L (Prop. 4.1) --------------------------------------------------------
 
-ERROR_COLUMNS = {"L": "L", "omega": "ω", "mu_star": "μ*(ω)", "true": "R", "se": "s.e.", "approx": "L̃",
-                 "error": "R − L̃", "limit": "η_eff/L"}  # id → display name
+ERROR_COLUMNS = {
+    "L": "L",
+    "omega": "ω",
+    "mu_star": "μ*(ω)",
+    "true": "R",
+    "se": "s.e.",
+    "approx": "L̃",
+    "error": "R − L̃",
+    "limit": "η_eff/L",
+}  # id → display name
 
 
-def approx_error_table(task: TaskConfig, lengths, omegas, n_prompts: int, *, seed: int = 0, device="cpu") -> pd.DataFrame:
+def approx_error_table(
+    task: TaskConfig, lengths, omegas, n_prompts: int, *, seed: int = 0, device="cpu"
+) -> pd.DataFrame:
     """R and L̃ at (ω, μ*_L(ω)) of (4.6) for every L in `lengths` and ω in `omegas`; prompts of
     length L drawn with seed + L. Columns: the keys of ERROR_COLUMNS (limit: η_eff/L, ours)."""
     d, s2 = task.d, task.sigma2
@@ -217,8 +268,17 @@ def approx_error_table(task: TaskConfig, lengths, omegas, n_prompts: int, *, see
         for j, w in enumerate(omegas):
             m = float(theory.manifold_mu(w, d, L_, s2))
             g = smp.loss_grid([m])
-            rows.append({"L": L_, "omega": w, "mu_star": m, "true": g.mean[j, 0], "se": g.se[j, 0],
-                         "approx": float(theory.manifold_loss(w, d, L_, s2)), "limit": theory.eta_eff(d, L_, s2) / L_})
+            rows.append(
+                {
+                    "L": L_,
+                    "omega": w,
+                    "mu_star": m,
+                    "true": g.mean[j, 0],
+                    "se": g.se[j, 0],
+                    "approx": float(theory.manifold_loss(w, d, L_, s2)),
+                    "limit": theory.eta_eff(d, L_, s2) / L_,
+                }
+            )
     table = pd.DataFrame(rows)
     table["error"] = table["true"] - table["approx"]
     return table[list(ERROR_COLUMNS)]
@@ -259,20 +319,32 @@ def fig20_regimes(d: int, omega: float, xi: float, lengths_fixed_d, lengths_prop
     "proportional" (d = ξL rounded, fixed ω); "proportional_scaled" (d = ξL, ω·√(d_task/d), so that
     dω² keeps the fixed-d value)."""
     dims = [(L_, max(1, round(xi * L_))) for L_ in lengths_proportional]
-    return {"fixed_d": [(L_, d, omega) for L_ in lengths_fixed_d],
-            "proportional": [(L_, d_, omega) for L_, d_ in dims],
-            "proportional_scaled": [(L_, d_, omega * math.sqrt(d / d_)) for L_, d_ in dims]}
+    return {
+        "fixed_d": [(L_, d, omega) for L_ in lengths_fixed_d],
+        "proportional": [(L_, d_, omega) for L_, d_ in dims],
+        "proportional_scaled": [(L_, d_, omega * math.sqrt(d / d_)) for L_, d_ in dims],
+    }
 
 
 def fig20_titles(d: int, omega: float, xi: float) -> dict:
     """Panel titles of `fig20_regimes`' regimes."""
-    return {"fixed_d": f"fixed d = {d}, ω = {omega:g}", "proportional": f"d = {xi:g}·L, ω = {omega:g}",
-            "proportional_scaled": f"d = {xi:g}·L, ω = {omega:g}·√({d}/d)"}
+    return {
+        "fixed_d": f"fixed d = {d}, ω = {omega:g}",
+        "proportional": f"d = {xi:g}·L, ω = {omega:g}",
+        "proportional_scaled": f"d = {xi:g}·L, ω = {omega:g}·√({d}/d)",
+    }
 
 
-NORM_COLUMNS = {"regime": "regime", "L": "L", "d": "d", "omega": "ω", "median": "median ‖p‖²",
-                "predicted": "e^{dω²}/L", "median_ratio": "median ratio",
-                "median_ratio_exact": "median L‖p‖²/e^{ω²‖x_q‖²}"}  # id → display name
+NORM_COLUMNS = {
+    "regime": "regime",
+    "L": "L",
+    "d": "d",
+    "omega": "ω",
+    "median": "median ‖p‖²",
+    "predicted": "e^{dω²}/L",
+    "median_ratio": "median ratio",
+    "median_ratio_exact": "median L‖p‖²/e^{ω²‖x_q‖²}",
+}  # id → display name
 
 
 @dataclass
@@ -298,11 +370,13 @@ def softmax_norm_sweep(regimes: dict, n_prompts: int, *, seed: int = 0, device="
     """`softmax_sq_norms` for every (L, d, ω) of every regime (the k-th of a regime with seed + k)."""
     # points of different regimes with the same (L, d) and seed share their prompts: drawn once
     shared = {}
-    for name, points in regimes.items():
+    for points in regimes.values():
         for k, (L_, d_, w_) in enumerate(points):
             shared.setdefault((int(L_), int(d_), seed + k), []).append(float(w_))
-    drawn = {key: _sq_norms(ws, key[1], key[0], n_prompts, seed=key[2], batch=2_000, device=device)
-             for key, ws in shared.items()}
+    drawn = {
+        key: _sq_norms(ws, key[1], key[0], n_prompts, seed=key[2], batch=2_000, device=device)
+        for key, ws in shared.items()
+    }
     norms, rows = {}, []
     for name, points in regimes.items():
         norms[name] = []
@@ -311,9 +385,18 @@ def softmax_norm_sweep(regimes: dict, n_prompts: int, *, seed: int = 0, device="
             p2, r = drawn[key][0][shared[key].index(float(w_))], drawn[key][1]
             pred = math.exp(d_ * w_**2) / L_
             norms[name].append(p2)
-            rows.append({"regime": name, "L": L_, "d": d_, "omega": w_, "median": float(np.median(p2)), "predicted": pred,
-                         "median_ratio": float(np.median(p2 / pred)),
-                         "median_ratio_exact": float(np.median(L_ * p2 / np.exp(w_**2 * r)))})
+            rows.append(
+                {
+                    "regime": name,
+                    "L": L_,
+                    "d": d_,
+                    "omega": w_,
+                    "median": float(np.median(p2)),
+                    "predicted": pred,
+                    "median_ratio": float(np.median(p2 / pred)),
+                    "median_ratio_exact": float(np.median(L_ * p2 / np.exp(w_**2 * r))),
+                }
+            )
     return NormSweep(regimes, norms, pd.DataFrame(rows)[list(NORM_COLUMNS)])
 
 
@@ -337,8 +420,10 @@ class TrueVsApprox:
 
     def end_table(self) -> pd.DataFrame:
         (wf, mf), (wa, ma) = self.end["full"], self.end["approx"]
-        return pd.DataFrame({"ω_h full": wf, "μ_h full": mf, "ω_h on L̃": wa, "μ_h on L̃": ma},
-                            index=[f"head {h + 1}" for h in range(len(wf))])
+        return pd.DataFrame(
+            {"ω_h full": wf, "μ_h full": mf, "ω_h on L̃": wa, "μ_h on L̃": ma},
+            index=[f"head {h + 1}" for h in range(len(wf))],
+        )
 
     @property
     def same_signs(self) -> bool:
@@ -361,7 +446,9 @@ def configs(ch) -> list:
     return [run_config(ch.prof, heads=ch.budget.heads, seed=ch.budget.seed, task=ch.task)]
 
 
-def true_vs_approx_dynamics(run, d: int, L: int, sigma2: float, *, lr: float, steps: int, n_records: int = 150) -> TrueVsApprox:
+def true_vs_approx_dynamics(
+    run, d: int, L: int, sigma2: float, *, lr: float, steps: int, n_records: int = 150
+) -> TrueVsApprox:
     """The trained `run`'s (ω_h, μ_h) history, and GD on L̃ (`dynamics.gd_approx`) from its step-0 values."""
     hist = run.history()
     traj = gd_approx(hist.omega[0], hist.mu[0], d, L, sigma2, lr=lr, steps=steps, n_records=n_records)
@@ -383,8 +470,14 @@ class Study:
     def landscape(self) -> Landscape:
         """R and L̃ on the budget's (ω, μ) grid, `mc_prompts` prompts shared by every ω."""
         ch, b = self.ch, self.ch.budget
-        return landscape(ch.task, np.linspace(*b.omega_range, b.n_grid), np.linspace(0.0, b.mu_max, b.n_grid),
-                         b.mc_prompts, seed=b.seed, device=ch.device)
+        return landscape(
+            ch.task,
+            np.linspace(*b.omega_range, b.n_grid),
+            np.linspace(0.0, b.mu_max, b.n_grid),
+            b.mc_prompts,
+            seed=b.seed,
+            device=ch.device,
+        )
 
     @cached_property
     def valley(self) -> Valley:
@@ -435,5 +528,6 @@ class Study:
     def tva(self) -> TrueVsApprox:
         """Fig. 21: the model's dynamics and GD on L̃ from its step-0 values, at the budget's step size."""
         ch, b = self.ch, self.ch.budget
-        return true_vs_approx_dynamics(self.run, ch.d, ch.L, ch.sigma2, lr=b.gd_lr, steps=b.gd_steps,
-                                       n_records=b.gd_records)
+        return true_vs_approx_dynamics(
+            self.run, ch.d, ch.L, ch.sigma2, lr=b.gd_lr, steps=b.gd_steps, n_records=b.gd_records
+        )

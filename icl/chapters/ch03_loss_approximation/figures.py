@@ -25,13 +25,23 @@ def plot_landscapes(st: Study):
     fig, axes = plt.subplots(1, 3, figsize=(14.5, 4.4), sharey=True)
     extent = [w[0], w[-1], m[0], m[-1]]
     norm = LogNorm(vmin=0.9 * floor, vmax=90 * floor)
-    for ax, grid, name in zip(axes[:2], (ls.true, ls.approx),
-                              ("true loss $R(\\omega,\\mu)$ (Monte Carlo)", "approximate loss $\\tilde{\\mathcal{L}}$ (4.1)")):
+    for ax, grid, name in zip(
+        axes[:2],
+        (ls.true, ls.approx),
+        ("true loss $R(\\omega,\\mu)$ (Monte Carlo)", "approximate loss $\\tilde{\\mathcal{L}}$ (4.1)"),
+    ):
         im = ax.imshow(grid.mean.T, origin="lower", extent=extent, aspect="auto", cmap="viridis", norm=norm)
         cs = ax.contour(w, m, grid.mean.T, levels=[floor * f for f in _LEVELS], colors="white", linewidths=0.7)
         ax.clabel(cs, fmt="%.2f", fontsize=7)
         ax.plot(w, valley.mu, color="tab:red", lw=2, label=r"valley of $R$: $\arg\min_\mu R$")
-        ax.plot(w, valley.mu_approx, color="white", lw=2, ls="--", label=r"valley of $\tilde{\mathcal{L}}$: $\mu^*(\omega)$ (4.6)")
+        ax.plot(
+            w,
+            valley.mu_approx,
+            color="white",
+            lw=2,
+            ls="--",
+            label=r"valley of $\tilde{\mathcal{L}}$: $\mu^*(\omega)$ (4.6)",
+        )
         ax.set(title=name, xlabel=r"$\omega$")
     axes[0].set_ylabel(r"$\mu$")
     axes[0].legend(loc="upper right", fontsize=8, framealpha=0.8)
@@ -66,16 +76,44 @@ def plot_valley(st: Study, n_mu: int = 301):
         i = int(np.argmin(np.abs(ls.omega - w)))
         ax.plot(fine, true.mean[i], color=col, lw=2, label=rf"$R$, $\omega$ = {ls.omega[i]:.2f}")
         ax.fill_between(fine, true.mean[i] - 2 * true.se[i], true.mean[i] + 2 * true.se[i], color=col, alpha=0.2)
-        ax.plot(fine, approx.mean[i], color=col, lw=1.5, ls="--", label=rf"$\tilde{{\mathcal{{L}}}}$, $\omega$ = {ls.omega[i]:.2f}")
-    ax.set(xlabel=r"$\mu$", ylabel="loss", ylim=(0.7 * floor, 1.1 + s2), title=r"slices at fixed $\omega$ (band: $\pm 2$ s.e.)")
+        ax.plot(
+            fine,
+            approx.mean[i],
+            color=col,
+            lw=1.5,
+            ls="--",
+            label=rf"$\tilde{{\mathcal{{L}}}}$, $\omega$ = {ls.omega[i]:.2f}",
+        )
+    ax.set(
+        xlabel=r"$\mu$",
+        ylabel="loss",
+        ylim=(0.7 * floor, 1.1 + s2),
+        title=r"slices at fixed $\omega$ (band: $\pm 2$ s.e.)",
+    )
     ax.legend(fontsize=8, ncol=2)
     ax = axes[1]
     ax.plot(valley.omega, valley.loss, color="tab:red", lw=2, label=r"true: $\min_\mu R(\omega, \mu)$")
-    ax.fill_between(valley.omega, valley.loss - 2 * valley.loss_se, valley.loss + 2 * valley.loss_se, color="tab:red", alpha=0.2)
-    ax.plot(valley.omega, valley.loss_approx, color="k", lw=2, ls="--", label=r"approximate: $\min_\mu \tilde{\mathcal{L}}$ (on $S(\omega)$)")
-    ax.axhline(theory.dgd_risk(theory.eta_eff(d, L, s2), d, L, s2), color="tab:red", lw=1, ls=":",
-               label=r"debiased GD at $\eta_\mathrm{eff}$ (exact; $R$ as $\omega\to 0$)")
-    ax.axhline(floor, color="k", lw=1, ls=":", label=r"$1+\sigma^2-\eta_\mathrm{eff}$ ($\tilde{\mathcal{L}}$ as $\omega\to 0$)")
+    ax.fill_between(
+        valley.omega, valley.loss - 2 * valley.loss_se, valley.loss + 2 * valley.loss_se, color="tab:red", alpha=0.2
+    )
+    ax.plot(
+        valley.omega,
+        valley.loss_approx,
+        color="k",
+        lw=2,
+        ls="--",
+        label=r"approximate: $\min_\mu \tilde{\mathcal{L}}$ (on $S(\omega)$)",
+    )
+    ax.axhline(
+        theory.dgd_risk(theory.eta_eff(d, L, s2), d, L, s2),
+        color="tab:red",
+        lw=1,
+        ls=":",
+        label=r"debiased GD at $\eta_\mathrm{eff}$ (exact; $R$ as $\omega\to 0$)",
+    )
+    ax.axhline(
+        floor, color="k", lw=1, ls=":", label=r"$1+\sigma^2-\eta_\mathrm{eff}$ ($\tilde{\mathcal{L}}$ as $\omega\to 0$)"
+    )
     ax.set(xlabel=r"$\omega$", ylabel="loss along the valley", title="the river valley slopes towards ω → 0")
     ax.legend(fontsize=8)
     return fig
@@ -90,12 +128,24 @@ def plot_error_vs_length(st: Study):
     omegas = table["omega"].unique()
     for w, col in zip(omegas, plt.cm.tab10(np.arange(len(omegas)))):
         e = table[table["omega"] == w]
-        ax.errorbar(e["L"], e["error"].abs(), yerr=2 * e["se"], color=col, marker="o", capsize=3,
-                    label=rf"$|R-\tilde{{\mathcal{{L}}}}|$ at $\omega$ = {w:g}")
+        ax.errorbar(
+            e["L"],
+            e["error"].abs(),
+            yerr=2 * e["se"],
+            color=col,
+            marker="o",
+            capsize=3,
+            label=rf"$|R-\tilde{{\mathcal{{L}}}}|$ at $\omega$ = {w:g}",
+        )
     e = table[table["omega"] == omegas[0]]
     ax.plot(e["L"], e["limit"], "k--", lw=1, label=r"$\eta_\mathrm{eff}/L$ (the $\omega\to 0$ limit)")
-    ax.set(xscale="log", yscale="log", xlabel="prompt length $L$", ylabel="approximation error",
-           title="Prop. 4.1: the error vanishes as L grows")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="prompt length $L$",
+        ylabel="approximation error",
+        title="Prop. 4.1: the error vanishes as L grows",
+    )
     ax.legend(fontsize=8)
     return fig
 
@@ -125,7 +175,10 @@ def plot_true_vs_approx(st: Study):
 
     tva = st.tva
     fig, axes = plt.subplots(2, 2, figsize=(12.5, 6.5), sharex="col")
-    runs = ((np.maximum(tva.steps, 1), tva.omega, tva.mu), (np.maximum(tva.traj.steps, 1), tva.traj.omega[:, 0], tva.traj.mu[:, 0]))
+    runs = (
+        (np.maximum(tva.steps, 1), tva.omega, tva.mu),
+        (np.maximum(tva.traj.steps, 1), tva.traj.omega[:, 0], tva.traj.mu[:, 0]),
+    )
     for col, (steps, w, m) in enumerate(runs):
         for h, colour in enumerate(plt.cm.tab10(np.arange(w.shape[1]))):
             axes[0, col].plot(steps, w[:, h], color=colour, lw=2, label=f"head {h + 1}")
@@ -136,4 +189,3 @@ def plot_true_vs_approx(st: Study):
     axes[1, 1].set(xscale="log", xlabel="GD step", ylabel=r"$\mu_h$")
     axes[0, 0].legend(fontsize=8)
     return fig
-

@@ -25,7 +25,14 @@ import torch
 from ...core import theory
 from ...core.data import TaskConfig, sample_prompts
 
-__all__ = ["LossGrid", "TwoKernelSample", "two_kernel_sample", "true_loss_grid", "approx_loss_two_head", "softmax_sq_norms"]
+__all__ = [
+    "LossGrid",
+    "TwoKernelSample",
+    "two_kernel_sample",
+    "true_loss_grid",
+    "approx_loss_two_head",
+    "softmax_sq_norms",
+]
 
 
 @dataclass
@@ -99,7 +106,9 @@ class TwoKernelSample:
         return ms, np.diagonal(grid.mean).copy(), np.diagonal(grid.se).copy()
 
 
-def two_kernel_sample(omegas, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu") -> TwoKernelSample:
+def two_kernel_sample(
+    omegas, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu"
+) -> TwoKernelSample:
     """k_ω for every ω and prompt, and the noiseless targets f = βᵀx_q, on shared prompts.
 
     Single-task prompts from `task` (any covariance); computed in float64 on `device`.
@@ -126,7 +135,9 @@ def two_kernel_sample(omegas, task: TaskConfig, n_prompts: int, *, seed: int = 0
     return TwoKernelSample(omegas, torch.cat(ks, 1).numpy(), torch.cat(fs).numpy(), float(task.sigma2))
 
 
-def true_loss_grid(omegas, mus, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu") -> LossGrid:
+def true_loss_grid(
+    omegas, mus, task: TaskConfig, n_prompts: int, *, seed: int = 0, batch: int = 10_000, device="cpu"
+) -> LossGrid:
     """Monte Carlo true ICL loss R(ω, μ) = E(μ k_ω − y_q)² of the structured two-head model on the
     grid omegas × mus, from `n_prompts` prompts shared by all grid points."""
     mus = np.atleast_1d(np.asarray(mus, dtype=float))

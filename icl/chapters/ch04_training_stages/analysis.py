@@ -26,7 +26,15 @@ import numpy as np
 
 from ...core import theory
 from ...core.circuits import dummy_heads
-from ...core.dynamics import StageTimes, Trajectory, gd_approx, gd_approx_heads, pattern_metrics, small_init, stage_times
+from ...core.dynamics import (
+    StageTimes,
+    Trajectory,
+    gd_approx,
+    gd_approx_heads,
+    pattern_metrics,
+    small_init,
+    stage_times,
+)
 
 __all__ = [
     "Criteria",
@@ -106,23 +114,51 @@ class HeadCountRuns:
     split: np.ndarray
 
 
-def descend(heads, runs: int, d: int, L: int, sigma2: float, *, lr: float, steps: int, init_scale: float, seed: int,
-            crit: Criteria, n_records: int = 300) -> dict[int, HeadCountRuns]:
+def descend(
+    heads,
+    runs: int,
+    d: int,
+    L: int,
+    sigma2: float,
+    *,
+    lr: float,
+    steps: int,
+    init_scale: float,
+    seed: int,
+    crit: Criteria,
+    n_records: int = 300,
+) -> dict[int, HeadCountRuns]:
     """For each H in `heads`: `runs` GD runs from i.i.d. N(0, init_scale²) (ω, μ) (seed + H)."""
     starts = {int(H): small_init(int(H), runs, init_scale, seed=seed + int(H)) for H in heads}
     trajs = gd_approx_heads(starts, d, L, sigma2, lr=lr, steps=steps, n_records=n_records)
-    return {H: HeadCountRuns(H, tr, stage_times(tr, d, L, sigma2, **crit.kwargs()),
-                             ends_split(tr.omega[-1], tr.mu[-1], d, L, sigma2, crit)) for H, tr in trajs.items()}
+    return {
+        H: HeadCountRuns(
+            H,
+            tr,
+            stage_times(tr, d, L, sigma2, **crit.kwargs()),
+            ends_split(tr.omega[-1], tr.mu[-1], d, L, sigma2, crit),
+        )
+        for H, tr in trajs.items()
+    }
 
 
 def stage_table(results: dict[int, HeadCountRuns]):
     """One row per run: the GD step at which each pattern is reached (−1: never) and whether it splits."""
     import pandas as pd
 
-    rows = [{"H": H, "run": r, "sign matching": int(x.times.sign[r]), "end of Stage I": int(x.times.stage1_end[r]),
-             "zero-sum OV": int(x.times.zero_sum[r]), "homogeneous |ω_h|": int(x.times.homogeneous[r]),
-             "ends with ± heads": bool(x.split[r])}
-            for H, x in results.items() for r in range(len(x.split))]
+    rows = [
+        {
+            "H": H,
+            "run": r,
+            "sign matching": int(x.times.sign[r]),
+            "end of Stage I": int(x.times.stage1_end[r]),
+            "zero-sum OV": int(x.times.zero_sum[r]),
+            "homogeneous |ω_h|": int(x.times.homogeneous[r]),
+            "ends with ± heads": bool(x.split[r]),
+        }
+        for H, x in results.items()
+        for r in range(len(x.split))
+    ]
     return pd.DataFrame(rows)
 
 
@@ -148,12 +184,14 @@ def stage_summary(results: dict[int, HeadCountRuns]) -> StageSummary:
     frac = (lambda ok: float(np.mean(ok))) if len(s) else (lambda ok: None)
     early = s[(s["homogeneous |ω_h|"] >= 0) & (s["homogeneous |ω_h|"] <= end)]
     return StageSummary(
-        len(t), len(s),
+        len(t),
+        len(s),
         frac((s["sign matching"] >= 0) & (s["sign matching"] <= end)),
         frac((s["zero-sum OV"] >= 0) & (s["zero-sum OV"] <= end)),
         frac(s["homogeneous |ω_h|"] > end),
         frac(s["homogeneous |ω_h|"] >= 0),
-        tuple(zip(early["H"].tolist(), early["run"].tolist())))
+        tuple(zip(early["H"].tolist(), early["run"].tolist())),
+    )
 
 
 def zero_sum_rates(results: dict[int, HeadCountRuns], d: int, L: int, sigma2: float):
@@ -171,7 +209,9 @@ def zero_sum_rates(results: dict[int, HeadCountRuns], d: int, L: int, sigma2: fl
             if a < 0 or b < 0 or sel.sum() < 3:
                 continue
             slope = -np.polyfit(tr.time[sel], np.log(np.abs(tr.mu[sel, r].sum(-1))), 1)[0]
-            rows.append({"H": H, "run": r, "decay rate of |Σμ_h|": slope, "2cH": 2 * c * H, "ratio": slope / (2 * c * H)})
+            rows.append(
+                {"H": H, "run": r, "decay rate of |Σμ_h|": slope, "2cH": 2 * c * H, "ratio": slope / (2 * c * H)}
+            )
     return pd.DataFrame(rows, columns=["H", "run", "decay rate of |Σμ_h|", "2cH", "ratio"])
 
 
@@ -205,8 +245,20 @@ class TrapPopulation:
     example: Trajectory
 
 
-def trap_population(heads, n_starts: int, steps: int, d: int, L: int, sigma2: float, *, lr: float, init_scale: float,
-                    seed: int, crit: Criteria, example_records: int = 120) -> TrapPopulation:
+def trap_population(
+    heads,
+    n_starts: int,
+    steps: int,
+    d: int,
+    L: int,
+    sigma2: float,
+    *,
+    lr: float,
+    init_scale: float,
+    seed: int,
+    crit: Criteria,
+    example_records: int = 120,
+) -> TrapPopulation:
     """Where `n_starts` small random starts per head count end after `steps` GD steps (seed + H)."""
     import pandas as pd
 
@@ -217,10 +269,17 @@ def trap_population(heads, n_starts: int, steps: int, d: int, L: int, sigma2: fl
         w, m = pop.omega[-1], pop.mu[-1]
         one_sign = np.all(np.sign(w) == np.sign(w[:, :1]), axis=1)
         start_one = np.all(np.sign(w0 + m0) == np.sign((w0 + m0)[:, :1]), axis=1)
-        rows.append({"H": int(H), "starts": n_starts, "end with ± heads": ends_split(w, m, d, L, sigma2, crit).mean(),
-                     "end with one sign": one_sign.mean(),
-                     "median L̃ of those": float(np.median(pop.loss[-1, one_sign])) if one_sign.any() else np.nan,
-                     "start with one sign of ω_h+μ_h": start_one.mean(), "2^(1−H)": 2.0 ** (1 - int(H))})
+        rows.append(
+            {
+                "H": int(H),
+                "starts": n_starts,
+                "end with ± heads": ends_split(w, m, d, L, sigma2, crit).mean(),
+                "end with one sign": one_sign.mean(),
+                "median L̃ of those": float(np.median(pop.loss[-1, one_sign])) if one_sign.any() else np.nan,
+                "start with one sign of ω_h+μ_h": start_one.mean(),
+                "2^(1−H)": 2.0 ** (1 - int(H)),
+            }
+        )
         if int(H) == 2:
             agree = float(np.mean(one_sign == start_one))
             tw, tm = w[one_sign], m[one_sign]
@@ -280,9 +339,16 @@ def homogeneity_table(d: int, L: int, sigma2: float, scales=(0.3, 0.2, 0.15, 0.1
         hom, _ = excess_at_fixed_omega([a, -a, a, -a], d, L, sigma2)
         two, m_two = excess_at_fixed_omega([a, -a, a / 2, -a / 2], d, L, sigma2)
         two_s, m_two_s = excess_at_fixed_omega([a, -a, a / 2, -a / 2], d, L, sigma2, signed=True)
-        rows.append({"a": a, "homogeneous (a, −a, a, −a)": hom, "two levels, free μ": two,
-                     "μ at two levels, free": np.round(m_two, 2), "two levels, matched signs": two_s,
-                     "μ at two levels, matched": np.round(m_two_s, 2)})
+        rows.append(
+            {
+                "a": a,
+                "homogeneous (a, −a, a, −a)": hom,
+                "two levels, free μ": two,
+                "μ at two levels, free": np.round(m_two, 2),
+                "two levels, matched signs": two_s,
+                "μ at two levels, matched": np.round(m_two_s, 2),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -292,9 +358,13 @@ def two_level_stays(d: int, L: int, sigma2: float, *, steps: int, lr: float, ome
     w = np.asarray(omega, float)
     _, m = excess_at_fixed_omega(w, d, L, sigma2)
     tr = gd_approx(w, m, d, L, sigma2, lr=lr, steps=steps, n_records=20)
-    return {"omega": w, "steps": steps, "moved": float(np.abs(tr.omega[-1, 0] - w).max()),
-            "spread": float(pattern_metrics(tr.omega[-1, 0], tr.mu[-1, 0])[2]),
-            "excess": float(tr.loss[-1, 0] - theory.approx_floor(d, L, sigma2))}
+    return {
+        "omega": w,
+        "steps": steps,
+        "moved": float(np.abs(tr.omega[-1, 0] - w).max()),
+        "spread": float(pattern_metrics(tr.omega[-1, 0], tr.mu[-1, 0])[2]),
+        "excess": float(tr.loss[-1, 0] - theory.approx_floor(d, L, sigma2)),
+    }
 
 
 # --- the end points against the solution manifold ---------------------------------------------
@@ -312,11 +382,22 @@ def end_points(results: dict[int, HeadCountRuns], d: int, L: int, sigma2: float,
             w, m = x.traj.omega[at, r], x.traj.mu[at, r]
             live = ~dummy_heads(w, m)
             scale = float(np.abs(w[live]).mean())
-            rows.append({"H": H, "run": r, "ω (mean |ω_h|)": scale, "Σ₊ μ_h": m[w > 0].sum(), "−Σ₋ μ_h": -m[w < 0].sum(),
-                         "μ*(ω)": float(theory.manifold_mu(scale, d, L, sigma2)), "L̃ at the end": x.traj.loss[-1, r],
-                         "L̃ on S(ω)": float(theory.manifold_loss(scale, d, L, sigma2)), "⟨ω, μ⟩": float(w @ m),
-                         "dummy heads": int((~live).sum()), "± heads": bool(x.split[r]),
-                         "sharpness λ_max": sharpness(w, m, d, L, sigma2)})
+            rows.append(
+                {
+                    "H": H,
+                    "run": r,
+                    "ω (mean |ω_h|)": scale,
+                    "Σ₊ μ_h": m[w > 0].sum(),
+                    "−Σ₋ μ_h": -m[w < 0].sum(),
+                    "μ*(ω)": float(theory.manifold_mu(scale, d, L, sigma2)),
+                    "L̃ at the end": x.traj.loss[-1, r],
+                    "L̃ on S(ω)": float(theory.manifold_loss(scale, d, L, sigma2)),
+                    "⟨ω, μ⟩": float(w @ m),
+                    "dummy heads": int((~live).sum()),
+                    "± heads": bool(x.split[r]),
+                    "sharpness λ_max": sharpness(w, m, d, L, sigma2),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -327,8 +408,11 @@ def manifold_deviations(ends, d: int, L: int, sigma2: float) -> dict:
     if not len(s):
         return {"ov": None, "loss": None, "inner": None}
     ov = np.r_[s["Σ₊ μ_h"], s["−Σ₋ μ_h"]] / np.r_[s["μ*(ω)"], s["μ*(ω)"]] - 1
-    return {"ov": float(np.abs(ov).max()), "loss": float(np.abs(s["L̃ at the end"] - s["L̃ on S(ω)"]).max()),
-            "inner": float(np.abs(s["⟨ω, μ⟩"] / theory.eta_eff(d, L, sigma2) - 1).max())}
+    return {
+        "ov": float(np.abs(ov).max()),
+        "loss": float(np.abs(s["L̃ at the end"] - s["L̃ on S(ω)"]).max()),
+        "inner": float(np.abs(s["⟨ω, μ⟩"] / theory.eta_eff(d, L, sigma2) - 1).max()),
+    }
 
 
 def recent_deviations(results: dict[int, HeadCountRuns], d: int, L: int, sigma2: float, last: int = 10) -> dict:
@@ -344,8 +428,9 @@ def recent_deviations(results: dict[int, HeadCountRuns], d: int, L: int, sigma2:
     return out
 
 
-def settled_deviations(results: dict[int, HeadCountRuns], d: int, L: int, sigma2: float, *, lr: float,
-                       steps: int) -> dict:
+def settled_deviations(
+    results: dict[int, HeadCountRuns], d: int, L: int, sigma2: float, *, lr: float, steps: int
+) -> dict:
     """`manifold_deviations` after continuing every run's end point for `steps` GD steps of size
     `lr`: with a step well below the edge of stability, whether the end points settle on S(ω)."""
     ends = {H: (x.traj.omega[-1], x.traj.mu[-1]) for H, x in results.items()}
@@ -373,8 +458,19 @@ class Study:
     def runs(self) -> dict[int, HeadCountRuns]:
         """GD on L̃ from small starts for each of the budget's head counts (`descend`)."""
         ch, b = self.ch, self.ch.budget
-        return descend(b.heads, b.runs, ch.d, ch.L, ch.sigma2, lr=b.lr, steps=b.steps, init_scale=b.init_scale,
-                       seed=b.seed, crit=self.crit, n_records=b.n_records)
+        return descend(
+            b.heads,
+            b.runs,
+            ch.d,
+            ch.L,
+            ch.sigma2,
+            lr=b.lr,
+            steps=b.steps,
+            init_scale=b.init_scale,
+            seed=b.seed,
+            crit=self.crit,
+            n_records=b.n_records,
+        )
 
     @cached_property
     def table(self):
@@ -394,8 +490,18 @@ class Study:
     def trap(self) -> TrapPopulation:
         """Where the budget's small random starts per head count end (`trap_population`)."""
         ch, b = self.ch, self.ch.budget
-        return trap_population(b.heads, b.pop_starts, b.pop_steps, ch.d, ch.L, ch.sigma2, lr=b.lr,
-                               init_scale=b.init_scale, seed=b.pop_seed, crit=self.crit)
+        return trap_population(
+            b.heads,
+            b.pop_starts,
+            b.pop_steps,
+            ch.d,
+            ch.L,
+            ch.sigma2,
+            lr=b.lr,
+            init_scale=b.init_scale,
+            seed=b.pop_seed,
+            crit=self.crit,
+        )
 
     @cached_property
     def trap_eigenvalues(self) -> np.ndarray:

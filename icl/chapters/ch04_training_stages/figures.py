@@ -26,8 +26,13 @@ def plot_trajectories(st: Study):
             ax[0].plot(x, tr.omega[:, 0, h], lw=1.8, label=f"head {h + 1}")
             ax[1].plot(x, tr.mu[:, 0, h], lw=1.8)
         sign, zs, spread = pattern_metrics(tr.omega[:, 0], tr.mu[:, 0])
-        ax[2].plot(x, np.einsum("sh,sh->s", tr.omega[:, 0], tr.mu[:, 0]) / eta_eff, "k", lw=2,
-                   label=r"$\langle\omega,\mu\rangle/\eta_\mathrm{eff}$")
+        ax[2].plot(
+            x,
+            np.einsum("sh,sh->s", tr.omega[:, 0], tr.mu[:, 0]) / eta_eff,
+            "k",
+            lw=2,
+            label=r"$\langle\omega,\mu\rangle/\eta_\mathrm{eff}$",
+        )
         ax[2].plot(x, sign, color="tab:purple", lw=1.5, label="sign-matching fraction")
         ax[2].plot(x, zs, color="tab:red", lw=1.5, label=r"$|\sum_h\mu_h|/\sum_h|\mu_h|$")
         ax[2].plot(x, spread, color="tab:green", lw=1.5, label=r"spread of $|\omega_h|$")
@@ -81,14 +86,26 @@ def plot_manifold(st: Study):
     ax[0].scatter(x, s["Σ₊ μ_h"], c="tab:orange", zorder=3, label=r"end points: $\sum_{h\in+}\mu_h$")
     ax[0].set(xscale="log", yscale="log", xlabel=r"$\omega$", ylabel=r"$\mu$", title="OV weight on the manifold")
     ax[1].plot(ws, theory.manifold_eta(ws, d, L, sigma2), "k", lw=2, label=r"$\eta(\omega) = 2\omega\mu^*(\omega)$")
-    ax[1].axhline(theory.eta_eff(d, L, sigma2), color="tab:blue", ls="--", lw=1, label=r"$\eta_\mathrm{eff} = 1/(1+cd)$")
+    ax[1].axhline(
+        theory.eta_eff(d, L, sigma2), color="tab:blue", ls="--", lw=1, label=r"$\eta_\mathrm{eff} = 1/(1+cd)$"
+    )
     ax[1].scatter(x, s["⟨ω, μ⟩"], c="tab:orange", zorder=3, label=r"end points: $\langle\omega,\mu\rangle$")
     ax[1].set(xscale="log", xlabel=r"$\omega$", ylabel="effective step", title="the debiased-GD step")
-    ax[2].plot(ws, theory.manifold_loss(ws, d, L, sigma2) - floor, "k", lw=2,
-               label=r"$\tilde{\mathcal{L}}$ on $S(\omega)$ minus its limit")
+    ax[2].plot(
+        ws,
+        theory.manifold_loss(ws, d, L, sigma2) - floor,
+        "k",
+        lw=2,
+        label=r"$\tilde{\mathcal{L}}$ on $S(\omega)$ minus its limit",
+    )
     ax[2].scatter(x, s["L̃ at the end"] - floor, c="tab:orange", zorder=3, label="end points")
-    ax[2].set(xscale="log", yscale="log", xlabel=r"$\omega$", ylabel=r"$\tilde{\mathcal{L}} - (1+\sigma^2-\eta_\mathrm{eff})$",
-              title="the loss along the manifold")
+    ax[2].set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"$\omega$",
+        ylabel=r"$\tilde{\mathcal{L}} - (1+\sigma^2-\eta_\mathrm{eff})$",
+        title="the loss along the manifold",
+    )
     for a in ax:
         a.legend(fontsize=8)
     return fig

@@ -37,8 +37,12 @@ def _runs(st: Study) -> dict:
         "stages-n-runs": (summary.n_runs, "{}"),
         "stages-n-split": (summary.n_split, "{}"),
     }
-    for key, v in (("sign", summary.sign_in_stage1), ("zs", summary.zero_sum_in_stage1),
-                   ("hom-after", summary.homogeneous_after_stage1), ("hom", summary.homogeneous_reached)):
+    for key, v in (
+        ("sign", summary.sign_in_stage1),
+        ("zs", summary.zero_sum_in_stage1),
+        ("hom-after", summary.homogeneous_after_stage1),
+        ("hom", summary.homogeneous_reached),
+    ):
         out[f"stages-frac-{key}"] = _frac(v)
     out["stages-early-hom"] = words(f"H = {h} run {r}" for h, r in summary.early_homogeneous) or "none"
     out["stages-c"] = (ch.c, "{:.4f}")
@@ -68,8 +72,9 @@ def _trap(st: Study) -> dict:
         "stages-floor": (theory.approx_floor(ch.d, ch.L, ch.sigma2), "{:.4f}"),
         "stages-trap-eig": words(f"{e:.3g}" for e in ev),
         "stages-trap-verdict": "all of them are ≥ 0 (the zero is the free split of μ between the two heads): "
-        "a local minimum of L̃, not a saddle that gradient descent would eventually leave" if psd else
-        "one of them is negative: a saddle, which gradient descent leaves given time",
+        "a local minimum of L̃, not a saddle that gradient descent would eventually leave"
+        if psd
+        else "one of them is negative: a saddle, which gradient descent leaves given time",
         "stages-trap-gap": (gap, "{:.1e}"),
         "stages-trap-n": (len(trap.trapped_omega), "{}"),
     }
@@ -84,7 +89,10 @@ def _homogeneity(st: Study) -> dict:
         "stages-stay-moved": (stay["moved"], "{:.1e}"),
         "stages-stay-spread": (stay["spread"], "{:.3f}"),
         "stages-stay-excess": (stay["excess"], "{:.1e}"),
-        "stages-hom-ratio": (float((table["homogeneous (a, −a, a, −a)"] / table["two levels, free μ"]).min()), "{:.0f}"),
+        "stages-hom-ratio": (
+            float((table["homogeneous (a, −a, a, −a)"] / table["two levels, free μ"]).min()),
+            "{:.0f}",
+        ),
         "stages-approx-error": (ch.eta_eff / ch.L, "{:.3f}"),
     }
 
@@ -127,51 +135,119 @@ def claims(ch, st: Study):
     summary, trap, ends, settled, recent = st.summary, st.trap, st.ends, st.settled, st.recent
     of_split = f"fraction of the {summary.n_split} runs that split"
     none_split = "no run split into positive and negative heads at this budget, so there is nothing to measure"
-    cl.add("heads_split", "from a small random start the heads split into positive and negative (fraction of starts, "
-           "worst H)", "§4.2, Fig. 7", trap.min_split, 1.0, kind="min", target_origin="the paper (every small start)",
-           note_if_fail="starts whose heads all have one sign of ω_h + μ_h stay one-signed; for H = 2 they converge to "
-           "the single-head optimum ω = 1/√d, a local minimum of L̃ (the trap section); fractions per H in its table")
-    cl.add("sign_matching_in_stage1", f"Stage I: sign matching by the end of Stage I ({of_split})", "§4.2 Stage I, (4.2)",
-           summary.sign_in_stage1, 1.0, kind="min", target_origin="the paper (every run)",
-           note="" if summary.n_split else none_split)
-    cl.add("zero_sum_in_stage1", f"Stage I: zero-sum OV by the end of Stage I ({of_split})", "§4.2 Stage I, (4.2)",
-           summary.zero_sum_in_stage1, 1.0, kind="min", target_origin="the paper (every run)",
-           note_if_fail="the zero-sum term has weight c = (1+σ²)/L: Σμ_h decays at rate ≈ 2cH only once (4.3) holds, "
-           "so zero-sum OV is reached after Stage I (measured rates in the text)")
-    cl.add("homogeneity_after_stage1", f"Stage II: homogeneous |ω_h| only after Stage I ({of_split})",
-           "§4.2 Stage II, (4.4)", summary.homogeneous_after_stage1, 1.0, kind="min", target_origin="the paper (every run)",
-           note_if_fail="homogeneous before the end of Stage I: " + ", ".join(
-               f"H = {h} run {r}" for h, r in summary.early_homogeneous) + " (the |ω_h| equalise while ⟨ω, μ⟩ < "
-           f"{1 - t.opt_tol:.0%} η_eff)")
-    cl.add("homogeneity_reached", f"Stage II: homogeneous |ω_h| by the end of the run ({of_split})",
-           "§4.2 Stage II, (4.4)", summary.homogeneous_reached, 1.0, kind="min", target_origin="the paper (every run)")
+    cl.add(
+        "heads_split",
+        "from a small random start the heads split into positive and negative (fraction of starts, worst H)",
+        "§4.2, Fig. 7",
+        trap.min_split,
+        1.0,
+        kind="min",
+        target_origin="the paper (every small start)",
+        note_if_fail="starts whose heads all have one sign of ω_h + μ_h stay one-signed; for H = 2 they converge to "
+        "the single-head optimum ω = 1/√d, a local minimum of L̃ (the trap section); fractions per H in its table",
+    )
+    cl.add(
+        "sign_matching_in_stage1",
+        f"Stage I: sign matching by the end of Stage I ({of_split})",
+        "§4.2 Stage I, (4.2)",
+        summary.sign_in_stage1,
+        1.0,
+        kind="min",
+        target_origin="the paper (every run)",
+        note="" if summary.n_split else none_split,
+    )
+    cl.add(
+        "zero_sum_in_stage1",
+        f"Stage I: zero-sum OV by the end of Stage I ({of_split})",
+        "§4.2 Stage I, (4.2)",
+        summary.zero_sum_in_stage1,
+        1.0,
+        kind="min",
+        target_origin="the paper (every run)",
+        note_if_fail="the zero-sum term has weight c = (1+σ²)/L: Σμ_h decays at rate ≈ 2cH only once (4.3) holds, "
+        "so zero-sum OV is reached after Stage I (measured rates in the text)",
+    )
+    cl.add(
+        "homogeneity_after_stage1",
+        f"Stage II: homogeneous |ω_h| only after Stage I ({of_split})",
+        "§4.2 Stage II, (4.4)",
+        summary.homogeneous_after_stage1,
+        1.0,
+        kind="min",
+        target_origin="the paper (every run)",
+        note_if_fail="homogeneous before the end of Stage I: "
+        + ", ".join(f"H = {h} run {r}" for h, r in summary.early_homogeneous)
+        + " (the |ω_h| equalise while ⟨ω, μ⟩ < "
+        f"{1 - t.opt_tol:.0%} η_eff)",
+    )
+    cl.add(
+        "homogeneity_reached",
+        f"Stage II: homogeneous |ω_h| by the end of the run ({of_split})",
+        "§4.2 Stage II, (4.4)",
+        summary.homogeneous_reached,
+        1.0,
+        kind="min",
+        target_origin="the paper (every run)",
+    )
     dev = st.deviations
     split = ends[ends["± heads"]]
     eos = float(split["sharpness λ_max"].max() * ch.budget.lr / 2) if len(split) else 0.0
-    at_edge = (f"the runs that split end with λ_max up to {eos:.2f} times the edge of stability 2/η (the table's "
-               "sharpness column): gradient descent with our fixed step η oscillates about the valley there instead of "
-               "settling on S(ω), where the gradient flow (η → 0) ends") if eos >= 0.95 else ""
+    at_edge = (
+        (
+            f"the runs that split end with λ_max up to {eos:.2f} times the edge of stability 2/η (the table's "
+            "sharpness column): gradient descent with our fixed step η oscillates about the valley there instead of "
+            "settling on S(ω), where the gradient flow (η → 0) ends"
+        )
+        if eos >= 0.95
+        else ""
+    )
 
     def settle_note(k):
         parts = [at_edge] if at_edge else []
         if recent[k] is not None:
             (a, z), (lo, hi) = recent["steps"], recent[k]
-            parts.append(f"read at each of the last records instead (steps {a:,}–{z:,}) the same measure lies between "
-                         f"{lo:.2g} and {hi:.2g}")
+            parts.append(
+                f"read at each of the last records instead (steps {a:,}–{z:,}) the same measure lies between "
+                f"{lo:.2g} and {hi:.2g}"
+            )
         if settled[k] is not None:
-            parts.append(f"continued with step {ch.budget.settle_lr:g} for {ch.budget.settle_steps:,} more steps, the same "
-                         f"end points reach {settled[k]:.1e}")
+            parts.append(
+                f"continued with step {ch.budget.settle_lr:g} for {ch.budget.settle_steps:,} more steps, the same "
+                f"end points reach {settled[k]:.1e}"
+            )
         return "; ".join(parts)
-    cl.add("end_on_manifold_ov", "end points on S(ω): max |Σ_± μ_h / μ*(ω) − 1| over runs that split", "(4.6), (4.7)",
-           dev["ov"], t.ov_rel, kind="max", target_origin="(4.6) at the run's own ω, computed by theory.manifold_mu",
-           note_if_fail=settle_note("ov"),
-           tol_origin=f"'lies on S(ω)' read as within {t.ov_rel:.0%} of μ*(ω) at the end of a finite run (ours)")
-    cl.add("end_on_manifold_loss", "end points on S(ω): max |L̃ − L̃ on S(ω)| over runs that split", "(4.7)", dev["loss"],
-           t.loss_abs, kind="max", target_origin="L̃ on S(ω) at the run's own ω, computed by theory.manifold_loss",
-           note_if_fail=settle_note("loss"),
-           tol_origin=f"{t.loss_abs:g}, the size of the loss differences between homogeneous and two-level points "
-                      "discussed in the chapter (ours)")
-    cl.add("inner_at_eta_eff", "⟨ω, μ⟩ → η_eff = 1/(1+cd): max |⟨ω, μ⟩/η_eff − 1| at the end of every run that splits",
-           "(4.3), (4.8)", dev["inner"], t.inner_rel, kind="max", target_origin="(4.3), computed by theory.eta_eff",
-           note_if_fail=settle_note("inner"),
-           tol_origin=f"'≈' read as {t.inner_rel:.0%} (ours)")
+
+    cl.add(
+        "end_on_manifold_ov",
+        "end points on S(ω): max |Σ_± μ_h / μ*(ω) − 1| over runs that split",
+        "(4.6), (4.7)",
+        dev["ov"],
+        t.ov_rel,
+        kind="max",
+        target_origin="(4.6) at the run's own ω, computed by theory.manifold_mu",
+        note_if_fail=settle_note("ov"),
+        tol_origin=f"'lies on S(ω)' read as within {t.ov_rel:.0%} of μ*(ω) at the end of a finite run (ours)",
+    )
+    cl.add(
+        "end_on_manifold_loss",
+        "end points on S(ω): max |L̃ − L̃ on S(ω)| over runs that split",
+        "(4.7)",
+        dev["loss"],
+        t.loss_abs,
+        kind="max",
+        target_origin="L̃ on S(ω) at the run's own ω, computed by theory.manifold_loss",
+        note_if_fail=settle_note("loss"),
+        tol_origin=f"{t.loss_abs:g}, the size of the loss differences between homogeneous and two-level points "
+        "discussed in the chapter (ours)",
+    )
+    cl.add(
+        "inner_at_eta_eff",
+        "⟨ω, μ⟩ → η_eff = 1/(1+cd): max |⟨ω, μ⟩/η_eff − 1| at the end of every run that splits",
+        "(4.3), (4.8)",
+        dev["inner"],
+        t.inner_rel,
+        kind="max",
+        target_origin="(4.3), computed by theory.eta_eff",
+        note_if_fail=settle_note("inner"),
+        tol_origin=f"'≈' read as {t.inner_rel:.0%} (ours)",
+    )

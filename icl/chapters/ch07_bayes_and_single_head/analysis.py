@@ -76,8 +76,12 @@ def configs(ch) -> list:
     return [run_config(ch.prof, heads=H, seed=s, task=ch.task) for H in b.heads for s in b.seeds]
 
 
-_DISPLAY = {"gd": "vanilla GD at η* = L/(L + d(1+σ²) + 1)", "dgd": "debiased GD at η_eff = L/(L + d(1+σ²))",
-            "nw": "single head NW at ω = 1/√d, μ = μ*(ω) of (4.1)", "bayes": "Bayes: ridge with λ = dσ² (squared errors)"}
+_DISPLAY = {
+    "gd": "vanilla GD at η* = L/(L + d(1+σ²) + 1)",
+    "dgd": "debiased GD at η_eff = L/(L + d(1+σ²))",
+    "nw": "single head NW at ω = 1/√d, μ = μ*(ω) of (4.1)",
+    "bayes": "Bayes: ridge with λ = dσ² (squared errors)",
+}
 
 
 @dataclass
@@ -107,8 +111,10 @@ class RiskTable:
     def table(self):
         import pandas as pd
 
-        rows = [(f"trained softmax attention, H = {H} (mean of {len(self.seeds)} seeds)", *self.trained(H), np.nan)
-                for H in self.heads]
+        rows = [
+            (f"trained softmax attention, H = {H} (mean of {len(self.seeds)} seeds)", *self.trained(H), np.nan)
+            for H in self.heads
+        ]
         rows += [(_DISPLAY[k], self.risks[k].mean, self.risks[k].se, self.exact.get(k, np.nan)) for k in _DISPLAY]
         rows.append(("Bayes: ridge with λ = dσ² (posterior-variance MC)", *self.bayes_pv, np.nan))
         return pd.DataFrame(rows, columns=["predictor", "risk (MC)", "± s.e.", "exact"]).set_index("predictor")
@@ -169,8 +175,20 @@ def proportional_limits(grid):
         b, b_se = extrapolate_in_1_over_d(g.d, g.bayes_mc, g.bayes_se)
         f, f_se = extrapolate_in_1_over_d(g.d, g.factor, g.factor_se)
         bl, fl = float(g.bayes_limit.iloc[0]), float(g.factor_limit.iloc[0])
-        rows.append(dict(xi=xi, sigma2=s2, bayes_extrap=b, bayes_extrap_se=b_se, bayes_limit=bl, z_bayes=(b - bl) / b_se,
-                         factor_extrap=f, factor_extrap_se=f_se, factor_limit=fl, z_factor=(f - fl) / f_se))
+        rows.append(
+            dict(
+                xi=xi,
+                sigma2=s2,
+                bayes_extrap=b,
+                bayes_extrap_se=b_se,
+                bayes_limit=bl,
+                z_bayes=(b - bl) / b_se,
+                factor_extrap=f,
+                factor_extrap_se=f_se,
+                factor_limit=fl,
+                z_factor=(f - fl) / f_se,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -192,7 +210,8 @@ def dgd_gd_risk_gap(d: int, L: int, sigma2: float):
 
 
 def gd_dgd_curves(sigma2: float, dims=(2, 5, 20, 80), lengths=None, threshold: float = 0.01):
-    """For each d (lengths: default 80 log-spaced integers in [4, 2000]): the lengths L > d + 2, the relative excess risk R_dGD(η_eff)/R_GD(η*) − 1 and the
+    """For each d (lengths: default 80 log-spaced integers in [4, 2000]): the lengths L > d + 2, the relative
+    excess risk R_dGD(η_eff)/R_GD(η*) − 1 and the
     mean-square difference of the two predictors over R_GD(η*), both exact; and a table of the
     first L where the relative excess falls below `threshold`. Returns (curves, table)."""
     import pandas as pd
@@ -250,12 +269,16 @@ class SingleHead:
         best ω; then one row per trained single head (|ω|, |μ| extracted)."""
         import pandas as pd
 
-        rows = [("approximate loss L̃ at ω = 1/√d (closed form)", self.w, self.mu, self.approx),
-                ("true risk at ω = 1/√d, μ = μ*(ω) of L̃", self.w, self.mu, self.at_approx[0]),
-                ("true risk at ω = 1/√d, best μ", self.w, self.A[-1] / self.B[-1], self.best_mu_risk[-1]),
-                ("true risk at the best ω on the grid, best μ", *self.best)]
-        rows += [(f"trained single head {k} (|ω|, |μ| extracted)", abs(p.omega[0]), abs(p.mu[0]), r)
-                 for k, (p, r) in enumerate(zip(trained_patterns, trained_risks))]
+        rows = [
+            ("approximate loss L̃ at ω = 1/√d (closed form)", self.w, self.mu, self.approx),
+            ("true risk at ω = 1/√d, μ = μ*(ω) of L̃", self.w, self.mu, self.at_approx[0]),
+            ("true risk at ω = 1/√d, best μ", self.w, self.A[-1] / self.B[-1], self.best_mu_risk[-1]),
+            ("true risk at the best ω on the grid, best μ", *self.best),
+        ]
+        rows += [
+            (f"trained single head {k} (|ω|, |μ| extracted)", abs(p.omega[0]), abs(p.mu[0]), r)
+            for k, (p, r) in enumerate(zip(trained_patterns, trained_risks))
+        ]
         return pd.DataFrame(rows, columns=["", "ω", "μ", "risk"]).set_index("")
 
 
@@ -274,13 +297,24 @@ def nw_moment_table(task, omega: float, length_factors, n_prompts: int, n_batche
     for k in length_factors:
         t = dataclasses.replace(task, L=task.L * k)
         g = torch.Generator().manual_seed(seed)
-        mom = [nw_moments([omega], sample_prompts(t, n_prompts, g, dtype=torch.float64), t.sigma2) for _ in range(n_batches)]
+        mom = [
+            nw_moments([omega], sample_prompts(t, n_prompts, g, dtype=torch.float64), t.sigma2)
+            for _ in range(n_batches)
+        ]
         a, b = np.mean([m[0][0] for m in mom]), np.mean([m[1][0] for m in mom])
         a_apx, b_apx = approx_moments(omega, t.d, t.L, t.sigma2)
         c = theory.c(t.L, t.sigma2)
-        rows.append({"L": t.L, "A / ω": a / omega, "(B − ω²) / c": (b - omega**2) / c,
-                     "(4.1): e^{dω²}": math.exp(t.d * omega**2), "B / B(4.1)": b / b_apx, "true risk": 1 + t.sigma2 - a**2 / b,
-                     "approximate risk (4.1)": 1 + t.sigma2 - a_apx**2 / b_apx})
+        rows.append(
+            {
+                "L": t.L,
+                "A / ω": a / omega,
+                "(B − ω²) / c": (b - omega**2) / c,
+                "(4.1): e^{dω²}": math.exp(t.d * omega**2),
+                "B / B(4.1)": b / b_apx,
+                "true risk": 1 + t.sigma2 - a**2 / b,
+                "approximate risk (4.1)": 1 + t.sigma2 - a_apx**2 / b_apx,
+            }
+        )
     tab = pd.DataFrame(rows)
     tab["gap"] = tab["true risk"] - tab["approximate risk (4.1)"]
     return tab
@@ -316,12 +350,18 @@ class Study:
         b, d, L, s2 = ch.budget, ch.d, ch.L, ch.sigma2
         w, mu, _ = theory.single_head_optimum(d, L, s2)
         eta_star = theory.gd_optimal_eta(d, L, s2)
-        preds = {f"trained_h{H}_s{s}": r.predictor(device=ch.device) for H, rs in runs.items() for s, r in zip(b.seeds, rs)}
-        preds.update(gd=VanillaGD(eta_star), dgd=DebiasedGD(ch.eta_eff), nw=nadaraya_watson(w, mu), bayes=bayes(ch.task))
+        preds = {
+            f"trained_h{H}_s{s}": r.predictor(device=ch.device) for H, rs in runs.items() for s, r in zip(b.seeds, rs)
+        }
+        preds.update(
+            gd=VanillaGD(eta_star), dgd=DebiasedGD(ch.eta_eff), nw=nadaraya_watson(w, mu), bayes=bayes(ch.task)
+        )
         risks = icl_risks(preds, ch.task, b.mc_prompts, seed=b.seed + 7)
         pv = theory.bayes_risk_mc(d, L, s2, n_prompts=b.mc_prompts, seed=b.seed + 8)
         exact = {"gd": float(theory.gd_risk(eta_star, d, L, s2)), "dgd": float(theory.dgd_risk(ch.eta_eff, d, L, s2))}
-        return RiskTable(risks, pv, exact, float(theory.bayes_risk_asymptotic(d / L, s2)), tuple(b.heads), tuple(b.seeds))
+        return RiskTable(
+            risks, pv, exact, float(theory.bayes_risk_asymptotic(d / L, s2)), tuple(b.heads), tuple(b.seeds)
+        )
 
     @cached_property
     def grid(self):
@@ -349,7 +389,11 @@ class Study:
 
         ch = self.ch
         P = task_prompts(ch.task, ch.budget.mc_prompts, ch.budget.seed + 9)
-        dgd, gd_eff, gd_star = DebiasedGD(ch.eta_eff)(P), VanillaGD(ch.eta_eff)(P), VanillaGD(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2))(P)
+        dgd, gd_eff, gd_star = (
+            DebiasedGD(ch.eta_eff)(P),
+            VanillaGD(ch.eta_eff)(P),
+            VanillaGD(theory.gd_optimal_eta(ch.d, ch.L, ch.sigma2))(P),
+        )
         out = {}
         for k, v in (("msd", (dgd - gd_eff) ** 2), ("gap", (dgd - P.y_q) ** 2 - (gd_star - P.y_q) ** 2)):
             v = v[:, 0]
@@ -369,7 +413,9 @@ class Study:
         A, B = A_s.mean(1).numpy(), B_s.mean(1).numpy()
         r = (1 + s2 - 2 * mu * A_s[-1] + mu**2 * B_s[-1]).numpy()  # (n,) conditional risk at (w, mu) per prompt
         at_approx = (float(1 + s2 - 2 * mu * A[-1] + mu**2 * B[-1]), float(r.std() / math.sqrt(r.size)))
-        tab = nw_moment_table(ch.task, w, b.nw_length_factors, max(b.mc_prompts // 10, 200), b.nw_batches, seed=b.seed + 12)
+        tab = nw_moment_table(
+            ch.task, w, b.nw_length_factors, max(b.mc_prompts // 10, 200), b.nw_batches, seed=b.seed + 12
+        )
         return SingleHead(omegas, A, B, 1 + s2 - A**2 / B, w, mu, approx, at_approx, tab)
 
     @cached_property

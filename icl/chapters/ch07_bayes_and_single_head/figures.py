@@ -24,11 +24,17 @@ def plot_proportional(st: Study):
     for k, s2 in enumerate(sigma2s):
         col, g = f"C{k}", grid[np.isclose(grid.sigma2, s2) & (grid.d == dmax)]
         axes[0].plot(xx, theory.gd_risk_asymptotic(xx, s2), color=col, label=f"GD limit, $\\sigma^2 = {s2:g}$")
-        axes[0].plot(xx, theory.bayes_risk_asymptotic(xx, s2), color=col, ls="--", label=f"Bayes limit, $\\sigma^2 = {s2:g}$")
+        axes[0].plot(
+            xx, theory.bayes_risk_asymptotic(xx, s2), color=col, ls="--", label=f"Bayes limit, $\\sigma^2 = {s2:g}$"
+        )
         axes[0].plot(g.xi, g.dgd_exact, "o", color=col, ms=5)
         axes[0].plot(g.xi, g.bayes_mc, "s", color=col, ms=5, mfc="white")
-        axes[1].plot(xx, theory.gd_risk_asymptotic(xx, s2) / theory.bayes_risk_asymptotic(xx, s2), color=col,
-                     label=f"$\\sigma^2 = {s2:g}$")
+        axes[1].plot(
+            xx,
+            theory.gd_risk_asymptotic(xx, s2) / theory.bayes_risk_asymptotic(xx, s2),
+            color=col,
+            label=f"$\\sigma^2 = {s2:g}$",
+        )
         axes[1].plot(g.xi, g.factor, "o", color=col, ms=5)
     axes[0].set(xscale="log", xlabel=r"$\xi = d/L$", ylabel="risk", title=f"risks (markers: $d = {dmax}$)")
     axes[0].legend(fontsize=7, ncol=2)
@@ -49,7 +55,10 @@ def plot_gd_dgd(st: Study, threshold: float = 0.01):
         axes[1].plot(Lk, msd, color=f"C{k}", label=f"$d = {d}$")
     axes[0].axhline(threshold, color="0.5", ls=":", lw=1)
     axes[0].set(ylabel="relative excess risk", title=r"dGD($\eta_\mathrm{eff}$) over optimal vanilla GD($\eta^*$)")
-    axes[1].set(ylabel=r"$\mathbb{E}(\hat y_{\mathrm{dGD}} - \hat y_{\mathrm{GD}})^2$ / risk", title="how far apart the two predictors are")
+    axes[1].set(
+        ylabel=r"$\mathbb{E}(\hat y_{\mathrm{dGD}} - \hat y_{\mathrm{GD}})^2$ / risk",
+        title="how far apart the two predictors are",
+    )
     for ax in axes:
         ax.set(xscale="log", yscale="log", xlabel="number of examples $L$")
         ax.legend(fontsize=8)
@@ -65,7 +74,12 @@ def plot_single_head(st: Study):
     trained = [(abs(p.omega[0]), r) for p, r in zip(*st.trained_single_heads)]
     fig, ax = plt.subplots(figsize=(6.5, 4))
     ax.plot(sh.omegas, sh.best_mu_risk[:-1], "o-", label="true risk, best $\\mu$ (MC)")
-    ax.plot(sh.omegas, theory.single_head_loss(sh.omegas, d, L, sigma2), "--", label=r"approximate loss $\tilde{\mathcal{L}}$ (4.1)")
+    ax.plot(
+        sh.omegas,
+        theory.single_head_loss(sh.omegas, d, L, sigma2),
+        "--",
+        label=r"approximate loss $\tilde{\mathcal{L}}$ (4.1)",
+    )
     for k, (w, r) in enumerate(trained):
         ax.plot(w, r, "k*", ms=10, label="trained single head" if k == 0 else None)
     ax.axvline(sh.w, color="0.5", ls=":", lw=1)

@@ -12,11 +12,25 @@ The chapter's public face (`icl.chapters` says what each piece is); its parts:
 """
 
 from .analysis import Study, configs
-from .figures import (plot_activation_circuits, plot_activation_dynamics, plot_activation_risks, plot_construction,
-                      plot_length_generalisation, plot_zero_sum_dynamics)
+from .figures import (
+    plot_activation_circuits,
+    plot_activation_dynamics,
+    plot_activation_risks,
+    plot_construction,
+    plot_length_generalisation,
+    plot_zero_sum_dynamics,
+)
 from .report import claims, numbers
 
 __all__ = [
-    "Study", "numbers", "claims", "configs", "plot_length_generalisation", "plot_construction",
-    "plot_activation_circuits", "plot_activation_dynamics", "plot_zero_sum_dynamics", "plot_activation_risks",
+    "Study",
+    "numbers",
+    "claims",
+    "configs",
+    "plot_length_generalisation",
+    "plot_construction",
+    "plot_activation_circuits",
+    "plot_activation_dynamics",
+    "plot_zero_sum_dynamics",
+    "plot_activation_risks",
 ]

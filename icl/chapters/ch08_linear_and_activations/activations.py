@@ -27,13 +27,29 @@ from ...core.engine import one_thread
 from ...core.models import ACTIVATIONS, Activation
 
 __all__ = [
-    "NAMES", "model_name", "ONE_SIGN",
-    "activation_of", "f_moments", "signal_gain", "variance_term", "manifold_mu_f", "rate_first_order_target",
-    "rate_true", "mu_star_mc", "best_scale_mc",
+    "NAMES",
+    "model_name",
+    "ONE_SIGN",
+    "activation_of",
+    "f_moments",
+    "signal_gain",
+    "variance_term",
+    "manifold_mu_f",
+    "rate_first_order_target",
+    "rate_true",
+    "mu_star_mc",
+    "best_scale_mc",
 ]
 
-NAMES = {"softmax": "exp (softmax)", "linear": "linear", "relu": "relu(1 + s)", "relu_0.8": "relu(1 + 0.8 s)",
-         "square": "(1 + s)²", "square_0.8": "(1 + 0.8 s)²", "sigmoid": "σ(s)"}
+NAMES = {
+    "softmax": "exp (softmax)",
+    "linear": "linear",
+    "relu": "relu(1 + s)",
+    "relu_0.8": "relu(1 + 0.8 s)",
+    "square": "(1 + s)²",
+    "square_0.8": "(1 + 0.8 s)²",
+    "sigmoid": "σ(s)",
+}
 
 ONE_SIGN = 0.999  # a zero-sum ratio above this reads as "every μ_h at one sign" (the ratio is 1 exactly then)
 
@@ -63,8 +79,12 @@ def _mean(fn, omega, d):
 
 def f_moments(act: Activation, omega: float, d: int) -> dict:
     """E f(ωs), E f′(ωs), E f(ωs)², E f(ωs)f(−ωs) for s ~ N(0, d) (Gauss–Hermite quadrature)."""
-    return {"f": _mean(act.f, omega, d), "df": _mean(act.df, omega, d),
-            "ff": _mean(lambda u: act.f(u) ** 2, omega, d), "fmf": _mean(lambda u: act.f(u) * act.f(-u), omega, d)}
+    return {
+        "f": _mean(act.f, omega, d),
+        "df": _mean(act.df, omega, d),
+        "ff": _mean(lambda u: act.f(u) ** 2, omega, d),
+        "fmf": _mean(lambda u: act.f(u) * act.f(-u), omega, d),
+    }
 
 
 def signal_gain(act: Activation, omega: float, d: int) -> float:
@@ -97,15 +117,17 @@ def rate_first_order_target(act: Activation, omega: float, d: int, L: int, sigma
     return 2 * act.a * omega * manifold_mu_f(act, omega, d, L, sigma2)
 
 
-def mu_star_mc(act: Activation, omega: float, task: TaskConfig, n_prompts: int, seed: int = 0,
-               batch: int = 10_000) -> tuple[float, float]:
+def mu_star_mc(
+    act: Activation, omega: float, task: TaskConfig, n_prompts: int, seed: int = 0, batch: int = 10_000
+) -> tuple[float, float]:
     """The exact best μ of the two-head f-predictor μ Σ_l y_l (softmax_f(ωs)_l − softmax_f(−ωs)_l)
     at fixed ω: E[h y_q]/E[h²] by Monte Carlo over prompts of the task, and its standard error (delta method)."""
     return best_scale_mc(act, [omega, -omega], [1.0, -1.0], task, n_prompts, seed, batch)
 
 
-def best_scale_mc(act: Activation, omega, mu, task: TaskConfig, n_prompts: int, seed: int = 0,
-                  batch: int = 10_000) -> tuple[float, float]:
+def best_scale_mc(
+    act: Activation, omega, mu, task: TaskConfig, n_prompts: int, seed: int = 0, batch: int = 10_000
+) -> tuple[float, float]:
     """The exact best scale λ of the f-kernel sum λ Σ_h μ_h Σ_l y_l softmax_f(ω_h s)_l (the pattern (3.1)
     read off a model) at fixed ω_h and μ-ratios: E[h y_q]/E[h²] by Monte Carlo, and its standard error."""
     omega, mu = np.asarray(omega, float), np.asarray(mu, float)
@@ -124,4 +146,3 @@ def best_scale_mc(act: Activation, omega, mu, task: TaskConfig, n_prompts: int, 
     a, b = (h * y).mean(), (h * h).mean()
     infl = (h * y - a) / b - a * (h * h - b) / b**2  # influence function of a/b
     return float(a / b), float(infl.std(ddof=1) / math.sqrt(len(h)))
-

@@ -17,24 +17,54 @@ from ...core.estimators import DebiasedGD, bayes
 from ...core.stats import loglog_slope
 from ...runs.config import run_config
 from ...runs.load import load_or_train_many
-from .activations import (NAMES, ONE_SIGN, activation_of, best_scale_mc, model_name, mu_star_mc, rate_first_order_target,
-                          rate_true, signal_gain)
+from .activations import (
+    NAMES,
+    ONE_SIGN,
+    activation_of,
+    best_scale_mc,
+    model_name,
+    mu_star_mc,
+    rate_first_order_target,
+    rate_true,
+    signal_gain,
+)
 from .basins import probe, probe_table
-from .linear import (LengthCurves, OptimalGD, construction_errors, linear_best_length, linear_gd_residual, linear_rate,
-                     risk_vs_length, test_lengths)
+from .linear import (
+    LengthCurves,
+    OptimalGD,
+    construction_errors,
+    linear_best_length,
+    linear_gd_residual,
+    linear_rate,
+    risk_vs_length,
+    test_lengths,
+)
 
 __all__ = [
-    "PAPER_TABLE1", "configs", "Study", "seed_mean_curve", "LinearReading", "ActivationReading", "read_activation",
-    "not_zero_sum", "same_sign_text", "kink_fraction", "Construction",
+    "PAPER_TABLE1",
+    "configs",
+    "Study",
+    "seed_mean_curve",
+    "LinearReading",
+    "ActivationReading",
+    "read_activation",
+    "not_zero_sum",
+    "same_sign_text",
+    "kink_fraction",
+    "Construction",
 ]
 
 # Table 1 of the paper (first-order rate 2aωμ and the trained ω, μ), with our reading of which f each
 # column is (a = rate / 2ωμ, computed; the paper's list of f's was lost): normalisation or None.
 PAPER_TABLE1 = [  # (model, our reading, ω, μ, 2aωμ)
-    (1, "softmax", 0.1267, 3.5006, 0.8871), (2, None, 0.1504, 3.3362, 1.0035),
-    (3, "sigmoid", 0.3677, 2.3963, 0.8810), (4, "relu_0.8", 0.2411, 2.2819, 0.8802),
-    (5, "relu", 0.1979, 2.2221, 0.8794), (6, None, 0.2882, 1.7561, 1.0122),
-    (7, "square_0.8", 0.1810, 1.7487, 1.0128), (8, "square", 0.1452, 1.7448, 1.0132),
+    (1, "softmax", 0.1267, 3.5006, 0.8871),
+    (2, None, 0.1504, 3.3362, 1.0035),
+    (3, "sigmoid", 0.3677, 2.3963, 0.8810),
+    (4, "relu_0.8", 0.2411, 2.2819, 0.8802),
+    (5, "relu", 0.1979, 2.2221, 0.8794),
+    (6, None, 0.2882, 1.7561, 1.0122),
+    (7, "square_0.8", 0.1810, 1.7487, 1.0128),
+    (8, "square", 0.1452, 1.7448, 1.0132),
 ]
 
 
@@ -46,11 +76,17 @@ def configs(ch) -> list:
     """Every run the chapter trains: softmax (the observations chapter's models), linear, activations."""
     b, t = ch.budget, ch.task
     cfgs = [run_config(ch.prof, heads=H, seed=s, task=t) for H in b.softmax_heads for s in b.softmax_seeds]
-    cfgs += [_with_steps(run_config(ch.prof, heads=H, seed=s, task=t, normalisation="linear"), b.linear_steps)
-             for H in b.linear_heads for s in b.linear_seeds]
+    cfgs += [
+        _with_steps(run_config(ch.prof, heads=H, seed=s, task=t, normalisation="linear"), b.linear_steps)
+        for H in b.linear_heads
+        for s in b.linear_seeds
+    ]
     acts = [(n, 2) for n in b.activations] + [(b.four_head_activation, 4)]
-    cfgs += [_with_steps(run_config(ch.prof, heads=H, seed=s, task=t, normalisation=n), b.activation_steps)
-             for n, H in acts for s in b.activation_seeds]
+    cfgs += [
+        _with_steps(run_config(ch.prof, heads=H, seed=s, task=t, normalisation=n), b.activation_steps)
+        for n, H in acts
+        for s in b.activation_seeds
+    ]
     return cfgs
 
 
@@ -67,8 +103,10 @@ class Study:
     def runs(self) -> dict:
         """Every model of `configs`, trained or loaded: (normalisation, H, seed) → TrainedRun."""
         cfgs = configs(self.ch)
-        return {(c.model.normalisation, c.model.heads, c.train.seed): r
-                for c, r in zip(cfgs, load_or_train_many(cfgs, device=self.ch.device))}
+        return {
+            (c.model.normalisation, c.model.heads, c.train.seed): r
+            for c, r in zip(cfgs, load_or_train_many(cfgs, device=self.ch.device))
+        }
 
     @cached_property
     def curves(self) -> LengthCurves:
@@ -88,7 +126,9 @@ class Study:
     @cached_property
     def softmax_rates(self) -> list[float]:
         """Σ_h ω_h μ_h of the two-head softmax models (the rate they apply at every L')."""
-        return [float((self.runs[k].pattern().omega * self.runs[k].pattern().mu).sum()) for k in self.keys("softmax", 2)]
+        return [
+            float((self.runs[k].pattern().omega * self.runs[k].pattern().mu).sum()) for k in self.keys("softmax", 2)
+        ]
 
     @cached_property
     def linear(self) -> list[LinearReading]:
@@ -104,18 +144,35 @@ class Study:
             for f in (2, 5):
                 j = int(np.argmin(np.abs(lengths - f * ch.L)))
                 excess[f] = (m[j] - m[i]) / self.curves.diff_se(k, j, i) if j != i else 0.0
-            out.append(LinearReading(k, eta, float(linear_gd_residual(r.kq, r.ov, ch.d)), int(lengths[i]),
-                                     linear_best_length(eta, self.n, ch.d, ch.sigma2), excess))
+            out.append(
+                LinearReading(
+                    k,
+                    eta,
+                    float(linear_gd_residual(r.kq, r.ov, ch.d)),
+                    int(lengths[i]),
+                    linear_best_length(eta, self.n, ch.d, ch.sigma2),
+                    excess,
+                )
+            )
         return out
 
     @cached_property
     def linear_table(self) -> pd.DataFrame:
         """One row per linear model: its GD reading."""
-        return pd.DataFrame([{"model": f"linear, H = {r.key[1]}, seed {r.key[2]}", "η̂ = tr Γ/d": r.eta,
-                              "‖Γ − η̂I‖/‖η̂I‖": r.residual, "argmin L' (measured)": r.argmin,
-                              "argmin L' (GD reading)": r.predicted_argmin,
-                              "excess at 2L (s.e.)": r.excess[2], "excess at 5L (s.e.)": r.excess[5]}
-                             for r in self.linear])
+        return pd.DataFrame(
+            [
+                {
+                    "model": f"linear, H = {r.key[1]}, seed {r.key[2]}",
+                    "η̂ = tr Γ/d": r.eta,
+                    "‖Γ − η̂I‖/‖η̂I‖": r.residual,
+                    "argmin L' (measured)": r.argmin,
+                    "argmin L' (GD reading)": r.predicted_argmin,
+                    "excess at 2L (s.e.)": r.excess[2],
+                    "excess at 5L (s.e.)": r.excess[5],
+                }
+                for r in self.linear
+            ]
+        )
 
     @cached_property
     def construction(self) -> Construction:
@@ -125,8 +182,9 @@ class Study:
         r = self.runs[key]
         w = float(np.abs(r.pattern().omega).max())
         scales = np.asarray(ch.budget.logit_scales, float)
-        err = construction_errors(r.kq, r.ov, ch.d, ch.task, self.n, scales / w, ch.budget.construction_prompts,
-                                  seed=ch.budget.seed)
+        err = construction_errors(
+            r.kq, r.ov, ch.d, ch.task, self.n, scales / w, ch.budget.construction_prompts, seed=ch.budget.seed
+        )
         return Construction(key, scales, err, loglog_slope(scales, err)[0])
 
     @cached_property
@@ -136,14 +194,22 @@ class Study:
         b = self.ch.budget
         task, rows = TaskConfig(), []
         for model, norm, w, mu, rate in PAPER_TABLE1:
-            row = {"paper model": model, "our reading of f": NAMES.get(norm, "unidentified"), "ω (paper)": w,
-                   "μ (paper)": mu, "2aωμ (paper)": rate}
+            row = {
+                "paper model": model,
+                "our reading of f": NAMES.get(norm, "unidentified"),
+                "ω (paper)": w,
+                "μ (paper)": mu,
+                "2aωμ (paper)": rate,
+            }
             if norm is not None:
                 act = activation_of(norm)
                 mu_t, _ = mu_star_mc(act, w, task, b.mu_star_prompts, seed=b.seed)
-                row |= {"μ*(ω) (ours, MC)": mu_t, "2aωμ*(ω) (ours, MC)": 2 * act.a * w * mu_t,
-                        "approx. loss 2aωμ*_f(ω) (ours)": rate_first_order_target(act, w, task.d, task.L, task.sigma2),
-                        "implemented μ*G (ours)": rate_true(act, w, task.d, task.L, task.sigma2)}
+                row |= {
+                    "μ*(ω) (ours, MC)": mu_t,
+                    "2aωμ*(ω) (ours, MC)": 2 * act.a * w * mu_t,
+                    "approx. loss 2aωμ*_f(ω) (ours)": rate_first_order_target(act, w, task.d, task.L, task.sigma2),
+                    "implemented μ*G (ours)": rate_true(act, w, task.d, task.L, task.sigma2),
+                }
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -156,14 +222,29 @@ class Study:
     @cached_property
     def table1(self) -> pd.DataFrame:
         """Our Table 1: per model ω, μ, a, the first-order rate 2aωμ and what it should read."""
-        return pd.DataFrame([{"f": NAMES[r.key[0]], "H": r.key[1], "seed": r.key[2], "ω": r.omega,
-                              "max|ω_h|/min|ω_h|": r.spread, "μ": r.mu, "a": r.a,
-                              "2aωμ": r.rate, "target 2aω̂μ*(ω̂) (MC)": r.target, "± s.e.": r.target_se,
-                              "best scale at the trained ω_h (MC)": r.target_own,
-                              "approx. loss 2aωμ*_f(ω)": r.target_approx, "implemented rate μG(ω)": r.implemented,
-                              "|Σμ_h|/Σ|μ_h|": r.zero_sum, "risk at L' = L": r.risk,
-                              "± pattern from step": "—" if r.settled is None else f"{r.settled:,}"}
-                             for r in self.reads])
+        return pd.DataFrame(
+            [
+                {
+                    "f": NAMES[r.key[0]],
+                    "H": r.key[1],
+                    "seed": r.key[2],
+                    "ω": r.omega,
+                    "max|ω_h|/min|ω_h|": r.spread,
+                    "μ": r.mu,
+                    "a": r.a,
+                    "2aωμ": r.rate,
+                    "target 2aω̂μ*(ω̂) (MC)": r.target,
+                    "± s.e.": r.target_se,
+                    "best scale at the trained ω_h (MC)": r.target_own,
+                    "approx. loss 2aωμ*_f(ω)": r.target_approx,
+                    "implemented rate μG(ω)": r.implemented,
+                    "|Σμ_h|/Σ|μ_h|": r.zero_sum,
+                    "risk at L' = L": r.risk,
+                    "± pattern from step": "—" if r.settled is None else f"{r.settled:,}",
+                }
+                for r in self.reads
+            ]
+        )
 
     @cached_property
     def probes(self) -> dict:
@@ -241,11 +322,23 @@ def read_activation(ch, run, key, risk: float = float("nan")) -> ActivationReadi
     lam, _ = best_scale_mc(act, p.omega, p.mu, ch.task, ch.budget.mu_star_prompts, seed=ch.budget.seed)
     mu_s, se_s = mu_star_mc(act, w, ch.task, ch.budget.mu_star_prompts, seed=ch.budget.seed)
     G = signal_gain(act, w, ch.d)
-    return ActivationReading(key, act.a, w, m, rate, 2 * act.a * w * mu_s, 2 * act.a * w * se_s,
-                             rate_first_order_target(act, w, ch.d, ch.L, ch.sigma2),
-                             float(G * (p.mu * np.sign(p.omega)).sum() / 2), float(sign_matching(p.omega, p.mu, dummy)),
-                             float(zero_sum_ratio(p.mu)), float(np.abs(p.omega[~dummy]).max() / np.abs(p.omega[~dummy]).min()),
-                             lam * rate, risk, pattern_onset(run.snapshot_steps, hist.omega, hist.mu)[1])
+    return ActivationReading(
+        key,
+        act.a,
+        w,
+        m,
+        rate,
+        2 * act.a * w * mu_s,
+        2 * act.a * w * se_s,
+        rate_first_order_target(act, w, ch.d, ch.L, ch.sigma2),
+        float(G * (p.mu * np.sign(p.omega)).sum() / 2),
+        float(sign_matching(p.omega, p.mu, dummy)),
+        float(zero_sum_ratio(p.mu)),
+        float(np.abs(p.omega[~dummy]).max() / np.abs(p.omega[~dummy]).min()),
+        lam * rate,
+        risk,
+        pattern_onset(run.snapshot_steps, hist.omega, hist.mu)[1],
+    )
 
 
 def not_zero_sum(reads, zero_sum_tol: float) -> list[ActivationReading]:
@@ -264,14 +357,20 @@ def same_sign_text(reads, zero_sum_tol: float) -> str:
     names = "; ".join(f"{model_name(r.key)} (|Σ_h μ_h|/Σ_h |μ_h| = {r.zero_sum:.2f})" for r in bad)
     than = f", against {min(good):.3f} to {max(good):.3f} for the ± models" if good else ""
     one = sum(r.zero_sum > ONE_SIGN for r in bad)
-    text = (f"{len(bad)} of the {len(acts)} models are not zero-sum, {one} of them with every head's μ_h at one sign "
-            f"(ratio 1.00: one effective head rather than the ± pair): {names}; their ICL risk at L' = L is "
-            f"{min(r.risk for r in bad):.3f} to {max(r.risk for r in bad):.3f}{than}")
-    escaped = [r for r in acts if r.zero_sum <= zero_sum_tol and r.settled is not None
-               and any(b.key[1:] == r.key[1:] for b in bad)]
+    text = (
+        f"{len(bad)} of the {len(acts)} models are not zero-sum, {one} of them with every head's μ_h at one sign "
+        f"(ratio 1.00: one effective head rather than the ± pair): {names}; their ICL risk at L' = L is "
+        f"{min(r.risk for r in bad):.3f} to {max(r.risk for r in bad):.3f}{than}"
+    )
+    escaped = [
+        r
+        for r in acts
+        if r.zero_sum <= zero_sum_tol and r.settled is not None and any(b.key[1:] == r.key[1:] for b in bad)
+    ]
     if escaped:
-        text += ("; from the same initialisations " + ", ".join(f"{model_name(r.key)} holds the ± pattern from step "
-                                                                f"{r.settled:,}" for r in escaped))
+        text += "; from the same initialisations " + ", ".join(
+            f"{model_name(r.key)} holds the ± pattern from step {r.settled:,}" for r in escaped
+        )
     return text
 
 

@@ -57,26 +57,50 @@ def probe(run, fractions, steps: int, *, head: int = 1, seed: int = 0, device="c
     fractions = [float(a) for a in fractions]
     starts = torch.stack([mirror_head(run.factors, head, a) for a in fractions])  # (M, 4, H, D, D)
     c = run.config
-    tr = Trainer(c.task, c.model, replace(c.train, steps=steps), [seed + i for i in range(len(fractions))],
-                 device=device, compile=False)
+    tr = Trainer(
+        c.task,
+        c.model,
+        replace(c.train, steps=steps),
+        [seed + i for i in range(len(fractions))],
+        device=device,
+        compile=False,
+    )
     with torch.no_grad():
         tr.theta.copy_(starts.to(tr.theta))
         first = extract(tr.model.kq(), tr.model.ov(), c.task.d)
     tr.run()
     with torch.no_grad():
         last = extract(tr.model.kq(), tr.model.ov(), c.task.d)
-    tail = tr.losses[-max(1, steps // 10):].cpu().numpy().mean(0)  # (M,)
+    tail = tr.losses[-max(1, steps // 10) :].cpu().numpy().mean(0)  # (M,)
     zs = zero_sum_ratio(last.mu)
-    return [Probe(a, steps, first.omega[i], first.mu[i], last.omega[i], last.mu[i], float(zs[i]), float(tail[i]))
-            for i, a in enumerate(fractions)]
+    return [
+        Probe(a, steps, first.omega[i], first.mu[i], last.omega[i], last.mu[i], float(zs[i]), float(tail[i]))
+        for i, a in enumerate(fractions)
+    ]
 
 
 def probe_table(probes: dict):
     """One row per (model, a): ω_h and μ_h at the start and the end, the end's zero-sum ratio and loss."""
-    fmt = lambda v: "(" + ", ".join(f"{x:+.2f}" for x in v) + ")"
-    return pd.DataFrame([{"model": model_name(k), "a": p.a, "start ω_h": fmt(p.omega0), "start μ_h": fmt(p.mu0),
-                          "end ω_h": fmt(p.omega), "end μ_h": fmt(p.mu), "end |Σμ|/Σ|μ|": p.zero_sum, "end loss": p.loss}
-                         for k, ps in probes.items() for p in ps])
+
+    def fmt(v):
+        return "(" + ", ".join(f"{x:+.2f}" for x in v) + ")"
+
+    return pd.DataFrame(
+        [
+            {
+                "model": model_name(k),
+                "a": p.a,
+                "start ω_h": fmt(p.omega0),
+                "start μ_h": fmt(p.mu0),
+                "end ω_h": fmt(p.omega),
+                "end μ_h": fmt(p.mu),
+                "end |Σμ|/Σ|μ|": p.zero_sum,
+                "end loss": p.loss,
+            }
+            for k, ps in probes.items()
+            for p in ps
+        ]
+    )
 
 
 def probe_text(probes: dict, zero_sum_tol: float) -> str:
@@ -88,9 +112,15 @@ def probe_text(probes: dict, zero_sum_tol: float) -> str:
         ps = [v[i] for v in probes.values()]
         pm = [p.loss for p in ps if p.zero_sum <= zero_sum_tol]
         rest = [p.loss for p in ps if p.zero_sum > zero_sum_tol]
-        span = lambda x: f"{min(x):.3f}" if len(x) == 1 else f"{min(x):.3f}–{max(x):.3f}"
-        parts.append(f"from a = {first.a:g}, {len(pm)} of {n} reach the ± pattern" + (f" (loss {span(pm)})" if pm else "")
-                     + (f" and {len(rest)} end not zero-sum again (loss {span(rest)})" if rest else ""))
+
+        def span(x):
+            return f"{min(x):.3f}" if len(x) == 1 else f"{min(x):.3f}–{max(x):.3f}"
+
+        parts.append(
+            f"from a = {first.a:g}, {len(pm)} of {n} reach the ± pattern"
+            + (f" (loss {span(pm)})" if pm else "")
+            + (f" and {len(rest)} end not zero-sum again (loss {span(rest)})" if rest else "")
+        )
     return f"After {ps[0].steps:,} steps, " + "; ".join(parts)
 
 
@@ -101,10 +131,15 @@ def probe_reading(probes: dict, zero_sum_tol: float) -> str:
         return ""
     lo = [min(ps, key=lambda p: p.a) for ps in probes.values()]
     hi = [max(ps, key=lambda p: p.a) for ps in probes.values()]
-    if (lo[0].a < 0.5 < hi[0].a and all(p.zero_sum > ONE_SIGN for p in lo)
-            and all(p.zero_sum <= zero_sum_tol for p in hi)):
-        return (f"A head shrunk toward zero (a = {lo[0].a:g}) grows back with its old sign, while one pushed past zero "
-                f"(a = {hi[0].a:g}) keeps its new one: the same-sign pair is an attractor of the training (a local "
-                "minimum as far as Adam can tell), not a saddle that more steps would leave, and the ± pattern takes "
-                "a push of head 2 through zero.")
+    if (
+        lo[0].a < 0.5 < hi[0].a
+        and all(p.zero_sum > ONE_SIGN for p in lo)
+        and all(p.zero_sum <= zero_sum_tol for p in hi)
+    ):
+        return (
+            f"A head shrunk toward zero (a = {lo[0].a:g}) grows back with its old sign, while one pushed past zero "
+            f"(a = {hi[0].a:g}) keeps its new one: the same-sign pair is an attractor of the training (a local "
+            "minimum as far as Adam can tell), not a saddle that more steps would leave, and the ± pattern takes "
+            "a push of head 2 through zero."
+        )
     return "The probes do not separate the two patterns this cleanly; the table gives every start and end."

@@ -11,12 +11,21 @@ from .activations import NAMES, model_name
 from .analysis import Study, seed_mean_curve
 from .linear import linear_risk_at
 
-__all__ = ["plot_length_generalisation", "plot_construction", "plot_activation_circuits", "plot_activation_dynamics",
-           "plot_zero_sum_dynamics", "plot_activation_risks"]
+__all__ = [
+    "plot_length_generalisation",
+    "plot_construction",
+    "plot_activation_circuits",
+    "plot_activation_dynamics",
+    "plot_zero_sum_dynamics",
+    "plot_activation_risks",
+]
 
 _H_COLOURS = {1: "#1b9e77", 2: "#d95f02", 4: "#7570b3"}
-_REF_STYLES = {"gd_opt": dict(color="0.35", ls="--", marker="", lw=1.2), "dgd": dict(color="0.6", ls="-.", marker="", lw=1.2),
-               "bayes": dict(color="k", ls=":", marker="", lw=1.2)}
+_REF_STYLES = {
+    "gd_opt": dict(color="0.35", ls="--", marker="", lw=1.2),
+    "dgd": dict(color="0.6", ls="-.", marker="", lw=1.2),
+    "bayes": dict(color="k", ls=":", marker="", lw=1.2),
+}
 _REF_NAMES = {"gd_opt": "vanilla GD at η*(L')", "dgd": "debiased GD at η_eff", "bayes": "Bayes (ridge)"}
 
 
@@ -76,8 +85,13 @@ def plot_activation_circuits(st: Study):
     ch = st.ch
     keys = [k for k in st.activation_keys() if k[1] == 2 and k[2] == st.keys(k[0], 2)[0][2]]
     labels = coordinate_labels(ch.d)
-    fig, axes = plt.subplots(3, len(keys), figsize=(2.3 * len(keys), 6.4), squeeze=False,
-                             gridspec_kw={"height_ratios": [ch.d + 1, ch.d + 1, 2]})
+    fig, axes = plt.subplots(
+        3,
+        len(keys),
+        figsize=(2.3 * len(keys), 6.4),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [ch.d + 1, ch.d + 1, 2]},
+    )
     for i, k in enumerate(keys):
         kq, ov = st.runs[k].kq[:, :, : ch.d], st.runs[k].ov[:, ch.d, :]  # (2, D, d), (2, D)
         vk, vo = np.abs(kq).max(), np.abs(ov).max()
@@ -135,10 +149,23 @@ def plot_zero_sum_dynamics(st: Study):
         a0.plot(r.snapshot_steps[keep], zero_sum_ratio(h.mu)[keep], **style)
         a1.plot(*r.loss_curve(), **style)
     a0.axhline(ch.tol.zero_sum, color="0.3", lw=0.8, ls=":")
-    a0.annotate("zero-sum tolerance", (1, ch.tol.zero_sum), xycoords=("axes fraction", "data"), xytext=(-4, 3),
-                textcoords="offset points", ha="right", fontsize=8, color="0.3")
-    a0.set(xscale="log", xlabel="Adam step", ylabel=r"$|\Sigma_h \mu_h| \,/\, \Sigma_h |\mu_h|$",
-           title="zero-sum ratio of the OV scales (1: one sign)", ylim=(-0.03, 1.03))
+    a0.annotate(
+        "zero-sum tolerance",
+        (1, ch.tol.zero_sum),
+        xycoords=("axes fraction", "data"),
+        xytext=(-4, 3),
+        textcoords="offset points",
+        ha="right",
+        fontsize=8,
+        color="0.3",
+    )
+    a0.set(
+        xscale="log",
+        xlabel="Adam step",
+        ylabel=r"$|\Sigma_h \mu_h| \,/\, \Sigma_h |\mu_h|$",
+        title="zero-sum ratio of the OV scales (1: one sign)",
+        ylim=(-0.03, 1.03),
+    )
     a1.set(xscale="log", xlabel="Adam step", ylabel="training loss", title="training loss (means over log-spaced bins)")
     handles = [Line2D([], [], color=colours[n], lw=2, label=NAMES[n]) for n in names]
     handles += [Line2D([], [], color="0.3", ls=dashes[s], lw=1.4, label=f"seed {s}") for s in seeds]

@@ -29,9 +29,19 @@ from ...core.estimators import Predictor
 from ...core.models import AttentionModel, ModelConfig
 
 __all__ = [
-    "test_lengths", "LengthCurves", "risk_vs_length", "prefix", "OptimalGD", "nonincreasing_excess",
-    "linear_gamma", "linear_rate", "linear_gd_residual", "linear_risk_at", "linear_best_length",
-    "softmax_pair_from_linear", "construction_errors",
+    "test_lengths",
+    "LengthCurves",
+    "risk_vs_length",
+    "prefix",
+    "OptimalGD",
+    "nonincreasing_excess",
+    "linear_gamma",
+    "linear_rate",
+    "linear_gd_residual",
+    "linear_risk_at",
+    "linear_best_length",
+    "softmax_pair_from_linear",
+    "construction_errors",
 ]
 
 # --- length generalisation ---------------------------------------------------------------
@@ -74,8 +84,16 @@ class LengthCurves:
         return {names.get(k, str(k)): (self.mean(k), self.se(k)) for k in keys}
 
 
-def risk_vs_length(predictors: dict, task: TaskConfig, lengths, n_prompts: int, *, seed: int = 0, dtype=torch.float32,
-                   batch: int = 1000) -> LengthCurves:
+def risk_vs_length(
+    predictors: dict,
+    task: TaskConfig,
+    lengths,
+    n_prompts: int,
+    *,
+    seed: int = 0,
+    dtype=torch.float32,
+    batch: int = 1000,
+) -> LengthCurves:
     """Monte Carlo risk of every predictor (id → `Predictor`) at every test length, on prompts
     drawn at max(lengths) whose first L' examples make the prompt of length L'."""
     lengths = np.asarray(lengths, int)
@@ -126,8 +144,9 @@ def linear_gamma(kq, ov, d: int) -> np.ndarray:
     task): A_h = W_h[:d, :d], w_h = W_h[d, :d] (the key-y row), μ_h = OV_h[d, d], v_h = OV_h[d, :d]
     (the OV x-part). (..., H, D, D) → (..., d, d)."""
     kq, ov = np.asarray(kq, float), np.asarray(ov, float)
-    return (np.einsum("...h,...hij->...ij", ov[..., d, d], kq[..., :d, :d])
-            + np.einsum("...hi,...hj->...ij", ov[..., d, :d], kq[..., d, :d]))
+    return np.einsum("...h,...hij->...ij", ov[..., d, d], kq[..., :d, :d]) + np.einsum(
+        "...hi,...hj->...ij", ov[..., d, :d], kq[..., d, :d]
+    )
 
 
 def linear_rate(kq, ov, d: int, L: int, n: int) -> np.ndarray:
@@ -172,8 +191,12 @@ def construction_errors(kq, ov, d: int, task: TaskConfig, n: int, eps_grid, n_pr
     P = sample_prompts(task, n_prompts, torch.Generator().manual_seed(seed), dtype=torch.float64)
     Z = (P.Z - P.Z.mean(1, keepdim=True))[None]
     xq = P.x_q[None]
-    lin = AttentionModel.from_circuits(torch.as_tensor(kq, dtype=torch.float64), torch.as_tensor(ov, dtype=torch.float64),
-                                       d, ModelConfig(heads=H, normalisation="linear", linear_n=n))
+    lin = AttentionModel.from_circuits(
+        torch.as_tensor(kq, dtype=torch.float64),
+        torch.as_tensor(ov, dtype=torch.float64),
+        d,
+        ModelConfig(heads=H, normalisation="linear", linear_n=n),
+    )
     with torch.no_grad(), one_thread():
         y_lin = lin(Z, xq)
         out = []

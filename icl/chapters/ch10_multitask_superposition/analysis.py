@@ -48,10 +48,34 @@ from ...runs.config import RunConfig
 from ...runs.load import load_or_train_many
 
 __all__ = [
-    "PAPER_D", "PAPER_L", "PAPER_SIGMA2", "default_supports", "task_params", "task_moments", "groups",
-    "read_circuits", "Circuits", "head_roles", "super_shared", "classify", "MODES",
-    "WeightedKernelSum", "DiagonalDGD", "restricted_dgd", "dgd_rate", "diag_dgd_risk", "best_common_gamma",
-    "task_risks", "restricted_ridge", "TABLE2", "table2_circuits", "Model", "Curves", "Study", "configs", "shared_ratio",
+    "PAPER_D",
+    "PAPER_L",
+    "PAPER_SIGMA2",
+    "default_supports",
+    "task_params",
+    "task_moments",
+    "groups",
+    "read_circuits",
+    "Circuits",
+    "head_roles",
+    "super_shared",
+    "classify",
+    "MODES",
+    "WeightedKernelSum",
+    "DiagonalDGD",
+    "restricted_dgd",
+    "dgd_rate",
+    "diag_dgd_risk",
+    "best_common_gamma",
+    "task_risks",
+    "restricted_ridge",
+    "TABLE2",
+    "table2_circuits",
+    "Model",
+    "Curves",
+    "Study",
+    "configs",
+    "shared_ratio",
 ]
 
 PAPER_D, PAPER_L, PAPER_SIGMA2 = 6, 48, 0.1  # §5.4 / App. A.3 and the authors' notebook (noise_std = √0.1)
@@ -76,8 +100,14 @@ def task_params(d=None, L=None, sigma2=None, convention=None) -> dict:
     "paper" is Def. 5.1 (one β ~ N(0, I/d), noise σ², a noisy query)."""
     d = PAPER_D if d is None else d
     conv = "authors" if convention is None else convention
-    return {"d": d, "L": PAPER_L if L is None else L, "sigma2": PAPER_SIGMA2 if sigma2 is None else sigma2,
-            "supports": default_supports(d), "shared_beta": conv == "paper", "convention": conv}
+    return {
+        "d": d,
+        "L": PAPER_L if L is None else L,
+        "sigma2": PAPER_SIGMA2 if sigma2 is None else sigma2,
+        "supports": default_supports(d),
+        "shared_beta": conv == "paper",
+        "convention": conv,
+    }
 
 
 def task_moments(task: TaskConfig):
@@ -96,8 +126,12 @@ def groups(task: TaskConfig) -> dict:
     if m.shape[1] != 2:
         raise ValueError("coordinate groups are defined for T = 2 tasks")
     a, b = m[:, 0], m[:, 1]
-    return {"private1": np.flatnonzero(a & ~b), "private2": np.flatnonzero(b & ~a),
-            "shared": np.flatnonzero(a & b), "none": np.flatnonzero(~a & ~b)}
+    return {
+        "private1": np.flatnonzero(a & ~b),
+        "private2": np.flatnonzero(b & ~a),
+        "shared": np.flatnonzero(a & b),
+        "none": np.flatnonzero(~a & ~b),
+    }
 
 
 # --- circuits -----------------------------------------------------------------------------------
@@ -135,8 +169,9 @@ def read_circuits(kq, ov, d: int) -> Circuits:
     A = kq[:, :d, :d]
     omega = np.diagonal(A, axis1=1, axis2=2).copy()
     off = np.abs(A - omega[:, :, None] * np.eye(d)).max(axis=(1, 2))
-    return Circuits(omega, ov[:, d:, d:].copy(), off, np.abs(kq[:, d:, :d]).max(axis=(1, 2)),
-                    np.abs(ov[:, d:, :d]).max(axis=(1, 2)))
+    return Circuits(
+        omega, ov[:, d:, d:].copy(), off, np.abs(kq[:, d:, :d]).max(axis=(1, 2)), np.abs(ov[:, d:, :d]).max(axis=(1, 2))
+    )
 
 
 MODES = ("I", "II", "III", "IV", "other")
@@ -168,7 +203,9 @@ def head_roles(omega, mu, mask, small: float, dummy_rel: float = DUMMY_REL) -> l
 
 
 def _role(w, u, writes, m, eps) -> str:
-    sign = lambda x: "+" if x > 0 else "-"
+    def sign(x):
+        return "+" if x > 0 else "-"
+
     if writes.all() and (np.sign(u) == np.sign(u[0])).all():
         ok = (np.sign(w) == np.sign(u[0])).all() and (np.abs(w) > eps).all()
         return f"shared{sign(u[0])}" if ok else "mixed"
@@ -203,8 +240,11 @@ def classify(omega, mu, mask, small: float, dummy_rel: float = DUMMY_REL) -> str
     T = np.asarray(mask).shape[1]
     if "super" in roles:
         return "IV"
-    if roles and all(r.startswith("task") for r in roles) and all(
-            f"task{t + 1}+" in roles and f"task{t + 1}-" in roles for t in range(T)):
+    if (
+        roles
+        and all(r.startswith("task") for r in roles)
+        and all(f"task{t + 1}+" in roles and f"task{t + 1}-" in roles for t in range(T))
+    ):
         return "III"
     if roles and all(r.startswith("shared") for r in roles):
         return "II" if {"shared+", "shared-"} <= set(roles) else "I"
@@ -277,14 +317,17 @@ def best_common_gamma(task: TaskConfig) -> np.ndarray:
     return task.L * v * m.sum(1) / (v * (k[None, :] + (n + 1) * m) + s2[None, :]).sum(1)
 
 
-def task_risks(predictors: dict, task: TaskConfig, n_prompts: int, *, L: int | None = None, seed: int = 0,
-               batch: int = 5_000) -> dict:
+def task_risks(
+    predictors: dict, task: TaskConfig, n_prompts: int, *, L: int | None = None, seed: int = 0, batch: int = 5_000
+) -> dict:
     """Per-task Monte Carlo risks on common prompts: id → (Risk per task, a list of T `Risk`s)."""
     errs = paired_errors(predictors, task, n_prompts, L=L, seed=seed, batch=batch, per_task=True)
     out = {}
     for k in predictors:
         e = errs[k]
-        out[k] = [Risk(float(e[:, t].mean()), float(e[:, t].std() / np.sqrt(len(e))), len(e)) for t in range(e.shape[1])]
+        out[k] = [
+            Risk(float(e[:, t].mean()), float(e[:, t].std() / np.sqrt(len(e))), len(e)) for t in range(e.shape[1])
+        ]
     return out
 
 
@@ -312,9 +355,13 @@ class _RestrictedRidge(Predictor):
 
 # Table 2 of the paper (H = 3): ω averaged over S_1∖S_2, S_2∖S_1, S_1∩S_2 (the column order as we read it:
 # head 3 is "negative on the first two entries, positive on the last two, ≈ 0 in the middle"), μ task 1, task 2
-TABLE2 = np.array([[-0.0316, -0.0689, -0.0893, -3.9911, -7.0742],
-                   [0.0779, 0.0000, 0.0870, 6.9204, 2.3371],
-                   [-0.0837, 0.0927, 0.0152, -2.8739, 4.7399]])
+TABLE2 = np.array(
+    [
+        [-0.0316, -0.0689, -0.0893, -3.9911, -7.0742],
+        [0.0779, 0.0000, 0.0870, 6.9204, 2.3371],
+        [-0.0837, 0.0927, 0.0152, -2.8739, 4.7399],
+    ]
+)
 
 
 def table2_circuits(task: TaskConfig):
@@ -324,7 +371,6 @@ def table2_circuits(task: TaskConfig):
     for col, key in enumerate(("private1", "private2", "shared")):
         omega[:, g[key]] = TABLE2[:, col : col + 1]
     return omega, TABLE2[:, 3:].copy()
-
 
 
 # --- the study ----------------------------------------------------------------------------------
@@ -362,8 +408,13 @@ class Curves:
 def configs(ch) -> list:
     """Every model chapter 10 trains: `ch.budget`'s heads × seeds on the chapter's multi-task task."""
     b = ch.budget
-    return [RunConfig(ch.task, ModelConfig(heads=H), TrainConfig(steps=b.steps or ch.prof.steps, batch=ch.prof.batch, seed=s))
-            for H in b.heads for s in b.seeds]
+    return [
+        RunConfig(
+            ch.task, ModelConfig(heads=H), TrainConfig(steps=b.steps or ch.prof.steps, batch=ch.prof.batch, seed=s)
+        )
+        for H in b.heads
+        for s in b.seeds
+    ]
 
 
 class Study:
@@ -379,8 +430,10 @@ class Study:
         """(H, seed) → the trained run of every model of `configs(ch)`, loaded or trained (the seeds of one H
         in one Trainer)."""
         cfgs = configs(self.ch)
-        return {(cfg.model.heads, cfg.train.seed): run
-                for cfg, run in zip(cfgs, load_or_train_many(cfgs, device=self.ch.device))}
+        return {
+            (cfg.model.heads, cfg.train.seed): run
+            for cfg, run in zip(cfgs, load_or_train_many(cfgs, device=self.ch.device))
+        }
 
     @cached_property
     def circuits(self) -> dict:
@@ -405,8 +458,17 @@ class Study:
         models = {}
         for (H, s), run in self.runs.items():
             c = self.circuits[(H, s)]
-            models[(H, s)] = Model(H, s, run, c, head_roles(c.omega, c.mu, mask, small), classify(c.omega, c.mu, mask, small),
-                                   r[("model", H, s)], r[("kernel", H, s)], diag_dgd_risk(c.gamma, task))
+            models[(H, s)] = Model(
+                H,
+                s,
+                run,
+                c,
+                head_roles(c.omega, c.mu, mask, small),
+                classify(c.omega, c.mu, mask, small),
+                r[("model", H, s)],
+                r[("kernel", H, s)],
+                diag_dgd_risk(c.gamma, task),
+            )
         return models
 
     @cached_property
@@ -415,10 +477,12 @@ class Study:
         weighting), "full" (plain dGD at its best rate), exact; "ridge" (ridge on S_t, Monte Carlo)."""
         task = self.task
         g = best_common_gamma(task)
-        return {"restricted": diag_dgd_risk(restricted_dgd(task).gamma, task),
-                "common": diag_dgd_risk(np.stack([g] * task.n_tasks), task),
-                "full": diag_dgd_risk(_full_dgd_gamma(task), task),
-                "ridge": np.array([x.mean for x in self.risks[("ridge",)]])}
+        return {
+            "restricted": diag_dgd_risk(restricted_dgd(task).gamma, task),
+            "common": diag_dgd_risk(np.stack([g] * task.n_tasks), task),
+            "full": diag_dgd_risk(_full_dgd_gamma(task), task),
+            "ridge": np.array([x.mean for x in self.risks[("ridge",)]]),
+        }
 
     @cached_property
     def curves(self) -> Curves:

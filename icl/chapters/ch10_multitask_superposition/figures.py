@@ -30,8 +30,9 @@ def plot_model(st: Study, H: int, seed: int):
     kq, ov = np.asarray(m.run.kq)[:, :, :d], np.asarray(m.run.ov)[:, d:, :]
     D, T = kq.shape[1], ov.shape[1]
     labels = coordinate_labels(d, T)
-    fig, axes = plt.subplots(2, H, figsize=(2.2 * H + 1.0, 4.4), squeeze=False,
-                             gridspec_kw={"height_ratios": [D, 1.5 * T]})
+    fig, axes = plt.subplots(
+        2, H, figsize=(2.2 * H + 1.0, 4.4), squeeze=False, gridspec_kw={"height_ratios": [D, 1.5 * T]}
+    )
     for row, (A, ylab) in enumerate(((kq, labels), (ov, labels[d:]))):
         v = np.abs(A).max()
         for h in range(H):
@@ -53,8 +54,13 @@ def plot_modes(st: Study):
 
     Hs, seeds = sorted({H for H, _ in st.models}), sorted({s for _, s in st.models})
     d, T = st.task.d, st.task.n_tasks
-    fig, axes = plt.subplots(len(Hs), len(seeds), figsize=(2.9 * len(seeds) + 0.6, 0.55 * sum(Hs) + 1.1 * len(Hs)),
-                             squeeze=False, gridspec_kw={"height_ratios": [H + 0.6 for H in Hs]})
+    fig, axes = plt.subplots(
+        len(Hs),
+        len(seeds),
+        figsize=(2.9 * len(seeds) + 0.6, 0.55 * sum(Hs) + 1.1 * len(Hs)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [H + 0.6 for H in Hs]},
+    )
     xl = [f"ω{i + 1}" for i in range(d)] + [f"μ{t + 1}" for t in range(T)]
     for i, H in enumerate(Hs):
         for j, s in enumerate(seeds):
@@ -73,9 +79,11 @@ def plot_modes(st: Study):
     return fig
 
 
-_REF_STYLE = {"restricted": ("dGD on $S_t$ (best rate)", dict(color="k", ls="-")),
-              "common": ("best common weighting", dict(color="C7", ls="--")),
-              "full": ("plain dGD (best rate)", dict(color="C7", ls=":"))}
+_REF_STYLE = {
+    "restricted": ("dGD on $S_t$ (best rate)", dict(color="k", ls="-")),
+    "common": ("best common weighting", dict(color="C7", ls="--")),
+    "full": ("plain dGD (best rate)", dict(color="C7", ls=":")),
+}
 
 
 def plot_risk_curves(st: Study):
@@ -90,8 +98,17 @@ def plot_risk_curves(st: Study):
         for k, (H, a) in enumerate(cv.mc.items()):
             x = a[t]
             se = x.std(axis=1, ddof=1) / np.sqrt(x.shape[1]) if x.shape[1] > 1 else np.zeros(len(x))
-            ax.errorbar(cv.lengths * (1 + 0.03 * (k - 2)), x.mean(1), yerr=2 * se, marker="o", ms=4, capsize=2,
-                        lw=1.4, label=f"softmax $H = {H}$", color=f"C{k}")
+            ax.errorbar(
+                cv.lengths * (1 + 0.03 * (k - 2)),
+                x.mean(1),
+                yerr=2 * se,
+                marker="o",
+                ms=4,
+                capsize=2,
+                lw=1.4,
+                label=f"softmax $H = {H}$",
+                color=f"C{k}",
+            )
         for key, (label, sty) in _REF_STYLE.items():
             ax.plot(cv.lengths, cv.exact[key][t], label=label, lw=1.4, **sty)
         ax.axvline(st.ch.L, color="0.4", ls=":", lw=1)

@@ -48,11 +48,21 @@ def circuit_table(st: Study):
         c = m.circuits
         wmax, umax = np.abs(c.omega).max(), np.abs(c.mu).max()
         cross = np.abs(c.M - np.einsum("hts,ts->hts", c.M, np.eye(c.M.shape[1]))).max()
-        rows.append({"H": H, "seed": s, "mode": m.mode, "heads": " ".join(m.roles),
-                     "max |ω|": wmax, "shared/private |ω|": shared_ratio(m, st.task),
-                     "KQ off-diag / max|ω|": c.kq_offdiag.max() / wmax, "KQ key-y / max|ω|": c.kq_key_y.max() / wmax,
-                     "OV x-part / max|μ|": c.ov_x.max() / umax, "OV cross-task / max|μ|": cross / umax,
-                     "zero-sum (worst task)": float(np.max(np.abs(c.mu.sum(0)) / np.abs(c.mu).sum(0)))})
+        rows.append(
+            {
+                "H": H,
+                "seed": s,
+                "mode": m.mode,
+                "heads": " ".join(m.roles),
+                "max |ω|": wmax,
+                "shared/private |ω|": shared_ratio(m, st.task),
+                "KQ off-diag / max|ω|": c.kq_offdiag.max() / wmax,
+                "KQ key-y / max|ω|": c.kq_key_y.max() / wmax,
+                "OV x-part / max|μ|": c.ov_x.max() / umax,
+                "OV cross-task / max|μ|": cross / umax,
+                "zero-sum (worst task)": float(np.max(np.abs(c.mu.sum(0)) / np.abs(c.mu).sum(0))),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -68,8 +78,18 @@ def table2(st: Study, H: int = 3):
             continue
         for h in range(H):
             w, u = m.circuits.omega[h], m.circuits.mu[h]
-            rows.append({"seed": s, "head": h + 1, "ω on S₁∖S₂": w[g["private1"]].mean(), "ω on S₂∖S₁": w[g["private2"]].mean(),
-                         "ω on S₁∩S₂": w[g["shared"]].mean(), "μ task 1": u[0], "μ task 2": u[1], "role": m.roles[h]})
+            rows.append(
+                {
+                    "seed": s,
+                    "head": h + 1,
+                    "ω on S₁∖S₂": w[g["private1"]].mean(),
+                    "ω on S₂∖S₁": w[g["private2"]].mean(),
+                    "ω on S₁∩S₂": w[g["shared"]].mean(),
+                    "μ task 1": u[0],
+                    "μ task 2": u[1],
+                    "role": m.roles[h],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -80,10 +100,22 @@ def risk_table(st: Study):
     rows = []
     for (H, s), m in st.models.items():
         for t in range(st.task.n_tasks):
-            rows.append({"H": H, "seed": s, "mode": m.mode, "task": t + 1, "model": m.risk[t].mean, "± s.e.": m.risk[t].se,
-                         "kernel-sum reading": m.kernel_risk[t].mean, "first-order reading": m.first_order_risk[t],
-                         "dGD on S_t": st.refs["restricted"][t], "best common weighting": st.refs["common"][t],
-                         "plain dGD": st.refs["full"][t], "ridge on S_t": st.refs["ridge"][t]})
+            rows.append(
+                {
+                    "H": H,
+                    "seed": s,
+                    "mode": m.mode,
+                    "task": t + 1,
+                    "model": m.risk[t].mean,
+                    "± s.e.": m.risk[t].se,
+                    "kernel-sum reading": m.kernel_risk[t].mean,
+                    "first-order reading": m.first_order_risk[t],
+                    "dGD on S_t": st.refs["restricted"][t],
+                    "best common weighting": st.refs["common"][t],
+                    "plain dGD": st.refs["full"][t],
+                    "ridge on S_t": st.refs["ridge"][t],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -122,7 +154,10 @@ def numbers(st: Study) -> dict:
     b = ch.budget
     v, s2, _ = task_moments(t)
     out = {}
-    fmt_set = lambda s: "{" + ", ".join(str(i) for i in s) + "}"
+
+    def fmt_set(s):
+        return "{" + ", ".join(str(i) for i in s) + "}"
+
     out["mt-d"] = (t.d, "{:d}")
     out["mt-L"] = (t.L, "{:d}")
     out["mt-sigma2"] = (t.sigma2, "{:g}")
@@ -157,7 +192,9 @@ def numbers(st: Study) -> dict:
     kerr = [abs(m.kernel_risk[k].mean / m.risk[k].mean - 1) for m in st.models.values() for k in range(t.n_tasks)]
     out["mt-kernel-err"] = (float(np.max(kerr)), "{:.1%}")
     out["mt-first-order-err"] = (float(np.max(errs)), "{:.1%}")
-    multi = [abs(m.first_order_risk[k] / m.risk[k].mean - 1) for m in st.models.values() if m.H > 1 for k in range(t.n_tasks)]
+    multi = [
+        abs(m.first_order_risk[k] / m.risk[k].mean - 1) for m in st.models.values() if m.H > 1 for k in range(t.n_tasks)
+    ]
     out["mt-first-order-err-multi"] = (float(np.max(multi)) if multi else float("nan"), "{:.1%}")
     out["mt-lengths"] = ", ".join(str(int(x)) for x in b.lengths)
     ref = restricted_dgd(t).gamma
@@ -189,37 +226,63 @@ def claims(ch, st: Study):
         if H not in Hs:
             continue
         worst = min(shared_ratio(m, t) for m in _of(st, H))
-        cl.add(f"shared_weight_mode_{mode.lower()}", f"H = {H} (mode {mode}) puts more KQ weight on the shared coordinates "
-               "than on the private ones: worst seed's mean |ω| shared / private", ref, worst, 1.0, kind="min",
-               target_origin="the paper's words ('a larger value'); ours: the best common weighting has ratio "
-                             f"{_common_ratio(t):.3f} (first order)", tol_origin="a strict comparison ('larger')")
+        cl.add(
+            f"shared_weight_mode_{mode.lower()}",
+            f"H = {H} (mode {mode}) puts more KQ weight on the shared coordinates "
+            "than on the private ones: worst seed's mean |ω| shared / private",
+            ref,
+            worst,
+            1.0,
+            kind="min",
+            target_origin="the paper's words ('a larger value'); ours: the best common weighting has ratio "
+            f"{_common_ratio(t):.3f} (first order)",
+            tol_origin="a strict comparison ('larger')",
+        )
     for H in [H for H in Hs if H >= 2 * t.n_tasks]:
         frac = float(np.mean([_pair_per_task(m, t.n_tasks) for m in _of(st, H)]))
-        cl.add(f"pair_per_task_h{H}", f"H = {H}: each task has a ± pair of heads writing that task only, ω ≈ 0 off S_t "
-               "(fraction of seeds)", "App. A.3 Mode III, Fig. 18", frac, 1.0, kind="min",
-               target_origin="the paper (every model with H ≥ 2T)",
-               tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
-               note=f"modes of the seeds: {_modes_text(_of(st, H))}.",
-               note_if_fail=f"At {_steps_text(ch)} some seeds solve the tasks otherwise (superposed heads, mode IV, "
-                            "or heads still mixed: see the mode history).")
+        cl.add(
+            f"pair_per_task_h{H}",
+            f"H = {H}: each task has a ± pair of heads writing that task only, ω ≈ 0 off S_t (fraction of seeds)",
+            "App. A.3 Mode III, Fig. 18",
+            frac,
+            1.0,
+            kind="min",
+            target_origin="the paper (every model with H ≥ 2T)",
+            tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
+            note=f"modes of the seeds: {_modes_text(_of(st, H))}.",
+            note_if_fail=f"At {_steps_text(ch)} some seeds solve the tasks otherwise (superposed heads, mode IV, "
+            "or heads still mixed: see the mode history).",
+        )
     if 3 in Hs:
         h3 = _of(st, 3)
         n_sup = sum(m.mode == "IV" for m in h3)
-        cl.add("superposition_h3", "H = 3: at least one seed shows superposition (a head positive for one task, negative "
-               "for the other, its ω of μ's sign on each task's private coordinates, ≈ 0 on the shared ones)",
-               "§5.4 (iv), App. A.3 Mode IV, Fig. 19, Table 2", float(n_sup), 1.0, kind="min",
-               target_origin="the paper ('in our experiment … we observe'); the pattern varies between runs",
-               tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
-               note=f"modes of the seeds: {_modes_text(h3)}.")
+        cl.add(
+            "superposition_h3",
+            "H = 3: at least one seed shows superposition (a head positive for one task, negative "
+            "for the other, its ω of μ's sign on each task's private coordinates, ≈ 0 on the shared ones)",
+            "§5.4 (iv), App. A.3 Mode IV, Fig. 19, Table 2",
+            float(n_sup),
+            1.0,
+            kind="min",
+            target_origin="the paper ('in our experiment … we observe'); the pattern varies between runs",
+            tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
+            note=f"modes of the seeds: {_modes_text(h3)}.",
+        )
         ratios = [r for m in h3 for r in super_shared(m.circuits.omega, m.roles, st.task.support_mask())]
-        cl.add("superposed_head_shared_zero", "H = 3: a superposed head has ω ≈ 0 on the shared coordinates, as Table 2's "
-               "head 3 (smallest max |ω shared| / max |ω_h| over the superposed heads)", "App. A.3 Mode IV (iii), Table 2",
-               min(ratios) if ratios else None, tol.small, kind="max",
-               target_origin="the paper ('the middle two entries are close to zero'; Table 2: 0.0152 against 0.0927)",
-               tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
-               note="" if ratios else "no superposed head at H = 3",
-               note_if_fail="The superposed heads' ω is sizeable on the shared coordinates: the model sits elsewhere on "
-                            "the set of circuits whose first-order γ_t is dGD on S_t (see the risks).")
+        cl.add(
+            "superposed_head_shared_zero",
+            "H = 3: a superposed head has ω ≈ 0 on the shared coordinates, as Table 2's "
+            "head 3 (smallest max |ω shared| / max |ω_h| over the superposed heads)",
+            "App. A.3 Mode IV (iii), Table 2",
+            min(ratios) if ratios else None,
+            tol.small,
+            kind="max",
+            target_origin="the paper ('the middle two entries are close to zero'; Table 2: 0.0152 against 0.0927)",
+            tol_origin=f"'≈ 0': at most {tol.small:g} of the head's scale (chapter 02's reading)",
+            note="" if ratios else "no superposed head at H = 3",
+            note_if_fail="The superposed heads' ω is sizeable on the shared coordinates: the model sits elsewhere on "
+            "the set of circuits whose first-order γ_t is dGD on S_t (see the risks).",
+        )
         _superposition_risk_claims(ch, st, h3)
     _worse_claims(ch, st, Hs)
 
@@ -251,13 +314,19 @@ def _superposition_risk_claims(ch, st: Study, h3):
     for k in range(st.task.n_tasks):
         m = max(which, key=lambda m: abs(m.risk[k].mean - ref[k]))
         r = m.risk[k]
-        ch.claims.add(f"superposition_risk_task{k + 1}", f"task {k + 1}: the per-task risk at L' = L of {who} ≈ debiased "
-                      "GD restricted to the true support at its optimal rate (the farthest model)",
-                      "App. A.3 Mode IV, (A.1), (A.4)", r.mean, float(ref[k]), tol=tol.risk_rel * ref[k] + tol.risk_se * r.se,
-                      target_origin="ours: exact risk of dGD on S_t at η* (diag_dgd_risk; Monte Carlo checked in the unit tests)",
-                      tol_origin=f"chapter 01's reading of '≈': {tol.risk_rel:.0%} of the target plus {tol.risk_se:g} s.e. ({r.se:.4f})",
-                      note_if_fail=f"At {_steps_text(ch)} the H = 3 model is {r.mean / ref[k] - 1:+.0%} from the "
-                                   "restricted dGD.")
+        ch.claims.add(
+            f"superposition_risk_task{k + 1}",
+            f"task {k + 1}: the per-task risk at L' = L of {who} ≈ debiased "
+            "GD restricted to the true support at its optimal rate (the farthest model)",
+            "App. A.3 Mode IV, (A.1), (A.4)",
+            r.mean,
+            float(ref[k]),
+            tol=tol.risk_rel * ref[k] + tol.risk_se * r.se,
+            target_origin="ours: exact risk of dGD on S_t at η* (diag_dgd_risk; Monte Carlo checked in the unit tests)",
+            tol_origin=f"chapter 01's reading of '≈': {tol.risk_rel:.0%} of the target "
+            f"plus {tol.risk_se:g} s.e. ({r.se:.4f})",
+            note_if_fail=f"At {_steps_text(ch)} the H = 3 model is {r.mean / ref[k] - 1:+.0%} from the restricted dGD.",
+        )
 
 
 def _worse_claims(ch, st: Study, Hs):
@@ -268,8 +337,15 @@ def _worse_claims(ch, st: Study, Hs):
     for k in range(st.task.n_tasks):
         lo = min(m.risk[k].mean - tol.risk_se * m.risk[k].se for H in few for m in _of(st, H))
         hi = max(m.risk[k].mean + tol.risk_se * m.risk[k].se for H in many for m in _of(st, H))
-        ch.claims.add(f"few_heads_worse_task{k + 1}", f"task {k + 1}: every H ≤ 2 model is clearly worse than every H ≥ 3 "
-                      "model (best H ≤ 2 risk less 3 s.e. against worst H ≥ 3 risk plus 3 s.e.)", "§5.4, App. A.3",
-                      lo, hi, kind="min", target_origin="ours: the worst H ≥ 3 model's Monte Carlo risk plus 3 s.e.",
-                      tol_origin="a strict comparison after the Monte Carlo margin ('clearly')",
-                      note_if_fail="Some H ≥ 3 model is not better than the H ≤ 2 models on this task at this budget.")
+        ch.claims.add(
+            f"few_heads_worse_task{k + 1}",
+            f"task {k + 1}: every H ≤ 2 model is clearly worse than every H ≥ 3 "
+            "model (best H ≤ 2 risk less 3 s.e. against worst H ≥ 3 risk plus 3 s.e.)",
+            "§5.4, App. A.3",
+            lo,
+            hi,
+            kind="min",
+            target_origin="ours: the worst H ≥ 3 model's Monte Carlo risk plus 3 s.e.",
+            tol_origin="a strict comparison after the Monte Carlo margin ('clearly')",
+            note_if_fail="Some H ≥ 3 model is not better than the H ≤ 2 models on this task at this budget.",
+        )

@@ -33,8 +33,21 @@ from .dynamics import (
 )
 from .linear_softmax import SoftmaxRun, sample_tokens, softmax_gd
 
-__all__ = ["Run", "run_both", "Readings", "read", "learned_order", "plateau_durations", "plateau_indices", "max_rel",
-           "SCALAR_START", "scalar_comparison", "scalar_gaps", "Summary", "Study"]
+__all__ = [
+    "Run",
+    "run_both",
+    "Readings",
+    "read",
+    "learned_order",
+    "plateau_durations",
+    "plateau_indices",
+    "max_rel",
+    "SCALAR_START",
+    "scalar_comparison",
+    "scalar_gaps",
+    "Summary",
+    "Study",
+]
 
 
 # ----------------------------------------------------------------------------- training both ways
@@ -86,8 +99,10 @@ def learned_order(traj: Trajectory, s: Setting, r: Readings) -> list[int]:
     """On each plateau after the first (m = 1, 2, …): how many eigen-directions carry at least half of their converged
     Γ (summed over heads), in the order d = 1..D — [1, 2, …] when e_1, e_2, … are learned one per drop."""
     frac = eigen_contributions(traj, s).sum(axis=1)  # (n_t, D)
-    return [int(np.sum(frac[i] > 0.5)) if np.all((frac[i] > 0.5) == (np.arange(s.D) < np.sum(frac[i] > 0.5)))
-            else -1 for i in r.idx[1:]]
+    return [
+        int(np.sum(frac[i] > 0.5)) if np.all((frac[i] > 0.5) == (np.arange(s.D) < np.sum(frac[i] > 0.5))) else -1
+        for i in r.idx[1:]
+    ]
 
 
 def plateau_durations(r: Readings) -> np.ndarray:
@@ -185,14 +200,16 @@ class Study:
 
     @cached_property
     def merged(self) -> dict:
-        """Fig. 1: merged D = merged_D, H = merged_H (flow + GD), "main"; the init scan (flow), "scan" (init → trajectory);
-        white Λ (flow + GD), "white", from Γ(0) = white_s0·I."""
+        """Fig. 1: merged D = merged_D, H = merged_H (flow + GD), "main"; the init scan (flow), "scan"
+        (init → trajectory); white Λ (flow + GD), "white", from Γ(0) = white_s0·I."""
         b = self.ch.budget
         s = setting(b.merged_D, b.N, b.seed)
         main = run_both(s, *init_merged(b.merged_H, s.D, b.merged_init, b.N, b.seed), b.merged_T, b.merged_lr, b)
         _, direction = init_merged(b.merged_H, s.D, 1.0, b.N, b.seed)
-        scan = {e: flow(Params("merged", b.merged_H, s.D), e * direction, s, _times(b.merged_T, b.n_times, 0.1))
-                for e in b.merged_inits}
+        scan = {
+            e: flow(Params("merged", b.merged_H, s.D), e * direction, s, _times(b.merged_T, b.n_times, 0.1))
+            for e in b.merged_inits
+        }
         white = setting(b.merged_D, b.N, b.seed, lam=np.ones(b.merged_D))
         wrun = run_both(white, *white_init(b.merged_H, s.D, b.white_init), b.white_T, b.white_lr, b)
         return {"main": main, "scan": scan, "white": wrun, "white_s0": b.merged_H * b.white_init**2 / np.sqrt(s.D)}
@@ -203,7 +220,9 @@ class Study:
         b = self.ch.budget
         s = setting(b.sep_D, b.N, b.seed)
         main = run_both(s, *init_separate(b.sep_H, s.D, 1, b.sep_init, b.N, b.seed), b.sep_T, b.sep_lr, b)
-        stall = run_both(s, *init_separate(b.stall_H, s.D, 1, b.sep_init, b.N, b.seed), b.sep_T, b.sep_lr, b, with_gd=False)
+        stall = run_both(
+            s, *init_separate(b.stall_H, s.D, 1, b.sep_init, b.N, b.seed), b.sep_T, b.sep_lr, b, with_gd=False
+        )
         return {"main": main, "stall": stall}
 
     @cached_property
@@ -213,9 +232,11 @@ class Study:
         b = self.ch.budget
         s, out = setting(b.sep_D, b.N, b.seed), np.full((b.duration_seeds, b.sep_D - 1), np.nan)
         for k in range(b.duration_seeds):
-            tr = flow(*init_separate(b.sep_H, s.D, 1, b.sep_init, b.N, b.seed + k), s, _times(b.duration_T, b.n_times, 0.1))
+            tr = flow(
+                *init_separate(b.sep_H, s.D, 1, b.sep_init, b.N, b.seed + k), s, _times(b.duration_T, b.n_times, 0.1)
+            )
             dur = plateau_durations(read(tr, self.ch.tol))
-            out[k, :min(len(dur), s.D - 1)] = dur[:s.D - 1]
+            out[k, : min(len(dur), s.D - 1)] = dur[: s.D - 1]
         return out
 
     @cached_property
@@ -223,9 +244,15 @@ class Study:
         """Fig. 4: D = ranks_D, H = ranks_H heads of rank R for each R in `ranks` (flow): R → trajectory."""
         b = self.ch.budget
         s = setting(b.ranks_D, b.N, b.seed)
-        return {R: flow(*init_separate(b.ranks_H, s.D, R, b.ranks_init, b.N, b.seed), s, _times(b.ranks_T, b.n_times, 1.0),
-                        method="LSODA")
-                for R in b.ranks}
+        return {
+            R: flow(
+                *init_separate(b.ranks_H, s.D, R, b.ranks_init, b.N, b.seed),
+                s,
+                _times(b.ranks_T, b.n_times, 1.0),
+                method="LSODA",
+            )
+            for R in b.ranks
+        }
 
     @cached_property
     def comparison(self) -> list[dict]:
@@ -248,14 +275,33 @@ class Study:
         fresh = sample_sequences(ss, b.mc_prompts, b.seed + 2)
         st = sep["stall"].flow
         rs = setting(b.ranks_D, b.N, b.seed)
-        return Summary(read(m.gd, tol), float(m.gd.loss[-1]), converged_loss(s), s.trace, esc,
-                       escape_slope(esc, list(merged["scan"])), 1 / float(np.linalg.norm(s.Lam @ s.Lam)),
-                       white_dev, sw.D, r, ss, plateau_losses(ss), learned_order(g, ss, r), plateau_durations(r),
-                       float(g.loss[-1]), converged_loss(ss), pcr_gaps(g, ss, r.idx, fresh), float(st.loss[-1]),
-                       float(plateau_losses(ss)[b.stall_H]), {R: len(read(tr, tol).drops) for R, tr in ranks.items()},
-                       {R: plateau_indices(tr, rs, tol) for R, tr in ranks.items()},
-                       {R: float(tr.loss[-1]) for R, tr in ranks.items()}, plateau_losses(rs), self.durations,
-                       scalar_gaps(self.comparison))
+        return Summary(
+            read(m.gd, tol),
+            float(m.gd.loss[-1]),
+            converged_loss(s),
+            s.trace,
+            esc,
+            escape_slope(esc, list(merged["scan"])),
+            1 / float(np.linalg.norm(s.Lam @ s.Lam)),
+            white_dev,
+            sw.D,
+            r,
+            ss,
+            plateau_losses(ss),
+            learned_order(g, ss, r),
+            plateau_durations(r),
+            float(g.loss[-1]),
+            converged_loss(ss),
+            pcr_gaps(g, ss, r.idx, fresh),
+            float(st.loss[-1]),
+            float(plateau_losses(ss)[b.stall_H]),
+            {R: len(read(tr, tol).drops) for R, tr in ranks.items()},
+            {R: plateau_indices(tr, rs, tol) for R, tr in ranks.items()},
+            {R: float(tr.loss[-1]) for R, tr in ranks.items()},
+            plateau_losses(rs),
+            self.durations,
+            scalar_gaps(self.comparison),
+        )
 
     @cached_property
     def softmax(self) -> dict:
@@ -265,12 +311,31 @@ class Study:
         b = self.ch.budget
         out = {}
         for kind, D, (p, y0), T, lr in [
-            ("merged", b.merged_D, init_merged(b.merged_H, b.merged_D, b.merged_init, b.N, b.seed), b.merged_T, b.merged_lr),
-            ("separate", b.sep_D, init_separate(b.sep_H, b.sep_D, 1, b.sep_init * b.softmax_init_factor, b.N, b.seed),
-             b.softmax_sep_T, b.softmax_sep_lr)]:
+            (
+                "merged",
+                b.merged_D,
+                init_merged(b.merged_H, b.merged_D, b.merged_init, b.N, b.seed),
+                b.merged_T,
+                b.merged_lr,
+            ),
+            (
+                "separate",
+                b.sep_D,
+                init_separate(b.sep_H, b.sep_D, 1, b.sep_init * b.softmax_init_factor, b.N, b.seed),
+                b.softmax_sep_T,
+                b.softmax_sep_lr,
+            ),
+        ]:
             s = setting(D, b.N, b.seed)
             steps, rec = _steps(T, lr, b.n_times // 2)
-            soft = softmax_gd(p, y0, sample_tokens(s, b.softmax_sequences, b.seed + 1),
-                              sample_tokens(s, b.mc_prompts // 5, b.seed + 2), lr, steps, rec)
+            soft = softmax_gd(
+                p,
+                y0,
+                sample_tokens(s, b.softmax_sequences, b.seed + 1),
+                sample_tokens(s, b.mc_prompts // 5, b.seed + 2),
+                lr,
+                steps,
+                rec,
+            )
             out[kind] = SoftmaxRun(s, soft, flow(p, y0, s, _times(T, b.n_times, 2 * lr)))
         return out

@@ -37,11 +37,39 @@ import torch
 from scipy.integrate import solve_ivp
 
 __all__ = [
-    "Setting", "paper_spectrum", "setting", "omega", "population_loss", "gradient_G", "c_d",
-    "plateau_gamma", "plateau_losses", "converged_loss", "Params", "init_merged", "init_separate",
-    "flow", "Sequences", "sample_sequences", "sampled_loss", "sampled_G", "param_velocity", "gd", "gd_autograd", "Trajectory", "white_loss", "scalar_ode",
-    "Drop", "detect_drops", "plateau_readings", "eigen_contributions", "escape_slope",
-    "prediction_gap", "pcr_gaps", "halfway_time", "white_init",
+    "Setting",
+    "paper_spectrum",
+    "setting",
+    "omega",
+    "population_loss",
+    "gradient_G",
+    "c_d",
+    "plateau_gamma",
+    "plateau_losses",
+    "converged_loss",
+    "Params",
+    "init_merged",
+    "init_separate",
+    "flow",
+    "Sequences",
+    "sample_sequences",
+    "sampled_loss",
+    "sampled_G",
+    "param_velocity",
+    "gd",
+    "gd_autograd",
+    "Trajectory",
+    "white_loss",
+    "scalar_ode",
+    "Drop",
+    "detect_drops",
+    "plateau_readings",
+    "eigen_contributions",
+    "escape_slope",
+    "prediction_gap",
+    "pcr_gaps",
+    "halfway_time",
+    "white_init",
 ]
 
 
@@ -130,7 +158,7 @@ class Params:
         if self.kind == "merged":
             return v, y[..., H:].reshape(*lead, H, D, D)
         n = H * D * self.R
-        return v, y[..., H:H + n].reshape(*lead, H, D, self.R), y[..., H + n:].reshape(*lead, H, D, self.R)
+        return v, y[..., H : H + n].reshape(*lead, H, D, self.R), y[..., H + n :].reshape(*lead, H, D, self.R)
 
     def gamma(self, y):
         """Γ (…, D, D) of flat parameters y (numpy or torch)."""
@@ -183,8 +211,13 @@ def param_velocity(p: Params, y, G):
         return np.concatenate([np.einsum("hde,de->h", U, G), (v[:, None, None] * G).ravel()])
     v, K, Q = p.unpack(y)
     GQ = np.einsum("de,her->hdr", G, Q)
-    return np.concatenate([np.einsum("hdr,hdr->h", K, GQ), (v[:, None, None] * GQ).ravel(),
-                           (v[:, None, None] * np.einsum("de,hdr->her", G, K)).ravel()])
+    return np.concatenate(
+        [
+            np.einsum("hdr,hdr->h", K, GQ),
+            (v[:, None, None] * GQ).ravel(),
+            (v[:, None, None] * np.einsum("de,hdr->her", G, K)).ravel(),
+        ]
+    )
 
 
 def _flow_rhs(p: Params, Lam, N):
@@ -202,8 +235,7 @@ def flow(p: Params, y0, s: Setting, t_eval, rtol: float = 1e-8, method: str = "D
     to ~1e-4 relative — the tests compare the two)."""
     t_eval = np.asarray(t_eval, float)
     atol = 1e-6 * np.abs(y0).max()
-    sol = solve_ivp(_flow_rhs(p, s.Lam, s.N), (0.0, t_eval[-1]), y0, method=method, t_eval=t_eval,
-                    rtol=rtol, atol=atol)
+    sol = solve_ivp(_flow_rhs(p, s.Lam, s.N), (0.0, t_eval[-1]), y0, method=method, t_eval=t_eval, rtol=rtol, atol=atol)
     if not sol.success:
         raise RuntimeError(sol.message)
     return Trajectory(p, sol.t, _losses(p, sol.y.T, s.Lam, s.N), sol.y.T)
@@ -288,8 +320,14 @@ def white_loss(t, D: int, N: int, s0: float):
 
 def scalar_ode(lam: float, c: float, v0: float, t_eval):
     """The newly learning head of ATTN_S (k = q = v·e, balanced): v̇ = λ²v² − λ³c v⁵, from v0."""
-    sol = solve_ivp(lambda _t, v: lam**2 * v**2 - lam**3 * c * v**5, (0.0, float(np.max(t_eval))), [v0],
-                    t_eval=t_eval, rtol=1e-9, atol=1e-12)
+    sol = solve_ivp(
+        lambda _t, v: lam**2 * v**2 - lam**3 * c * v**5,
+        (0.0, float(np.max(t_eval))),
+        [v0],
+        t_eval=t_eval,
+        rtol=1e-9,
+        atol=1e-12,
+    )
     return sol.y[0]
 
 
@@ -336,10 +374,12 @@ def plateau_readings(t, loss, drops: list[Drop]):
     flattest point (smallest |dL/d ln t|) — the closest the curve comes to the saddle."""
     t, loss = np.asarray(t, float), np.asarray(loss, float)
     rate = np.abs(np.diff(loss) / np.diff(np.log(t)))
-    bounds = [0] + [x for d in drops for x in (np.searchsorted(t, d.t_start), np.searchsorted(t, d.t_end))] + [len(t) - 1]
+    bounds = (
+        [0] + [x for d in drops for x in (np.searchsorted(t, d.t_start), np.searchsorted(t, d.t_end))] + [len(t) - 1]
+    )
     # a drop that runs to the last point leaves an empty final plateau: read it at the last rate
     bounds = [min(x, len(rate) - 1) for x in bounds]
-    idx = [a + int(np.argmin(rate[a:max(b, a + 1)])) for a, b in zip(bounds[::2], bounds[1::2])]
+    idx = [a + int(np.argmin(rate[a : max(b, a + 1)])) for a, b in zip(bounds[::2], bounds[1::2])]
     return loss[idx], np.array(idx)
 
 

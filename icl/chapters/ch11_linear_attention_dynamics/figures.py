@@ -24,7 +24,10 @@ def plot_merged(st: Study):
     merged, sm = st.merged, st.summary
     fig, ax = plt.subplots(1, 3, figsize=(14, 3.8))
     _curve(ax[0], merged["main"], "merged", "C0")
-    ax[0].axhline(sm.trace, color="gray", ls=":", label="tr Λ"), ax[0].axhline(sm.converged, color="k", ls="--", label="L(Γ*)")
+    (
+        ax[0].axhline(sm.trace, color="gray", ls=":", label="tr Λ"),
+        ax[0].axhline(sm.converged, color="k", ls="--", label="L(Γ*)"),
+    )
     for d in sm.merged.drops:
         ax[0].axvspan(d.t_start, d.t_end, color="C1", alpha=0.15, label="detected drop")
     ax[0].legend(fontsize=7), ax[0].set_title(f"(a) merged KQ, D = {merged['main'].s.D}")
@@ -55,7 +58,9 @@ def plot_separate(st: Study):
     fig = new_figure(figsize=(14, 6.5))
     top = fig.add_subplot(2, 1, 1)
     _curve(top, run, f"H = {H}", "C0")
-    top.plot(sep["stall"].flow.t, sep["stall"].flow.loss, color="C3", lw=1.5, label=f"H = {sep['stall'].flow.p.H}: flow")
+    top.plot(
+        sep["stall"].flow.t, sep["stall"].flow.loss, color="C3", lw=1.5, label=f"H = {sep['stall'].flow.p.H}: flow"
+    )
     for m, Lm in enumerate(sm.sep_targets):
         top.axhline(Lm, color="gray", ls=":", lw=1)
         top.text(run.flow.t[0], Lm, f" L(M_{m})", fontsize=7, va="bottom")
@@ -102,14 +107,15 @@ def plot_scalar(st: Study):
 
 
 def plot_softmax(st: Study):
-    """Their Fig. 5: loss against time, each softmax version (GD, fresh prompts) and the linear flow from the same init."""
+    """Their Fig. 5: loss against time, each softmax version (GD, fresh prompts) and the linear flow from the
+    same init."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, (kind, run) in zip(axes, st.softmax.items()):
         ax.plot(run.linear.t, run.linear.loss, color="C0", lw=2, alpha=0.7, label="linear (flow)")
         ax.plot(run.soft.t, run.soft.loss, "o", color="C3", ms=2.5, label="softmax (GD, fresh prompts)")
-        for m, Lm in enumerate(plateau_losses(run.s) if kind == "separate" else plateau_losses(run.s)[[0, -1]]):
+        for Lm in plateau_losses(run.s) if kind == "separate" else plateau_losses(run.s)[[0, -1]]:
             ax.axhline(Lm, color="grey", lw=0.6, ls=":")
         ax.set_xscale("log"), ax.set_xlabel("time t = 2ηk"), ax.set_title(f"{kind} key-query")
     axes[0].set_ylabel("loss"), axes[0].legend(fontsize=8)

@@ -26,8 +26,16 @@ import torch
 from ...core.engine import one_thread
 from .dynamics import Params, Setting, Trajectory, population_loss
 
-__all__ = ["Tokens", "sample_tokens", "softmax_predict", "sampled_softmax_loss", "softmax_gd", "zero_sum",
-           "linear_population_losses", "SoftmaxRun"]
+__all__ = [
+    "Tokens",
+    "sample_tokens",
+    "softmax_predict",
+    "sampled_softmax_loss",
+    "softmax_gd",
+    "zero_sum",
+    "linear_population_losses",
+    "SoftmaxRun",
+]
 
 
 @dataclass(frozen=True)
