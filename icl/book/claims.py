@@ -27,13 +27,26 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir", "scorecard_counts", "STATUS_LABEL",
-           "published_claims_dir", "publish_claims", "budgets_side_by_side", "edition_table_markdown", "EDITIONS"]
+           "published_claims_dir", "publish_claims", "FINDINGS", "budgets_side_by_side", "edition_table_markdown", "EDITIONS"]
 
 EDITIONS = ("quick", "paper")  # the budgets the book is published at, side by side on the scorecard
 
 KINDS = ("abs", "rel", "max", "min", "true")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 STATUS_LABEL = {"pass": "**pass**", "fail": "**FAIL**", "not evaluated": "*not evaluated*", "not run": "*not run*"}
+
+def status_label(status: str, finding: str | None = None) -> str:
+    """The status as the tables show it, with the finding of a failing claim: **FAIL** (budget)."""
+    return STATUS_LABEL[status] + (f" ({finding})" if finding else "")
+
+
+# Why a claim fails (the `finding` of a failing claim; a passing one has none):
+FINDINGS = {
+    "paper": "the paper's statement does not hold in our runs",
+    "reading": "fails only under a reading stricter or looser than the paper's words",
+    "budget": "fails at our budget, with evidence it holds at a larger one",
+    "setup": "a choice of ours that the paper does not make",
+}
 
 
 @dataclass
@@ -43,7 +56,8 @@ class Claim:
     "true"); expected: the target or bound; kind: "abs" |m − e| ≤ tol, "rel" |m − e| ≤ tol·|e|,
     "max" m ≤ e, "min" m ≥ e, "true" m is True; target_origin, tol_origin: where the target and
     the tolerance come from; evaluated: False reads "not evaluated"; note: why it fails, or what
-    was chosen."""
+    was chosen; finding: why a failing claim fails, one of `FINDINGS` (None while it passes, or
+    where nobody has classified the failure yet, e.g. a reader's rerun with other parameters)."""
 
     id: str
     statement: str
@@ -56,9 +70,12 @@ class Claim:
     note: str = ""
     target_origin: str = ""
     tol_origin: str = ""
+    finding: str | None = None
 
     def __post_init__(self):
         where = f"claim {self.id!r}"
+        if self.finding is not None and self.finding not in FINDINGS:
+            raise ValueError(f"{where}: finding must be one of {tuple(FINDINGS)} or None, got {self.finding!r}")
         if not isinstance(self.id, str) or not _ID.match(self.id):
             raise ValueError(f"{where}: id must be snake_case (letters, digits, _), got {self.id!r}")
         if self.kind not in KINDS:
@@ -116,7 +133,7 @@ class Claim:
         shown = "—" if m is None else ("yes" if m is True else "no" if m is False else _fmt(m))
         margin = self.margin
         return {"id": self.id, "ref": self.ref, "claim": self.statement, "measured": shown, "criterion": self.criterion,
-                "margin": "—" if margin is None else f"{margin:+.3g}", "status": self.status}
+                "margin": "—" if margin is None else f"{margin:+.3g}", "status": self.status, "finding": self.finding}
 
 
 def _fmt(x) -> str:
@@ -142,18 +159,36 @@ class ClaimsTable:
 
     def add(self, id: str, statement: str, ref: str, measured, expected=None, tol: float = 0.0, kind: str = "abs", *,
             note: str = "", note_if_fail: str = "", target_origin: str = "", tol_origin: str = "",
-            always: bool = False) -> Claim:
-        """Add a claim. note_if_fail is appended to the note only when the claim fails."""
+            always: bool = False, finding: str | None = None) -> Claim:
+        """Add a claim. note_if_fail is appended to the note only when the claim fails. finding: the
+        chapter's classification of a failure at the authors' budget (`FINDINGS`), kept only when the
+        claim fails; at a smaller budget a claim that passes in the published paper edition fails
+        for the budget, and says so."""
         if id in self.ids():
             raise ValueError(f"claim id {id!r} is already in {self.chapter}'s table")
         if measured is not None and not isinstance(measured, (bool, np.bool_)):
             measured = float(measured)
         c = Claim(id, statement, ref, measured, None if expected is None else float(expected), float(tol), kind,
-                  self.evaluate or always, note, target_origin, tol_origin)
-        if note_if_fail and c.status == "fail":
+                  self.evaluate or always, note, target_origin, tol_origin, finding)
+        if c.status == "fail":
             c.note = f"{c.note} {note_if_fail}".strip()
+            if self._passes_in_paper_edition(id):
+                c.finding = "budget"
+                c.note = f"{c.note} It passes at the authors' budget (the paper edition).".strip()
+        else:
+            c.finding = None
         self.claims.append(c)
         return c
+
+    def _passes_in_paper_edition(self, id: str) -> bool:
+        """Whether this chapter's claim `id` passes in the published paper edition (False at the
+        paper profile itself, or under a reader's parameters: a different question)."""
+        if self.meta.get("profile") in (None, "paper") or self.meta.get("params"):
+            return False
+        path = published_claims_dir("paper") / f"{self.chapter}.json"
+        if not path.exists():
+            return False
+        return any(c["id"] == id and c["status"] == "pass" for c in json.loads(path.read_text())["claims"])
 
     def ids(self) -> list[str]:
         return [c.id for c in self.claims]
@@ -180,7 +215,7 @@ class ClaimsTable:
         cell = lambda v: str(v).replace("|", "\\|")  # a literal | would split the cell
         body = "".join(
             f"| {cell(r['ref'])} | {cell(r['claim'])} | {r['measured']} | {r['criterion']} | {r['margin']} | "
-            f"{STATUS_LABEL[r['status']]} |\n" for r in self.rows())
+            f"{status_label(r['status'], r['finding'])} |\n" for r in self.rows())
         notes = []
         for c in self.claims:
             parts = [p for p in (c.note, c.target_origin and f"Target: {c.target_origin}.",

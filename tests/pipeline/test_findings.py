@@ -1,0 +1,46 @@
+"""The Findings page's verdict rule, and its contributions against the published paper edition."""
+
+import pytest
+
+from icl.book.claims import Claim, load_tables, published_claims_dir
+from icl.pipeline import findings
+
+
+def _claim(status: str, finding: str | None = None, i=[0]) -> Claim:
+    i[0] += 1
+    if status == "not evaluated":
+        return Claim(f"c{i[0]}", "s", "r", 1.0, 0.0, 0.5, "abs", evaluated=False)
+    return Claim(f"c{i[0]}", "s", "r", 0.0 if status == "pass" else 1.0, 0.0, 0.5, "abs", finding=finding)
+
+
+@pytest.mark.parametrize("outcomes, expected", [
+    (["pass", "pass"], "holds"),
+    (["pass", ("fail", "reading"), ("fail", "budget"), ("fail", "setup")], "holds with a caveat"),
+    (["pass", "pass", "pass", ("fail", "paper")], "holds with a caveat"),
+    (["pass", "pass", ("fail", "paper"), ("fail", "paper")], "does not hold in our runs"),
+    ([("fail", "paper")], "does not hold in our runs"),
+    (["not evaluated"], "not evaluated"),
+    (["pass", "not evaluated"], "holds"),
+])
+def test_the_verdict_follows_the_stated_rule(outcomes, expected):
+    claims = [_claim(o) if isinstance(o, str) else _claim(*o) for o in outcomes]
+    assert findings.verdict(claims) == expected
+
+
+def _paper_edition() -> dict:
+    return {(t.chapter, c.id): c for t in load_tables(published_claims_dir("paper")) for c in t.claims}
+
+
+def test_every_contribution_is_decided_by_published_claims():
+    paper = _paper_edition()
+    for contribution in findings.CONTRIBUTIONS:
+        for pattern in contribution.claims:
+            one = findings.Contribution("x", "", "", "", (pattern,), "")
+            assert findings.deciding(one, paper), f"{contribution.key}: {pattern} matches no published claim"
+
+
+def test_every_published_claim_decides_a_contribution():
+    paper = _paper_edition()
+    used = {id(c) for contribution in findings.CONTRIBUTIONS for c in findings.deciding(contribution, paper)}
+    orphans = [f"{ch}/{cid}" for (ch, cid), c in paper.items() if id(c) not in used]
+    assert not orphans, orphans
