@@ -57,7 +57,9 @@ class Claim:
     "max" m ≤ e, "min" m ≥ e, "true" m is True; target_origin, tol_origin: where the target and
     the tolerance come from; evaluated: False reads "not evaluated"; note: why it fails, or what
     was chosen; finding: why a failing claim fails, one of `FINDINGS` (None while it passes, or
-    where nobody has classified the failure yet, e.g. a reader's rerun with other parameters)."""
+    where nobody has classified the failure yet, e.g. a reader's rerun with other parameters);
+    same_as: "chapter/id" of the one claim that counts for this statement, where a chapter shows a
+    claim another chapter already tests (shown, not counted)."""
 
     id: str
     statement: str
@@ -71,6 +73,7 @@ class Claim:
     target_origin: str = ""
     tol_origin: str = ""
     finding: str | None = None
+    same_as: str | None = None
 
     def __post_init__(self):
         where = f"claim {self.id!r}"
@@ -159,17 +162,18 @@ class ClaimsTable:
 
     def add(self, id: str, statement: str, ref: str, measured, expected=None, tol: float = 0.0, kind: str = "abs", *,
             note: str = "", note_if_fail: str = "", target_origin: str = "", tol_origin: str = "",
-            always: bool = False, finding: str | None = None) -> Claim:
+            always: bool = False, finding: str | None = None, same_as: str | None = None) -> Claim:
         """Add a claim. note_if_fail is appended to the note only when the claim fails. finding: the
         chapter's classification of a failure at the authors' budget (`FINDINGS`), kept only when the
         claim fails; at a smaller budget a claim that passes in the published paper edition fails
-        for the budget, and says so."""
+        for the budget, and says so. same_as: "chapter/id" of the claim that counts for the same
+        statement (this one is shown in the chapter, not counted on the scorecard)."""
         if id in self.ids():
             raise ValueError(f"claim id {id!r} is already in {self.chapter}'s table")
         if measured is not None and not isinstance(measured, (bool, np.bool_)):
             measured = float(measured)
         c = Claim(id, statement, ref, measured, None if expected is None else float(expected), float(tol), kind,
-                  self.evaluate or always, note, target_origin, tol_origin, finding)
+                  self.evaluate or always, note, target_origin, tol_origin, finding, same_as)
         if c.status == "fail":
             c.note = f"{c.note} {note_if_fail}".strip()
             if self._passes_in_paper_edition(id):
@@ -202,8 +206,12 @@ class ClaimsTable:
     def rows(self) -> list[dict]:
         return [c.row() for c in self.claims]
 
+    def counted(self) -> list[Claim]:
+        """The claims the scorecard counts: all but those that repeat another chapter's (`same_as`)."""
+        return [c for c in self.claims if c.same_as is None]
+
     def counts(self) -> dict[str, int]:
-        s = [c.status for c in self.claims]
+        s = [c.status for c in self.counted()]
         return {k: s.count(k) for k in ("pass", "fail", "not evaluated")}
 
     def summary(self) -> str:
@@ -220,6 +228,8 @@ class ClaimsTable:
         for c in self.claims:
             parts = [p for p in (c.note, c.target_origin and f"Target: {c.target_origin}.",
                                  c.tol_origin and f"Tolerance: {c.tol_origin}.") if p]
+            if c.same_as:
+                parts.insert(0, f"The same statement as {c.same_as}, which counts for it on the scorecard.")
             if parts:
                 notes.append(f"\n- *{cell(c.ref)}* ({c.id}) — " + " ".join(parts))
         return head + body + (("\n**Notes.**" + "".join(notes)) if notes else "")
@@ -342,7 +352,7 @@ def budgets_side_by_side(live: list[ClaimsTable], editions=EDITIONS):
     for prof in editions:
         tables = [t for t in live if t.meta.get("profile") == prof] if prof in live_profiles else \
             load_tables(published_claims_dir(prof)) if published_claims_dir(prof).is_dir() else []
-        by_edition[prof] = {(t.chapter, c.id): c for t in tables for c in t.claims}
+        by_edition[prof] = {(t.chapter, c.id): c for t in tables for c in t.counted()}
     keys = list(dict.fromkeys(k for prof in editions for k in by_edition[prof]))
     rows = []
     for k in keys:

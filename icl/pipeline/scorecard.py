@@ -120,7 +120,7 @@ def editions(tables, editions=None) -> dict:
     for prof in editions or EDITIONS:
         src = [t for t in tables if t.meta.get("profile") == prof] if prof in live else \
             load_tables(published_claims_dir(prof)) if published_claims_dir(prof).is_dir() else []
-        out[prof] = {(t.chapter, c.id): c for t in src for c in t.claims}
+        out[prof] = {(t.chapter, c.id): c for t in src for c in t.counted()}
     return out
 
 
@@ -218,7 +218,8 @@ def chapter_html(table) -> str:
     rows = []
     for c in table.claims:
         r = c.row()
-        origin = " ".join(p for p in (c.note, c.target_origin and f"Target: {c.target_origin}.",
+        origin = " ".join(p for p in (c.same_as and f"Not counted here: the same statement as {c.same_as}.", c.note,
+                                      c.target_origin and f"Target: {c.target_origin}.",
                                       c.tol_origin and f"Tolerance: {c.tol_origin}.") if p)
         rows.append([f"{_esc(c.statement)} <small>({_esc(c.ref)}; <code>{_esc(c.id)}</code>)</small>",
                      _esc(r["measured"]), _esc(r["criterion"]), _esc(r["margin"]), status_html(c).split("<br>")[0],

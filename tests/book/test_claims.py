@@ -130,3 +130,11 @@ def test_a_smaller_budget_fails_for_the_budget_where_the_paper_edition_passes(tm
     assert quick.add("never", "s", "r", 0.9, 0.0, 0.5, finding="paper").finding == "paper"
     rerun = ClaimsTable("01_x", meta={"profile": "quick", "params": {"d": 10}})  # another question: no inference
     assert rerun.add("holds_later", "s", "r", 0.9, 0.0, 0.5, finding="paper").finding == "paper"
+
+
+def test_a_claim_repeating_another_chapters_is_shown_not_counted():
+    t = ClaimsTable("01_x", meta={"profile": "paper"})
+    t.add("mine", "s", "r", 0.1, 0.0, 0.5)
+    t.add("repeat", "s", "r", 0.9, 0.0, 0.5, same_as="02_y/theirs")
+    assert t.counts() == {"pass": 1, "fail": 0, "not evaluated": 0}
+    assert [c.id for c in t.counted()] == ["mine"] and "same statement as 02_y/theirs" in t.to_markdown()

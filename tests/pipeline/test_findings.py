@@ -44,3 +44,15 @@ def test_every_published_claim_decides_a_contribution():
     used = {id(c) for contribution in findings.CONTRIBUTIONS for c in findings.deciding(contribution, paper)}
     orphans = [f"{ch}/{cid}" for (ch, cid), c in paper.items() if id(c) not in used]
     assert not orphans, orphans
+
+
+@pytest.mark.parametrize("edition", ["quick", "paper"])
+def test_every_published_failure_is_classified_and_every_repeat_points_at_a_counted_claim(edition):
+    tables = load_tables(published_claims_dir(edition))
+    counted = {f"{t.chapter}/{c.id}" for t in tables for c in t.counted()}
+    for t in tables:
+        for c in t.claims:
+            where = f"{edition}: {t.chapter}/{c.id}"
+            assert len(c.statement.split()) >= 4, f"{where}: a statement a reader understands without the id"
+            assert (c.finding is not None) == (c.status == "fail"), f"{where}: {c.status} with finding {c.finding}"
+            assert c.same_as is None or c.same_as in counted, f"{where}: same_as {c.same_as} is not a counted claim"
