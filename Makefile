@@ -34,7 +34,7 @@ JB_FLAGS = --all -W -n --keep-going
 PYTEST = $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: install lock train publish book execute test unit slurm-test shape smoke-chapters executed-check arithmetic-test nbval book-test browser-test \
-	scorecard-check references expected-scorecard bench clean
+	scorecard-check references expected-scorecard bench clean lint format
 
 install: $(VENV)/.installed
 
@@ -69,6 +69,14 @@ execute: install $(if $(EXECUTOR),train)
 book: execute
 	$(VENV)/bin/jupyter-book build $(JB_FLAGS) .
 	@echo "book: $(CURDIR)/_build/html/index.html"
+
+lint: install  # one configuration, in pyproject.toml
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 unit: install
 	$(PYTEST) tests --ignore=tests/runs/test_slurm.py
@@ -131,7 +139,7 @@ scorecard-check: install
 expected-scorecard: install  # after `make book PROFILE=quick`
 	$(PY) tests/pipeline/test_scorecard.py --write $(EXECUTED)/claims tests/expected/scorecard_quick.json
 
-test: unit slurm-test shape scorecard-check smoke-chapters executed-check arithmetic-test nbval book-test browser-test
+test: lint unit slurm-test shape scorecard-check smoke-chapters executed-check arithmetic-test nbval book-test browser-test
 
 bench: install
 	$(VENV)/bin/icl bench

@@ -40,8 +40,10 @@ def main(models: int = 8):
     compile_s = time.perf_counter() - t0
     fast = ms_per_call(compiled, args)
     diff = (compiled(*args)[1] - softmax_loss_and_grad(*args)[1]).abs().max().item()
-    print(f"M={models}: eager {eager:.2f} ms/call, compiled {fast:.2f} ms/call "
-          f"(compile {compile_s:.1f} s, max |Δgrad| {diff:.1e})")
+    print(
+        f"M={models}: eager {eager:.2f} ms/call, compiled {fast:.2f} ms/call "
+        f"(compile {compile_s:.1f} s, max |Δgrad| {diff:.1e})"
+    )
 
 
 if __name__ == "__main__":

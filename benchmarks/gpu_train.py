@@ -53,19 +53,23 @@ def main():
         done += 1
         if status == "ok":
             keys, wall = res
-            print(f"[gpu_train] t={time.time() - t0:.0f}s group of {len(keys)} done in {wall:.0f} s: {keys}", flush=True)
+            print(
+                f"[gpu_train] t={time.time() - t0:.0f}s group of {len(keys)} done in {wall:.0f} s: {keys}", flush=True
+            )
         else:
             print(f"[gpu_train] t={time.time() - t0:.0f}s group {res[0]} FAILED\n{res[1]}", flush=True)
     elapsed = time.time() - t0
     from icl.pipeline.plan import _checkpoint_step
-
     from icl.runs.load import cached_run
 
     for g in groups:
         missing = [c for c in g.configs if cached_run(c, Path(a.cache_dir)) is None]
         if missing:
             step = _checkpoint_step(missing, Path(a.cache_dir))
-            print(f"[gpu_train] unfinished {g.key} {g.label()}: checkpoint at step {step} after {elapsed:.0f} s", flush=True)
+            print(
+                f"[gpu_train] unfinished {g.key} {g.label()}: checkpoint at step {step} after {elapsed:.0f} s",
+                flush=True,
+            )
     pool.terminate()
     print(f"[gpu_train] stopped at t={elapsed:.0f}s, {done} of {len(todo)} group(s) ended", flush=True)
 

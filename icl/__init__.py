@@ -20,11 +20,12 @@ book: the book's machinery
     (claims tables, the editions side by side) · chapter (the preamble: task, budget, tolerances,
     claims, glue, figures) · parameters (a chapter's parameters, checked before it runs) · plotting
     (the figure style) · format (numbers in prose)
-chapters: one module per chapter, named like its notebook
+chapters: one module (or package) per chapter, named like its notebook, each with one public face:
+    Study(ch), numbers(st), claims(ch, st), plot_*(st) (icl/chapters/__init__.py says what each is)
     ch01_setup · ch02_observations · ch03_loss_approximation · ch04_training_stages ·
     ch05_gradient_flow · ch06_approximation_optimality · ch07_bayes_and_single_head ·
-    ch08_linear_and_activations and ch08_basins · ch09_non_isotropic · ch10_multitask_superposition
-    · ch11_linear_attention_dynamics and ch11_linear_softmax
+    ch08_linear_and_activations (with basins) · ch09_non_isotropic · ch10_multitask_superposition ·
+    ch11_linear_attention_dynamics (with linear_softmax)
 pipeline: running the book
     plan (the models each chapter needs; training what is missing) · execute (chapter execution,
     incremental and parallel) · verify (retrain a published model and compare) · bench (the

@@ -37,7 +37,10 @@ __all__ = ["PIN", "pin", "pin_report", "describe", "signature", "same_arithmetic
 PIN = {
     "ATEN_CPU_CAPABILITY": ("avx2", "torch's ATen CPU kernels: the AVX2 set"),
     "MKL_ENABLE_INSTRUCTIONS": ("AVX2", "MKL (torch's BLAS): AVX2 code paths"),
-    "NPY_DISABLE_CPU_FEATURES": ("X86_V4 AVX512_ICL AVX512_SPR", "numpy: no AVX-512 dispatch targets (X86_V3 = AVX2 stays)"),
+    "NPY_DISABLE_CPU_FEATURES": (
+        "X86_V4 AVX512_ICL AVX512_SPR",
+        "numpy: no AVX-512 dispatch targets (X86_V3 = AVX2 stays)",
+    ),
     "OPENBLAS_CORETYPE": ("Haswell", "OpenBLAS (numpy's and SciPy's BLAS): the Haswell (AVX2) kernels"),
 }
 _REQUIRED_FLAGS = ("avx2", "fma")
@@ -78,7 +81,9 @@ def pin(environ=None) -> dict:
     if env.get("ICL_KERNELS", "pinned").lower() == "native":
         state["reason"] = "ICL_KERNELS=native: each library uses the machine's best kernels"
     elif sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
-        state["reason"] = f"not a Linux x86-64 machine ({sys.platform}, {platform.machine()}): the AVX2 set does not apply"
+        state["reason"] = (
+            f"not a Linux x86-64 machine ({sys.platform}, {platform.machine()}): the AVX2 set does not apply"
+        )
     else:
         flags = _cpu_flags()
         missing = [f for f in _REQUIRED_FLAGS if flags is None or f not in flags]
@@ -113,8 +118,11 @@ def _torch_build() -> dict:
     mkl = re.search(r"Math Kernel Library Version ([\d.]+)", text)
     dnn = re.search(r"(?:MKL-DNN|oneDNN) v([\d.]+)", text)
     blas = re.search(r"BLAS_INFO=(\w+)", text)
-    return {"blas": blas.group(1) if blas else None, "mkl": mkl.group(1) if mkl else None,
-            "onednn": dnn.group(1) if dnn else None}
+    return {
+        "blas": blas.group(1) if blas else None,
+        "mkl": mkl.group(1) if mkl else None,
+        "onednn": dnn.group(1) if dnn else None,
+    }
 
 
 def _openblas_cores() -> dict:
@@ -132,8 +140,12 @@ def _openblas_cores() -> dict:
             lib = ctypes.CDLL(p)
         except OSError:
             continue
-        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename", "openblas_get_corename64_",
-                     "openblas_get_corename"):
+        for name in (
+            "scipy_openblas_get_corename64_",
+            "scipy_openblas_get_corename",
+            "openblas_get_corename64_",
+            "openblas_get_corename",
+        ):
             fn = getattr(lib, name, None)
             if fn is not None:
                 fn.restype = ctypes.c_char_p
@@ -170,17 +182,27 @@ def describe(device=None) -> dict:
         "cpu_flags": sorted(f for f in flags if re.match(r"(avx|fma|sse4|f16c|amx)", f)),
         "machine": platform.machine(),
         "threads": torch.get_num_threads(),
-        "pin": {name: {"value": os.environ.get(name), "set_by": "icl" if name in rep.get("set", ()) else
-                       ("environment" if name in os.environ else "unset")} for name in PIN},
-        "pin_note": rep.get("reason", "") or ("" if not rep.get("late") else
-                                               f"imported before the pin: {', '.join(rep['late'])}"),
+        "pin": {
+            name: {
+                "value": os.environ.get(name),
+                "set_by": "icl" if name in rep.get("set", ()) else ("environment" if name in os.environ else "unset"),
+            }
+            for name in PIN
+        },
+        "pin_note": rep.get("reason", "")
+        or ("" if not rep.get("late") else f"imported before the pin: {', '.join(rep['late'])}"),
     }
     if "scipy" in sys.modules:
         record["scipy"] = sys.modules["scipy"].__version__
     dev = torch.device(device) if device is not None else None
     if dev is not None and dev.type == "cuda":
-        record.update({"gpu": torch.cuda.get_device_name(dev), "cuda": torch.version.cuda,
-                       "cudnn": torch.backends.cudnn.version()})
+        record.update(
+            {
+                "gpu": torch.cuda.get_device_name(dev),
+                "cuda": torch.version.cuda,
+                "cudnn": torch.backends.cudnn.version(),
+            }
+        )
     return record
 
 

@@ -29,8 +29,15 @@ def cmd_chapters(a):
     from .pipeline.execute import ChapterFailures, execute_chapters, parse_parameters
 
     try:
-        execute_chapters(profile=a.profile, device=a.device, out_dir=a.out, only=a.only or None,
-                         parameters=parse_parameters(a.param), force=a.force, jobs=a.jobs)
+        execute_chapters(
+            profile=a.profile,
+            device=a.device,
+            out_dir=a.out,
+            only=a.only or None,
+            parameters=parse_parameters(a.param),
+            force=a.force,
+            jobs=a.jobs,
+        )
     except ChapterFailures as e:
         for name, err in e.failures.items():
             print(f"[chapters] FAILED: {name}: {_failure_line(err)}", file=sys.stderr)
@@ -60,14 +67,18 @@ def cmd_sweep(a):
     from .runs.executors import JobFailures
 
     try:
-        runs = load_or_train_many(configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet, compile=compile,
-                                  executor=executor)
+        runs = load_or_train_many(
+            configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet, compile=compile, executor=executor
+        )
     except JobFailures as e:
         print(e, file=sys.stderr)
         sys.exit(1)
     for r in runs:
         c = r.config
-        print(f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} final loss {r.final_loss():.4f}")
+        print(
+            f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} "
+            f"final loss {r.final_loss():.4f}"
+        )
 
 
 def _executor(a):
@@ -76,14 +87,24 @@ def _executor(a):
         return None
     from .runs.executors import SlurmOptions, make_executor
 
-    opts = SlurmOptions(partition=a.partition, time_min=a.time, cpus=a.cpus, gpus=a.gpus, mem_gb=a.mem_gb,
-                        array_parallelism=a.array_parallelism)
+    opts = SlurmOptions(
+        partition=a.partition,
+        time_min=a.time,
+        cpus=a.cpus,
+        gpus=a.gpus,
+        mem_gb=a.mem_gb,
+        array_parallelism=a.array_parallelism,
+    )
     return make_executor(a.executor, a.log_dir, opts)
 
 
 def _executor_options(s):
-    s.add_argument("--executor", choices=["inprocess", "local", "slurm"], default="inprocess",
-                   help="inprocess: train here; local: one subprocess per group (submitit); slurm: one sbatch job per group")
+    s.add_argument(
+        "--executor",
+        choices=["inprocess", "local", "slurm"],
+        default="inprocess",
+        help="inprocess: train here; local: one subprocess per group (submitit); slurm: one sbatch job per group",
+    )
     s.add_argument("--partition", default=None, help="slurm partition")
     s.add_argument("--time", type=int, default=24 * 60, help="slurm: wall-time limit per job, minutes")
     s.add_argument("--cpus", type=int, default=2, help="slurm: CPUs per job")
@@ -108,8 +129,15 @@ def cmd_plan(a):
             publish_available(groups, cache_dir=a.cache_dir, publish_dir=publish)
         return
     try:
-        train_plan(groups, workers=a.workers, cache_dir=a.cache_dir, device=a.device, executor=_executor(a),
-                   publish_dir=publish, compile={"auto": "auto", "on": True, "off": False}[a.compile])
+        train_plan(
+            groups,
+            workers=a.workers,
+            cache_dir=a.cache_dir,
+            device=a.device,
+            executor=_executor(a),
+            publish_dir=publish,
+            compile={"auto": "auto", "on": True, "off": False}[a.compile],
+        )
     except JobFailures as e:
         print(e, file=sys.stderr)
         sys.exit(1)
@@ -133,8 +161,14 @@ def cmd_verify(a):
 def cmd_bench(a):
     from .pipeline.bench import format_table, run_benchmark
 
-    result = run_benchmark(heads=a.heads, batched_models=a.models, batched_heads=a.batched_heads, device=a.device,
-                           seconds=a.seconds, out=a.out)
+    result = run_benchmark(
+        heads=a.heads,
+        batched_models=a.models,
+        batched_heads=a.batched_heads,
+        device=a.device,
+        seconds=a.seconds,
+        out=a.out,
+    )
     print()
     print(format_table(result))
     print(f"\nwritten to {a.out}")
@@ -148,8 +182,14 @@ def main(argv=None):
     c.add_argument("--profile", default="quick", help="smoke | quick | paper")
     c.add_argument("--device", default="auto", help="auto | cpu | cuda")
     c.add_argument("--out", default="executed", help="folder for the executed notebooks")
-    c.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="a chapter parameter, e.g. -p d=10 -p L=80 -p sigma2=0.5 -p heads=[1,2]")
+    c.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a chapter parameter, e.g. -p d=10 -p L=80 -p sigma2=0.5 -p heads=[1,2]",
+    )
     c.add_argument("--force", action="store_true", help="re-execute chapters whose inputs are unchanged")
     c.add_argument("--jobs", type=int, default=1, help="chapters executed at once (the book pages 9x run last)")
     c.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")
@@ -169,40 +209,63 @@ def main(argv=None):
     s.add_argument("--covariance", default="isotropic")
     s.add_argument("--rho", type=float, default=0.5)
     s.add_argument("--device", default="auto")
-    s.add_argument("--compile", choices=["auto", "on", "off"], default="auto",
-                   help="torch.compile the gradient (auto: runs of >= 100k steps on a GPU)")
+    s.add_argument(
+        "--compile",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="torch.compile the gradient (auto: runs of >= 100k steps on a GPU)",
+    )
     s.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
     _executor_options(s)
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_sweep)
 
-    pl = sub.add_parser("plan", help="the models the chapters need (groups, available, missing model-steps); --train trains them")
+    pl = sub.add_parser(
+        "plan", help="the models the chapters need (groups, available, missing model-steps); --train trains them"
+    )
     pl.add_argument("--profile", default="quick", help="smoke | quick | paper")
     pl.add_argument("--train", action="store_true", help="train every missing group")
-    pl.add_argument("--workers", type=int, default=1, help="inprocess executor: groups trained at once (worker processes)")
-    pl.add_argument("--publish", action="store_true",
-                    help="publish each group's models to results/<profile>/models as soon as it finishes "
-                         "(without --train: publish the cached ones)")
+    pl.add_argument(
+        "--workers", type=int, default=1, help="inprocess executor: groups trained at once (worker processes)"
+    )
+    pl.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish each group's models to results/<profile>/models as soon as it finishes "
+        "(without --train: publish the cached ones)",
+    )
     pl.add_argument("--device", default="auto")
-    pl.add_argument("--compile", choices=["auto", "on", "off"], default="auto",
-                    help="torch.compile the gradient (auto: runs of >= 100k steps on a GPU)")
+    pl.add_argument(
+        "--compile",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="torch.compile the gradient (auto: runs of >= 100k steps on a GPU)",
+    )
     pl.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
     _executor_options(pl)
     pl.add_argument("only", nargs="*", help="chapter names or prefixes (default: all)")
     pl.set_defaults(func=cmd_plan)
 
-    pc = sub.add_parser("publish-claims", help="publish the executed chapters' claims as the profile's edition (results/<profile>/claims)")
+    pc = sub.add_parser(
+        "publish-claims",
+        help="publish the executed chapters' claims as the profile's edition (results/<profile>/claims)",
+    )
     pc.add_argument("--profile", default="quick")
     pc.add_argument("--from", dest="source", default="executed/claims", help="the executed chapters' claims folder")
     pc.set_defaults(func=cmd_publish_claims)
 
-    v = sub.add_parser("verify", help="retrain a published model (or its first --steps steps) and compare with what was published")
+    v = sub.add_parser(
+        "verify", help="retrain a published model (or its first --steps steps) and compare with what was published"
+    )
     v.add_argument("key", help="the published model's key (results/<profile>/models/<key>)")
     v.add_argument("--steps", type=int, default=None, help="retrain only this many steps (default: all)")
     v.add_argument("--device", default="cpu", help="cpu gives bit-identical agreement (eager)")
     v.set_defaults(func=cmd_verify)
 
-    b = sub.add_parser("bench", help="training speed: the authors' formulation (and a full-sequence one) vs the engine (steps/s, memory)")
+    b = sub.add_parser(
+        "bench",
+        help="training speed: the authors' formulation (and a full-sequence one) vs the engine (steps/s, memory)",
+    )
     b.add_argument("--heads", type=_int_list, default=[1, 2, 4, 8])
     b.add_argument("--models", type=int, default=8, help="models trained together in the batched measurement")
     b.add_argument("--batched-heads", type=int, default=4)

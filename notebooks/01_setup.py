@@ -30,18 +30,16 @@ seed = None  # its seed (None: 0)
 
 # %% tags=["remove-cell"]
 import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy and torch load)
-import matplotlib.pyplot as plt
-import torch
+
+# isort: split
 from IPython.display import display
 
-from icl.chapters import ch01_setup as setup
 from icl.book.chapter import start
-from icl.core.data import sample_prompts
-from icl import load_or_train
-from icl.book.plotting import plot_circuits, plot_training_curve
+from icl.chapters import ch01_setup as setup
 
 ch = start("01_setup", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seed=seed)
 ch.show_budget()
+st = setup.Study(ch)
 
 # %% [markdown]
 # ## The task
@@ -56,9 +54,7 @@ ch.show_budget()
 # others). The first tokens of one prompt:
 
 # %%
-P = sample_prompts(ch.task, 1, torch.Generator().manual_seed(ch.budget.seed), dtype=torch.float64)
-display(P.token_table(shown=ch.budget.shown_examples).round(3))
-ch.glue("setup-d", ch.d, "{}"), ch.glue("setup-L", ch.L, "{}"), ch.glue("setup-sigma2", ch.sigma2, "{:g}");
+display(st.prompt.token_table(shown=ch.budget.shown_examples).round(3))
 
 # %% [markdown]
 # ## The model and its circuits
@@ -75,7 +71,8 @@ ch.glue("setup-d", ch.d, "{}"), ch.glue("setup-L", ch.L, "{}"), ch.glue("setup-s
 # Observation 1 is that training finds $W_h = \begin{pmatrix}\omega_h I_d & *\\ 0 & *\end{pmatrix}$
 # and $u_h = (0_d, \mu_h)$, in which case the model is a **sum of kernel regressors**
 #
-# $$\hat y = \sum_h \mu_h \sum_l y_l\, \frac{\exp(\omega_h x_l^\top x_q)}{\sum_{l'} \exp(\omega_h x_{l'}^\top x_q)}. \tag{3.2}$$
+# $$\hat y = \sum_h \mu_h \sum_l y_l\, \frac{\exp(\omega_h x_l^\top x_q)}{\sum_{l'} \exp(\omega_h x_{l'}^\top x_q)}.
+# \tag{3.2}$$
 #
 # Two facts this book relies on are unit tests rather than claims, since they are about our
 # code, not the paper: a model built with exactly these circuits computes (3.2), and the fast
@@ -90,10 +87,7 @@ ch.glue("setup-d", ch.d, "{}"), ch.glue("setup-L", ch.L, "{}"), ch.glue("setup-s
 # this model again loads it instead of retraining.
 
 # %% tags=["hide-input"]
-run = load_or_train(setup.configs(ch)[0], device=ch.device)
-fig = plot_circuits(run.kq, run.ov, ch.d, title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} steps")
-ch.figure("setup-circuits", fig)
-summary = setup.summarise(run, ch)
+ch.figure("setup-circuits", setup.plot_model_circuits(st))
 
 # %% [markdown]
 # ```{glue:figure} setup-circuits
@@ -111,7 +105,7 @@ summary = setup.summarise(run, ch)
 # columns measure how far the circuit is from the pattern (3.1).
 
 # %%
-display(summary.pattern.table().style.format("{:.4f}"))
+display(st.pattern.table().style.format("{:.4f}"))
 
 # %% [markdown]
 # With $\omega_1 = -\omega_2 = \omega$ and $\mu_1 = -\mu_2 = \mu$ the model is
@@ -126,10 +120,7 @@ display(summary.pattern.table().style.format("{:.4f}"))
 # ({numref}`setup-training`).
 
 # %% tags=["hide-input"]
-fig = plot_training_curve(run.loss_curve(), {r"debiased GD at $\eta_\mathrm{eff}$ (exact risk)": summary.dgd_risk,
-                                       r"$1+\sigma^2$ (predict 0)": 1 + ch.sigma2}, title="Training the model")
-ch.figure("setup-training", fig)
-setup.glue_summary(ch, summary)
+ch.figure("setup-training", setup.plot_training(st))
 
 # %% [markdown]
 # ```{glue:figure} setup-training
@@ -148,7 +139,8 @@ setup.glue_summary(ch, summary)
 # next chapter's subject.
 
 # %%
-setup.add_claims(ch, summary)
+ch.glue_numbers(setup.numbers(st))
+setup.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

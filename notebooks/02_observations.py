@@ -50,11 +50,12 @@ lengths = None  # test lengths L' of the risk curves (None: the budget's)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch02_observations as obs
 from icl.book.chapter import start
+from icl.chapters import ch02_observations as obs
 
 ch = start("02_observations", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seeds=seeds, lengths=lengths)
 ch.show_budget()
+st = obs.Study(ch)
 
 # %% [markdown]
 # ## Training the models
@@ -67,12 +68,8 @@ ch.show_budget()
 # trained. Their final training losses (mean of the last 1000 steps):
 
 # %% tags=["hide-input"]
-st = obs.Study(ch)
-losses, minutes = obs.training_table(st.models)
+losses, minutes = st.training
 display(losses.style.format("{:.4f}"))
-ch.glue("obs-heads", ", ".join(map(str, st.models.heads)), "{}"), ch.glue("obs-n-seeds", len(st.models.seeds), "{}")
-ch.glue("obs-steps", ch.prof.steps, "{:,}"), ch.glue("obs-n-models", len(st.models.runs), "{}")
-ch.glue("obs-train-minutes", minutes, "{:.1f}");
 
 # %% [markdown]
 # ## Observation 1: the KQ and OV circuits (Figs 1, 3, 14)
@@ -85,15 +82,8 @@ ch.glue("obs-train-minutes", minutes, "{:.1f}");
 # are labelled by their group (defined with the tables below).
 
 # %% tags=["hide-input"]
-b, m = ch.budget, st.models
-shown = [(m.figure_run(H), f"$H = {H}$ (seed {m.figure_seed}) after {m.steps:,} steps") for H in b.circuit_heads if H in m.heads]
-ch.figure("obs-circuits", obs.plot_circuit_models(shown, ch.d))
-extra = obs.extra_dummy_models(m)
-more = [(m.figure_run(H), f"$H = {H}$ (seed {m.figure_seed})") for H in b.more_circuits if H in m.heads]
-more += [(m.runs[k], f"$H = {k[0]}$ (seed {k[1]}), a model with a dummy head") for k in extra.values()]
-ch.figure("obs-circuits-more", obs.plot_circuit_models(more or shown, ch.d))
-dummies = obs.dummy_models(m)
-ch.glue("obs-dummy-models", ", ".join(obs.label(k) for k in dummies) or "none", "{}");
+ch.figure("obs-circuits", obs.plot_circuits(st))
+ch.figure("obs-circuits-more", obs.plot_circuits_more(st))
 
 # %% [markdown]
 # ```{glue:figure} obs-circuits
@@ -127,7 +117,7 @@ ch.glue("obs-dummy-models", ", ".join(obs.label(k) for k in dummies) or "none", 
 # $\omega_h$. The models of {numref}`obs-circuits`, head by head:
 
 # %% tags=["hide-input"]
-ph = obs.per_head_table(st.models)
+ph = st.per_head
 display(ph.style.format({c: "{:.3f}" for c in ph.columns if c != "group"}))
 
 # %% [markdown]
@@ -142,13 +132,6 @@ display(ph.style.format({c: "{:.3f}" for c in ph.columns if c != "group"}))
 for cols in (obs.SCALE_COLUMNS, obs.ERROR_COLUMNS):
     t = st.table[list(cols)].rename(columns=cols)
     display(t.style.format({c: "{:.3f}" for c in t.columns if not c.startswith("#")}, na_rep="—"))
-r = st.ranges
-for k in ("omega_min", "omega_max", "eta_min", "eta_max", "single_omega"):
-    ch.glue(f"obs-{k.replace('_', '-')}", r[k])
-for k in ("mu_pos_min", "mu_pos_max", "mu_neg_min", "mu_neg_max", "single_mu"):
-    ch.glue(f"obs-{k.replace('_', '-')}", r[k], "{:.2f}")
-ch.glue("obs-n-multi", r["n_multi"], "{}"), ch.glue("obs-n-dummy", r["n_dummy"], "{}"), ch.glue("obs-eta-eff", ch.eta_eff)
-ch.glue("obs-single-opt", 1 / ch.d**0.5);
 
 # %% [markdown]
 # Over the {glue:text}`obs-n-multi` models with $H \ge 2$, the non-dummy heads have $|\omega_h|$
@@ -168,6 +151,51 @@ ch.glue("obs-single-opt", 1 / ch.d**0.5);
 # is one head and the two agree. The column "group OV x/|μ|" is that summed part relative to the
 # largest $|\mu_h|$ (our refinement of the claim).
 #
+# ## Observation 3: ICL risk and length generalisation (Fig. 4)
+#
+# Every trained model, debiased GD at $\eta_\mathrm{eff}$ (4.11), vanilla GD at its optimal rate
+# for the training length, $\eta^* = L/(L + d(1+\sigma^2) + 1)$, and the Bayes predictor (ridge with
+# $\lambda = d\sigma^2$), evaluated on the **same** fresh prompts at each test length $L'$
+# ({glue:text}`obs-curve-prompts` prompts per length; the transformers and both GD rates are fixed
+# at their training-length values, the ridge predictor is Bayes-optimal at every $L'$). Because all
+# predictors see the same prompts, a ratio of two risks has a much smaller (paired) standard error
+# than either risk; we use it to compare the models with debiased GD. As a check of the Monte
+# Carlo, the two GD curves differ from their closed forms by at most {glue:text}`obs-mc-dgd` and
+# {glue:text}`obs-mc-gd` standard errors.
+
+# %% tags=["hide-input"]
+ch.figure("obs-risk", obs.plot_risk(st))
+
+# %% [markdown]
+# ```{glue:figure} obs-risk
+# :name: obs-risk
+#
+# **ICL risk against the number of in-context examples $L'$** (the paper's Fig. 4: multi-head
+# models share one curve near vanilla and debiased GD, below the single-head model and above
+# Bayes; all curves fall as $L'$ grows). Ours, left: the seed-{glue:text}`obs-figure-seed` model
+# of every head count with the three baselines, ±2 standard errors, the training length dotted.
+# Right: each $H \ge 2$ model (and vanilla GD) relative to debiased GD on the same prompts (error
+# bars left out: the paired errors are far smaller than the separate ones).
+# ```
+#
+# The risks at the training length, with {glue:text}`obs-claim-prompts` common prompts, for every
+# model, the baselines and the single-head optimum (4.12) (a kernel regressor at
+# $\omega = 1/\sqrt d$ with its best $\mu$). The closed forms give {glue:text}`obs-dgd-exact` for
+# debiased GD at $\eta_\mathrm{eff}$ and {glue:text}`obs-gd-exact` for vanilla GD at $\eta^*$;
+# whether the two-head model matches the first is {doc}`01_setup`'s claim, and the claims below
+# extend it to every head count and every $L'$.
+
+# %% tags=["hide-input"]
+display(st.at_L.table().style.format("{:.4f}"))
+
+# %% [markdown]
+# **The Bayes factor.** The paper says the multi-head models' error is "comparable to the optimal
+# Bayes estimator up to a proportionality factor" and explains it by Thm 4.2 (iii), which bounds
+# that factor for debiased GD at $\eta_\mathrm{eff}$ in the proportional limit. We do not type a
+# bound on the factor: we check that every $H \ge 2$ model's factor (its risk over the Bayes risk,
+# same prompts) is no larger than debiased GD's at every $L'$, within three paired standard
+# errors. The Bayes risk cancels in that comparison; the claim's note gives both factors.
+#
 # ## Observation 4: training dynamics (Figs 5, 13)
 #
 # The circuits are recorded at about 60 log-spaced steps. We say the pattern **holds** at a
@@ -177,11 +205,8 @@ ch.glue("obs-single-opt", 1 / ch.d**0.5);
 # "appears and is preserved". {numref}`obs-dynamics` shows three models.
 
 # %% tags=["hide-input"]
-ch.glue("obs-zero-sum-tol", ch.tol.zero_sum, "{:g}"), ch.glue("obs-early", ch.tol.early, "{:.0%}")
-dyn_keys = [(H, m.figure_seed) for H in b.dynamics_heads if H in m.heads]
-ch.figure("obs-dynamics", obs.plot_dynamics_models([(m.runs[k], obs.title(k)) for k in dyn_keys], ch.tol.zero_sum))
-rest = [(H, m.figure_seed) for H in m.heads if (H, m.figure_seed) not in dyn_keys]
-ch.figure("obs-dynamics-more", obs.plot_dynamics_models([(m.runs[k], obs.title(k)) for k in rest or dyn_keys], ch.tol.zero_sum))
+ch.figure("obs-dynamics", obs.plot_dynamics(st))
+ch.figure("obs-dynamics-more", obs.plot_dynamics_more(st))
 
 # %% [markdown]
 # ```{glue:figure} obs-dynamics
@@ -214,8 +239,11 @@ ch.figure("obs-dynamics-more", obs.plot_dynamics_models([(m.runs[k], obs.title(k
 # %% tags=["hide-input"]
 per_model, per_head = st.dyn
 display(per_model.style.format({"largest group-μ dip": "{:.3f}"}, na_rep="never"))
-display(per_head.style.format({"peak |ω_h|": "{:.3f}", "final |ω_h|": "{:.3f}", "fall from peak": "{:.2f}",
-                               "largest μ dip": "{:.3f}"}))
+display(
+    per_head.style.format(
+        {"peak |ω_h|": "{:.3f}", "final |ω_h|": "{:.3f}", "fall from peak": "{:.2f}", "largest μ dip": "{:.3f}"}
+    )
+)
 
 # %% [markdown]
 # Models whose pattern settles late (after the first {glue:text}`obs-early` of training, our
@@ -227,10 +255,8 @@ display(per_head.style.format({"peak |ω_h|": "{:.3f}", "final |ω_h|": "{:.3f}"
 # appears early" holds for the typical seed, not for every one.
 
 # %% tags=["hide-input"]
-latest = st.latest_settling()
-ch.glue("obs-late-models", ", ".join(obs.label(k) for k in st.late) or "none", "{}")
-ch.figure("obs-dynamics-late", obs.plot_dynamics_models([(m.runs[k], obs.title(k)) for k in latest], ch.tol.zero_sum))
-display(obs.halfway_table(st, latest).style.format({"mean |ω_h|": "{:.3f}", "Σ μ_h": "{:.3f}"}))
+ch.figure("obs-dynamics-late", obs.plot_dynamics_late(st))
+display(st.halfway.style.format({"mean |ω_h|": "{:.3f}", "Σ μ_h": "{:.3f}"}))
 
 # %% [markdown]
 # ```{glue:figure} obs-dynamics-late
@@ -249,56 +275,6 @@ display(obs.halfway_table(st, latest).style.format({"mean |ω_h|": "{:.3f}", "Σ
 display(st.trend.rename(columns=obs.ERROR_COLUMNS).style.format("{:.3f}"))
 
 # %% [markdown]
-# ## Observation 3: ICL risk and length generalisation (Fig. 4)
-#
-# Every trained model, debiased GD at $\eta_\mathrm{eff}$ (4.11), vanilla GD at its optimal rate
-# for the training length, $\eta^* = L/(L + d(1+\sigma^2) + 1)$, and the Bayes predictor (ridge with
-# $\lambda = d\sigma^2$), evaluated on the **same** fresh prompts at each test length $L'$
-# ({glue:text}`obs-curve-prompts` prompts per length; the transformers and both GD rates are fixed
-# at their training-length values, the ridge predictor is Bayes-optimal at every $L'$). Because all
-# predictors see the same prompts, a ratio of two risks has a much smaller (paired) standard error
-# than either risk; we use it to compare the models with debiased GD. As a check of the Monte
-# Carlo, the two GD curves differ from their closed forms by at most {glue:text}`obs-mc-dgd` and
-# {glue:text}`obs-mc-gd` standard errors.
-
-# %% tags=["hide-input"]
-cv = st.curves
-ch.glue("obs-curve-prompts", b.curve_prompts, "{:,}"), ch.glue("obs-claim-prompts", b.claim_prompts, "{:,}")
-ch.glue("obs-mc-dgd", cv.mc_check("dgd"), "{:.1f}"), ch.glue("obs-mc-gd", cv.mc_check("gd"), "{:.1f}")
-ch.figure("obs-risk", obs.plot_risk_figure(cv, st.models, ch.L))
-
-# %% [markdown]
-# ```{glue:figure} obs-risk
-# :name: obs-risk
-#
-# **ICL risk against the number of in-context examples $L'$** (the paper's Fig. 4: multi-head
-# models share one curve near vanilla and debiased GD, below the single-head model and above
-# Bayes; all curves fall as $L'$ grows). Ours, left: the seed-{glue:text}`obs-figure-seed` model
-# of every head count with the three baselines, ±2 standard errors, the training length dotted.
-# Right: each $H \ge 2$ model (and vanilla GD) relative to debiased GD on the same prompts (error
-# bars left out: the paired errors are far smaller than the separate ones).
-# ```
-#
-# The risks at the training length, with {glue:text}`obs-claim-prompts` common prompts, for every
-# model, the baselines and the single-head optimum (4.12) (a kernel regressor at
-# $\omega = 1/\sqrt d$ with its best $\mu$). The closed forms give {glue:text}`obs-dgd-exact` for
-# debiased GD at $\eta_\mathrm{eff}$ and {glue:text}`obs-gd-exact` for vanilla GD at $\eta^*$;
-# whether the two-head model matches the first is {doc}`01_setup`'s claim, and the claims below
-# extend it to every head count and every $L'$.
-
-# %% tags=["hide-input"]
-display(st.at_L.table().style.format("{:.4f}"))
-ch.glue("obs-dgd-exact", st.at_L.dgd_exact, "{:.4f}"), ch.glue("obs-gd-exact", st.at_L.gd_exact, "{:.4f}")
-ch.glue("obs-figure-seed", m.figure_seed, "{}");
-
-# %% [markdown]
-# **The Bayes factor.** The paper says the multi-head models' error is "comparable to the optimal
-# Bayes estimator up to a proportionality factor" and explains it by Thm 4.2 (iii), which bounds
-# that factor for debiased GD at $\eta_\mathrm{eff}$ in the proportional limit. We do not type a
-# bound on the factor: we check that every $H \ge 2$ model's factor (its risk over the Bayes risk,
-# same prompts) is no larger than debiased GD's at every $L'$, within three paired standard
-# errors. The Bayes risk cancels in that comparison; the claim's note gives both factors.
-#
 # ## Claims
 #
 # Each claim is checked over every model it concerns (all seeds), and the measured value is the
@@ -315,8 +291,8 @@ ch.glue("obs-figure-seed", m.figure_seed, "{}");
 # the one to judge them.
 
 # %%
-ch.glue("obs-profile", ch.prof.name, "{}")
-obs.add_claims(ch, st)
+ch.glue_numbers(obs.numbers(st))
+obs.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

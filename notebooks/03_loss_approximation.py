@@ -20,7 +20,8 @@
 # the population loss by a closed form (Prop. 4.1, App. C.2): with $c = (1+\sigma^2)/L$ and the
 # exponential taken entrywise,
 #
-# $$\tilde{\mathcal{L}}(\omega, \mu) = 1 + \sigma^2 - 2\mu^\top\omega + \mu^\top\big(\omega\omega^\top + c\,\exp(d\,\omega\omega^\top)\big)\mu. \tag{4.1}$$
+# $$\tilde{\mathcal{L}}(\omega, \mu) = 1 + \sigma^2 - 2\mu^\top\omega +
+# \mu^\top\big(\omega\omega^\top + c\,\exp(d\,\omega\omega^\top)\big)\mu. \tag{4.1}$$
 #
 # Everything in §4.2 and App. B — the training stages, the solution manifold, the gradient
 # flow — is a statement about $\tilde{\mathcal{L}}$. This chapter checks how close it is to the true
@@ -43,23 +44,37 @@ heads = None  # heads of the Fig. 21 model (None: 4, the paper's)
 
 # %% tags=["remove-cell"]
 import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before numpy loads)
-import numpy as np
+
+# isort: split
 from IPython.display import display
 
-from icl.chapters import ch03_loss_approximation as ls_
 from icl.book.chapter import start
-from icl import load_or_train
+from icl.chapters import ch03_loss_approximation as ls_
 
-ch = start("03_loss_approximation", profile, device, d=d, L=L, sigma2=sigma2, seed=seed, error_lengths=error_lengths,
-           error_omegas=error_omegas, norm_omega=norm_omega, norm_xi=norm_xi, heads=heads)
+ch = start(
+    "03_loss_approximation",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    seed=seed,
+    error_lengths=error_lengths,
+    error_omegas=error_omegas,
+    norm_omega=norm_omega,
+    norm_xi=norm_xi,
+    heads=heads,
+)
 ch.show_budget()
+st = ls_.Study(ch)
 
 # %% [markdown]
 # ## Two landscapes of the two-head model
 #
 # Fig. 6 compares the losses of the structured two-head model with heads $(\omega, \mu)$ and
 # $(-\omega, -\mu)$, the configuration that training finds ({doc}`01_setup`). Its prediction is
-# $\hat y = \mu\, k_\omega$ with $k_\omega = \sum_l y_l\,[\mathrm{softmax}(\omega X x_q)_l - \mathrm{softmax}(-\omega X x_q)_l]$,
+# $\hat y = \mu\, k_\omega$ with
+# $k_\omega = \sum_l y_l\,[\mathrm{softmax}(\omega X x_q)_l - \mathrm{softmax}(-\omega X x_q)_l]$,
 # so the true loss $R(\omega, \mu) = \mathbb E(\hat y - y_q)^2$ is a quadratic in $\mu$ whose
 # coefficients are moments of $k_\omega$. We estimate these by Monte Carlo on
 # {glue:text}`loss-n-prompts` prompts, **the same prompts for every $\omega$** (common random
@@ -73,14 +88,8 @@ ch.show_budget()
 # $\mu \in [0,$ {glue:text}`loss-mu-max` $]$ on a {glue:text}`loss-n-grid`-point grid per axis.
 
 # %% tags=["hide-input"]
-b = ch.budget
-ls = ls_.landscape(ch.task, np.linspace(*b.omega_range, b.n_grid), np.linspace(0.0, b.mu_max, b.n_grid),
-                   b.mc_prompts, seed=b.seed, device=ch.device)
-valley, gap = ls_.valley_profile(ls), ls_.limit_gap(ls)
-ch.figure("loss-landscape", ls_.plot_landscapes(ls, valley))
-ch.figure("loss-valley", ls_.plot_valley(ls, valley, b.slice_omegas))
-ch.glue("loss-d", ch.d, "{}"), ch.glue("loss-L", ch.L, "{}"), ch.glue("loss-sigma2", ch.sigma2, "{:g}")
-ls_.glue_landscape(ch, ls, valley, gap)
+ch.figure("loss-landscape", ls_.plot_landscapes(st))
+ch.figure("loss-valley", ls_.plot_valley(st))
 
 # %% [markdown]
 # ```{glue:figure} loss-landscape
@@ -114,10 +123,14 @@ ls_.glue_landscape(ch, ls, valley, gap)
 # {glue:text}`loss-dip-omega-sig` (z = {glue:text}`loss-dip-z`): {glue:text}`loss-dip-verdict`.
 
 # %% tags=["hide-input"]
-floor = ls_.valley_floor(ch.task, b.floor_omegas, b.floor_prompts, seed=b.seed + 1, device=ch.device)
-ls_.glue_floor(ch, floor)
-display(floor.table().style.format({"ω": "{:g}", "μ_R(ω)": "{:.3f}", "paired s.e.": "{:.1e}", "z": "{:.1f}",
-                                     floor.table().columns[2]: "{:+.1e}"}).hide(axis="index"))
+floor = st.floor
+display(
+    floor.table()
+    .style.format(
+        {"ω": "{:g}", "μ_R(ω)": "{:.3f}", "paired s.e.": "{:.1e}", "z": "{:.1f}", floor.table().columns[2]: "{:+.1e}"}
+    )
+    .hide(axis="index")
+)
 
 # %% [markdown]
 #
@@ -141,7 +154,8 @@ display(floor.table().style.format({"ω": "{:g}", "μ_R(ω)": "{:.3f}", "paired 
 # $m_2 = \frac{(L-1)(L + d(1+\sigma^2))}{L^2}$. Its minimiser $m_1/m_2 = L/(L + d(1+\sigma^2))$ is
 # **exactly** $\eta_\mathrm{eff}$, and its minimum $1 + \sigma^2 - \eta_\mathrm{eff}(L-1)/L =$
 # {glue:text}`loss-dgd-risk` exceeds $\tilde{\mathcal{L}}$'s floor by exactly
-# $\eta_\mathrm{eff}/L =$ {glue:text}`loss-gap-exact` (both identities are unit tests). So $\tilde{\mathcal{L}}$ puts the valley in the right place but under-estimates its
+# $\eta_\mathrm{eff}/L =$ {glue:text}`loss-gap-exact` (both identities are unit tests). So $\tilde{\mathcal{L}}$ puts
+# the valley in the right place but under-estimates its
 # floor by $\eta_\mathrm{eff}/L$, an $O(1/L)$ error. The Monte Carlo agrees: at the smallest $\omega$
 # of the grid, on the approximate valley, $R - \tilde{\mathcal{L}} =$ {glue:text}`loss-gap-mc` ±
 # {glue:text}`loss-gap-se`, and the true valley's $\mu$ over $\mu^*(\omega)$ is
@@ -156,11 +170,8 @@ display(floor.table().style.format({"ω": "{:g}", "μ_R(ω)": "{:.3f}", "paired 
 # lengths, each with its own prompts ({numref}`loss-error-vs-L`).
 
 # %% tags=["hide-input"]
-err = ls_.approx_error_table(ch.task, b.error_lengths, b.error_omegas, b.mc_prompts, seed=b.seed, device=ch.device)
-trend = ls_.error_trend(err, b.error_omegas[0])
-ch.figure("loss-error-vs-L", ls_.plot_error_vs_length(err))
-ls_.glue_error(ch, err, trend)
-display(err.rename(columns=ls_.ERROR_COLUMNS).style.format(precision=4).hide(axis="index"))
+ch.figure("loss-error-vs-L", ls_.plot_error_vs_length(st))
+display(st.errors.rename(columns=ls_.ERROR_COLUMNS).style.format(precision=4).hide(axis="index"))
 
 # %% [markdown]
 # ```{glue:figure} loss-error-vs-L
@@ -192,12 +203,8 @@ display(err.rename(columns=ls_.ERROR_COLUMNS).style.format(precision=4).hide(axi
 # {glue:text}`loss-norm-omega`, $\xi$ and this scaling are our choices ({numref}`loss-softmax-norms`).
 
 # %% tags=["hide-input"]
-regimes = ls_.fig20_regimes(ch.d, b.norm_omega, b.norm_xi, b.norm_lengths_fixed_d, b.norm_lengths_proportional)
-titles = ls_.fig20_titles(ch.d, b.norm_omega, b.norm_xi)
-sweep = ls_.softmax_norm_sweep(regimes, b.norm_prompts, seed=b.seed, device=ch.device)
-ch.figure("loss-softmax-norms", ls_.plot_softmax_norms(sweep, titles))
-ls_.glue_norms(ch, sweep)
-display(sweep.display_table(titles).style.format(precision=3).hide(axis="index"))
+ch.figure("loss-softmax-norms", ls_.plot_softmax_norms(st))
+display(st.sweep.display_table(st.titles).style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
 # ```{glue:figure} loss-softmax-norms
@@ -237,11 +244,8 @@ display(sweep.display_table(titles).style.format(precision=3).hide(axis="index")
 # ({numref}`loss-dynamics`).
 
 # %% tags=["hide-input"]
-run = load_or_train(ls_.configs(ch)[0], device=ch.device)
-tva = ls_.true_vs_approx_dynamics(run, ch.d, ch.L, ch.sigma2, lr=b.gd_lr, steps=b.gd_steps, n_records=b.gd_records)
-ch.figure("loss-dynamics", ls_.plot_true_vs_approx(tva))
-ls_.glue_dynamics(ch, tva)
-display(tva.end_table().style.format("{:.4f}"))
+ch.figure("loss-dynamics", ls_.plot_true_vs_approx(st))
+display(st.tva.end_table().style.format("{:.4f}"))
 
 # %% [markdown]
 # ```{glue:figure} loss-dynamics
@@ -278,7 +282,8 @@ display(tva.end_table().style.format("{:.4f}"))
 # rather than claimed.
 
 # %%
-ls_.add_claims(ch, valley, gap, trend, sweep, tva, floor)
+ch.glue_numbers(ls_.numbers(st))
+ls_.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

@@ -47,12 +47,22 @@ pop_starts = None  # starts per head count for the two-head trap (None: the budg
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch04_training_stages as stages
-from icl.core import theory
 from icl.book.chapter import start
+from icl.chapters import ch04_training_stages as stages
 
-ch = start("04_training_stages", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, runs=runs, seed=seed,
-           pop_starts=pop_starts)
+ch = start(
+    "04_training_stages",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    heads=heads,
+    runs=runs,
+    seed=seed,
+    pop_starts=pop_starts,
+)
+st = stages.Study(ch)
 ch.show_budget()
 
 # %% [markdown]
@@ -72,10 +82,7 @@ ch.show_budget()
 # ## The trajectories
 
 # %% tags=["hide-input"]
-runs_ = stages.chapter_descend(ch)
-ch.figure("stages-trajectories", stages.plot_trajectories(runs_, ch.eta_eff, ch.budget.lr))
-summary, rates = stages.stage_summary(runs_), stages.zero_sum_rates(runs_, ch.d, ch.L, ch.sigma2)
-stages.glue_runs(ch, summary, rates)
+ch.figure("stages-trajectories", stages.plot_trajectories(st))
 
 # %% [markdown]
 # ```{glue:figure} stages-trajectories
@@ -94,7 +101,7 @@ stages.glue_runs(ch, summary, rates)
 # every run reaches each pattern (−1: not by the end).
 
 # %%
-display(stages.stage_table(runs_))
+display(st.table)
 
 # %% [markdown]
 # Of {glue:text}`stages-n-runs` runs, {glue:text}`stages-n-split` end with positive and negative
@@ -119,7 +126,7 @@ display(stages.stage_table(runs_))
 # time) between the end of Stage I and the zero-sum time, for every run that has both:
 
 # %%
-display(rates)
+display(st.rates)
 
 # %% [markdown]
 # Over these {glue:text}`stages-n-rates` runs the measured rate is {glue:text}`stages-rate-lo` to
@@ -140,10 +147,8 @@ display(rates)
 # {glue:text}`stages-pop-steps` steps and classify where they end:
 
 # %% tags=["hide-input"]
-trap = stages.chapter_trap(ch)
-display(trap.table)
-ch.figure("stages-trap", stages.plot_trap(trap, ch.d))
-stages.glue_trap(ch, trap)
+display(st.trap.table)
+ch.figure("stages-trap", stages.plot_trap(st))
 
 # %% [markdown]
 # ```{glue:figure} stages-trap
@@ -186,10 +191,7 @@ stages.glue_trap(ch, trap)
 # excess of $\min_\mu\tilde{\mathcal{L}}$ over its floor at fixed KQ scales:
 
 # %% tags=["hide-input"]
-hom = stages.homogeneity_table(ch.d, ch.L, ch.sigma2)
-stay = stages.two_level_stays(ch.d, ch.L, ch.sigma2, steps=ch.budget.stay_steps, lr=ch.budget.stay_lr)
-stages.glue_homogeneity(ch, hom, stay)
-display(hom)
+display(st.homogeneity)
 
 # %% [markdown]
 # At these $(d, L, \sigma^2)$ the homogeneous points' excess is at least
@@ -214,14 +216,8 @@ display(hom)
 # mean $|\omega_h|$ over the non-dummy heads, and its OV weight is $\sum_{h:\,\omega_h > 0}\mu_h$.
 
 # %% tags=["hide-input"]
-ends = stages.end_points(runs_, ch.d, ch.L, ch.sigma2)
-ch.figure("stages-manifold", stages.plot_manifold(ends, ch.d, ch.L, ch.sigma2))
-stages.glue_ends(ch, ends)
-settled = stages.chapter_settled(ch, runs_)
-stages.glue_settled(ch, settled)
-recent = stages.recent_deviations(runs_, ch.d, ch.L, ch.sigma2)
-stages.glue_recent(ch, recent)
-display(ends)
+ch.figure("stages-manifold", stages.plot_manifold(st))
+display(st.ends)
 
 # %% [markdown]
 # ```{glue:figure} stages-manifold
@@ -267,7 +263,8 @@ display(ends)
 # manifold and the stages describe those.
 
 # %%
-stages.add_claims(ch, summary, trap, ends, settled, recent)
+ch.glue_numbers(stages.numbers(st))
+stages.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

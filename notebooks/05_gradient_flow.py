@@ -48,11 +48,23 @@ seed = None  # seed of the Adam run (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch05_gradient_flow as dynamics
 from icl.book.chapter import start
+from icl.chapters import ch05_gradient_flow as dynamics
 
-ch = start("05_gradient_flow", profile, device, d=d, L=L, sigma2=sigma2, extra_cases=extra_cases, omega0=omega0,
-           mu0=mu0, unequal_ratios=unequal_ratios, seed=seed)
+ch = start(
+    "05_gradient_flow",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    extra_cases=extra_cases,
+    omega0=omega0,
+    mu0=mu0,
+    unequal_ratios=unequal_ratios,
+    seed=seed,
+)
+st = dynamics.Study(ch)
 ch.show_budget()
 
 # %% [markdown]
@@ -74,8 +86,7 @@ ch.show_budget()
 # $\omega + \mu$ grows at rate 2, and $\mu/\omega$ must reach one before the phase ends.
 
 # %% tags=["hide-input"]
-study = dynamics.chapter_flow_study(ch)
-ch.figure("flow-phases", dynamics.plot_flow_phases(study))
+ch.figure("flow-phases", dynamics.plot_flow_phases(st))
 
 # %% [markdown]
 # ```{glue:figure} flow-phases
@@ -110,7 +121,7 @@ ch.figure("flow-phases", dynamics.plot_flow_phases(study))
 # every case:
 
 # %%
-display(dynamics.phase_table(study))
+display(dynamics.phase_table(st.flows))
 
 # %% [markdown]
 # ## The full model from the opposite small identity
@@ -125,10 +136,7 @@ display(dynamics.phase_table(study))
 # run leaves the symmetric family.
 
 # %% tags=["hide-input"]
-adam = dynamics.adam_opposite_start(ch)
-main = study.cases[0]
-ch.figure("flow-adam", dynamics.plot_adam_vs_flow(adam, study.flows[main], study.phases[main].product_limit))
-dynamics.glue_flow(ch, study, adam)
+ch.figure("flow-adam", dynamics.plot_adam_vs_flow(st))
 
 # %% [markdown]
 # ```{glue:figure} flow-adam
@@ -163,7 +171,8 @@ dynamics.glue_flow(ch, study, adam)
 # and are evaluated under every profile; the Adam run's need the profile's training budget.
 
 # %%
-dynamics.add_flow_claims(ch, study, adam)
+ch.glue_numbers(dynamics.numbers(st))
+dynamics.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

@@ -46,11 +46,21 @@ seed = None  # base seed of every random draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch06_approximation_optimality as opt
 from icl.book.chapter import start
+from icl.chapters import ch06_approximation_optimality as opt
 
-ch = start("06_approximation_optimality", profile, device, d=d, L=L, sigma2=sigma2, theta_heads=theta_heads,
-           starts=starts, seed=seed)
+ch = start(
+    "06_approximation_optimality",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    theta_heads=theta_heads,
+    starts=starts,
+    seed=seed,
+)
+st = opt.Study(ch)
 ch.show_budget()
 
 # %% [markdown]
@@ -80,9 +90,7 @@ ch.show_budget()
 # rates are ours, and {numref}`opt-approximation` measures them.
 
 # %% tags=["hide-input"]
-approx = opt.approximation_study(ch)
-ch.figure("opt-approximation", opt.plot_approximation(approx))
-opt.glue_approximation(ch, approx)
+ch.figure("opt-approximation", opt.plot_approximation(st))
 
 # %% [markdown]
 # ```{glue:figure} opt-approximation
@@ -131,10 +139,11 @@ opt.glue_approximation(ch, approx)
 # $\omega$. The table lists the best start for every $(H, \omega)$:
 
 # %% tags=["hide-input"]
-optim = opt.optimality_study(ch)
-display(optim.fixed.style.format({"omega": "{:.2f}", "best_loss": "{:.8f}", "manifold_loss": "{:.8f}",
-                                  "rel_distance": "{:.1e}"}).hide(axis="index"))
-opt.glue_optimality(ch, optim)
+display(
+    st.optimality.fixed.style.format(
+        {"omega": "{:.2f}", "best_loss": "{:.8f}", "manifold_loss": "{:.8f}", "rel_distance": "{:.1e}"}
+    ).hide(axis="index")
+)
 
 # %% [markdown]
 # The best fixed-scale minimiser is at relative distance at most {glue:text}`opt-fixed-on-S` from
@@ -152,9 +161,9 @@ opt.glue_optimality(ch, optim)
 # `one_sign_dummy_loss`). The starts, grouped by $H$ and kind of pattern:
 
 # %% tags=["hide-input"]
-display(optim.summary().style.format("{:.3g}"))
-ch.figure("opt-joint-paths", opt.plot_joint_paths(optim, max(ch.budget.theta_heads)))
-ch.figure("opt-components", opt.plot_components(optim, ch.d, ch.L, ch.sigma2))
+display(st.optimality.summary().style.format("{:.3g}"))
+ch.figure("opt-joint-paths", opt.plot_joint_paths(st))
+ch.figure("opt-components", opt.plot_components(st))
 
 # %% [markdown]
 # ```{glue:figure} opt-joint-paths
@@ -214,8 +223,8 @@ ch.figure("opt-components", opt.plot_components(optim, ch.d, ch.L, ch.sigma2))
 # (`tests/core/test_optimality.py`).
 
 # %%
-opt.add_approximation_claims(ch, approx)
-opt.add_optimality_claims(ch, optim)
+ch.glue_numbers(opt.numbers(st))
+opt.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

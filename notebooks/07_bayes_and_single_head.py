@@ -45,11 +45,23 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch07_bayes_and_single_head as opt
 from icl.book.chapter import start
+from icl.chapters import ch07_bayes_and_single_head as opt
 
-ch = start("07_bayes_and_single_head", profile, device, d=d, L=L, sigma2=sigma2, heads=heads, seeds=seeds,
-           prop_xis=prop_xis, prop_sigma2s=prop_sigma2s, seed=seed)
+ch = start(
+    "07_bayes_and_single_head",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    heads=heads,
+    seeds=seeds,
+    prop_xis=prop_xis,
+    prop_sigma2s=prop_sigma2s,
+    seed=seed,
+)
+st = opt.Study(ch)
 ch.show_budget()
 
 # %% [markdown]
@@ -63,10 +75,7 @@ ch.show_budget()
 # check each against Monte Carlo).
 
 # %% tags=["hide-input"]
-runs = opt.trained_runs(ch)
-rt = opt.risk_table(ch, runs)
-display(rt.table().style.format("{:.4f}", na_rep="—"))
-opt.glue_risks(ch, rt)
+display(st.risks.table().style.format("{:.4f}", na_rep="—"))
 
 # %% [markdown]
 # The Bayes risk is {glue:text}`bayes-risk-pv` ± {glue:text}`bayes-risk-pv-se` by the posterior-variance
@@ -99,12 +108,17 @@ opt.glue_risks(ch, rt)
 # with a weighted fit of $a + b/d$, whose intercept has a standard error from the Monte Carlo.
 
 # %% tags=["hide-input"]
-grid, limits = opt.proportional_study(ch)
-display(grid.style.format("{:.4f}").format({"xi": "{:.2f}", "sigma2": "{:g}", "d": "{:d}", "L": "{:d}"}).hide(axis="index"))
-display(limits.style.format("{:.4f}").format({"xi": "{:.2f}", "sigma2": "{:g}", "z_bayes": "{:+.2f}", "z_factor": "{:+.2f}"})
-        .hide(axis="index"))
-ch.figure("bayes-proportional", opt.plot_proportional(grid, sorted(grid.sigma2.unique())))
-opt.glue_proportional(ch, grid, limits)
+display(
+    st.grid.style.format("{:.4f}")
+    .format({"xi": "{:.2f}", "sigma2": "{:g}", "d": "{:d}", "L": "{:d}"})
+    .hide(axis="index")
+)
+display(
+    st.limits.style.format("{:.4f}")
+    .format({"xi": "{:.2f}", "sigma2": "{:g}", "z_bayes": "{:+.2f}", "z_factor": "{:+.2f}"})
+    .hide(axis="index")
+)
+ch.figure("bayes-proportional", opt.plot_proportional(st))
 
 # %% [markdown]
 # ```{glue:figure} bayes-proportional
@@ -149,10 +163,8 @@ opt.glue_proportional(ch, grid, limits)
 # relative gap falls below 1 %).
 
 # %% tags=["hide-input"]
-curves, gap_table = opt.gd_dgd_curves(ch.sigma2)
-display(gap_table.style.format({"d_over_L": "{:.3f}"}).hide(axis="index"))
-ch.figure("bayes-gd-dgd", opt.plot_gd_dgd(curves))
-opt.glue_gd_dgd(ch, gap_table, opt.gd_dgd_monte_carlo(ch))
+display(st.gd_dgd[1].style.format({"d_over_L": "{:.3f}"}).hide(axis="index"))
+ch.figure("bayes-gd-dgd", opt.plot_gd_dgd(st))
 
 # %% [markdown]
 # ```{glue:figure} bayes-gd-dgd
@@ -190,13 +202,9 @@ opt.glue_gd_dgd(ch, gap_table, opt.gd_dgd_monte_carlo(ch))
 # single head's risks, and the trained single heads':
 
 # %% tags=["hide-input"]
-sh = opt.single_head_study(ch)
-pats1 = [r.pattern() for r in runs.get(1, [])]
-r1 = [rt.risks[f"trained_h1_s{s}"].mean for s in ch.budget.seeds] if 1 in runs else []
-display(sh.table(pats1, r1).style.format("{:.4f}"))
-display(sh.lengths.style.format("{:.4f}").format({"L": "{:d}"}).hide(axis="index"))
-ch.figure("bayes-single-head", opt.plot_single_head(sh, ch.d, ch.L, ch.sigma2, [(abs(p.omega[0]), r) for p, r in zip(pats1, r1)]))
-opt.glue_single_head(ch, sh)
+display(st.single_head.table(*st.trained_single_heads).style.format("{:.4f}"))
+display(st.single_head.lengths.style.format("{:.4f}").format({"L": "{:d}"}).hide(axis="index"))
+ch.figure("bayes-single-head", opt.plot_single_head(st))
 
 # %% [markdown]
 # ```{glue:figure} bayes-single-head
@@ -236,7 +244,8 @@ opt.glue_single_head(ch, sh)
 # optimal debiased-GD rate) are unit tests, not claims.
 
 # %%
-opt.add_bayes_claims(ch, rt, limits, sh)
+ch.glue_numbers(opt.numbers(st))
+opt.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

@@ -53,21 +53,34 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch08_linear_and_activations as A
-from icl.chapters import ch08_basins as basins
 from icl.book.chapter import start
+from icl.chapters import ch08_linear_and_activations as A
 
-ch = start("08_linear_and_activations", profile, device, d=d, L=L, sigma2=sigma2, softmax_heads=softmax_heads,
-           softmax_seeds=softmax_seeds, linear_heads=linear_heads, linear_seeds=linear_seeds, linear_steps=linear_steps,
-           activations=activations, four_head_activation=four_head_activation, activation_seeds=activation_seeds,
-           activation_steps=activation_steps, seed=seed)
+ch = start(
+    "08_linear_and_activations",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    softmax_heads=softmax_heads,
+    softmax_seeds=softmax_seeds,
+    linear_heads=linear_heads,
+    linear_seeds=linear_seeds,
+    linear_steps=linear_steps,
+    activations=activations,
+    four_head_activation=four_head_activation,
+    activation_seeds=activation_seeds,
+    activation_steps=activation_steps,
+    seed=seed,
+)
 ch.show_budget()
-A.glue_setup(ch)
 
 # %% [markdown]
 # ## Linear attention is GD with a rate fixed at the training length (ours)
 #
-# Linear attention (5.1), the linear transformer of {cite:t}`vonoswald2023transformers`, replaces the softmax of (2.3) by division by a fixed $n$:
+# Linear attention (5.1), the linear transformer of {cite:t}`vonoswald2023transformers`, replaces the softmax of
+# (2.3) by division by a fixed $n$:
 # $\hat y = \sum_h u_h^\top Z_{1:L}\, Z_{1:L}^\top W_h z_q / n$. The paper does not give $n$; we take the
 # training length, $n = L$, so that the model is the usual linear transformer at its training
 # length (ours). Causal masking does not matter: only the query column is read (2.3). Write head $h$'s
@@ -79,7 +92,8 @@ A.glue_setup(ch)
 # $$
 #
 # (the others, $(v_h^\top x_l)(x_l^\top A_h x_q)$ and $\mu_h y_l^2\, w_h^\top x_q$, carry no information on
-# $\beta$ and only add error), and one head trained this way learns vanilla GD ({cite:t}`zhang2024trained`): $\Gamma = \hat\eta I$, $\hat\eta = \mathrm{tr}\,\Gamma/d$.
+# $\beta$ and only add error), and one head trained this way learns vanilla GD ({cite:t}`zhang2024trained`):
+# $\Gamma = \hat\eta I$, $\hat\eta = \mathrm{tr}\,\Gamma/d$.
 # At a test length $L'$ the same weights are vanilla GD with rate $\hat\eta L'/n$: the step grows with
 # the number of examples instead of staying near the optimal $\eta^\star(L') = L'/(L' + d(1+\sigma^2) + 1)$.
 # The exact GD risk (chapter {doc}`07_bayes_and_single_head`),
@@ -107,7 +121,8 @@ A.glue_setup(ch)
 #
 # $$
 # \frac1n \sum_l (u^\top z_l)(s_l - \bar s) + O(\varepsilon^2)
-# = \underbrace{\frac1n u^\top Z Z^\top W z_q}_{\text{linear head}} - \frac{L}{n}\, (u^\top \bar z)(\bar z^\top W z_q) + O(\varepsilon^2),
+# = \underbrace{\frac1n u^\top Z Z^\top W z_q}_{\text{linear head}} -
+# \frac{L}{n}\, (u^\top \bar z)(\bar z^\top W z_q) + O(\varepsilon^2),
 # $$
 #
 # the paper's (5.2): the second term vanishes for centred tokens, $\bar z = 0$, and what remains differs
@@ -128,10 +143,8 @@ A.glue_setup(ch)
 # $\eta_\mathrm{eff} =$ {glue:text}`actv-eta-eff`, and Bayes (ridge with $\lambda = d\sigma^2$).
 
 # %% tags=["hide-input"]
-st = A.study(ch)
-lin = A.read_linear(ch, st)
-A.glue_lengths(ch, st, lin)
-ch.figure("actv-length", A.plot_length_generalisation(ch, st, lin))
+st = A.Study(ch)
+ch.figure("actv-length", A.plot_length_generalisation(st))
 
 # %% [markdown]
 # ```{glue:figure} actv-length
@@ -162,10 +175,8 @@ ch.figure("actv-length", A.plot_length_generalisation(ch, st, lin))
 # linear model:
 
 # %% tags=["hide-input"]
-display(A.linear_table(lin).style.format(precision=3).hide(axis="index"))
-con = A.construction(ch, st)
-A.glue_construction(ch, con)
-ch.figure("actv-construction", A.plot_construction(con))
+display(st.linear_table.style.format(precision=3).hide(axis="index"))
+ch.figure("actv-construction", A.plot_construction(st))
 
 # %% [markdown]
 # ```{glue:figure} actv-construction
@@ -199,7 +210,8 @@ ch.figure("actv-construction", A.plot_construction(con))
 # the denominator $\sum_j f(\omega s_j)$ by its mean $L\,\mathbb E f(\omega s)$, $s = x^\top x_q \sim N(0, d)$.
 # By Stein's lemma a head's mean response to the signal is
 # $g(\omega) = \omega\, \mathbb E f'(\omega s)/\mathbb E f(\omega s)$, and the variance term becomes
-# $c\,K(\omega_h, \omega_{h'})$ with $K(\omega, \omega') = \mathbb E f(\omega s) f(\omega' s)/(\mathbb E f(\omega s)\,\mathbb E f(\omega' s))$
+# $c\,K(\omega_h, \omega_{h'})$ with
+# $K(\omega, \omega') = \mathbb E f(\omega s) f(\omega' s)/(\mathbb E f(\omega s)\,\mathbb E f(\omega' s))$
 # ($e^{d\omega\omega'}$ for $\exp$: the paper's $\exp(d\,\omega\omega^\top)$). On the two-head manifold
 # $\omega_{1,2} = \pm\omega$, $\mu_{1,2} = \pm\mu$,
 #
@@ -234,9 +246,7 @@ ch.figure("actv-construction", A.plot_construction(con))
 # exact $2a\omega\mu^\star(\omega)$ of two symmetric heads:
 
 # %% tags=["hide-input"]
-paper = A.paper_table1_check(ch)
-A.glue_paper_check(ch, paper)
-display(paper.style.format(precision=4, na_rep="—").hide(axis="index"))
+display(st.paper_check.style.format(precision=4, na_rep="—").hide(axis="index"))
 
 # %% [markdown]
 # For the two $(1 + bs)^2$ columns the paper reads {glue:text}`actv-paper-square-paper`; our exact
@@ -245,7 +255,8 @@ display(paper.style.format(precision=4, na_rep="—").hide(axis="index"))
 # softmax the paper's {glue:text}`actv-paper-softmax-paper` against our {glue:text}`actv-paper-softmax-ours`.
 # For the relu columns the paper's {glue:text}`actv-paper-relu-paper` sit below our exact
 # {glue:text}`actv-paper-relu-ours` (approximate loss: {glue:text}`actv-paper-relu-approx`): at those $\omega$ the
-# kink of $\mathrm{relu}(1 + bs)$ is passed by {glue:text}`actv-paper-relu-kink` of the logits, which our exact target sees;
+# kink of $\mathrm{relu}(1 + bs)$ is passed by {glue:text}`actv-paper-relu-kink` of the logits, which our exact
+# target sees;
 # either the paper's relu family differs from ours or its $\mu$ sat below its optimum. The
 # column we read as the sigmoid ($a = \tfrac12$) does not fit: at its $\omega$ our target is
 # {glue:text}`actv-paper-sigmoid-ours` against its {glue:text}`actv-paper-sigmoid-paper`, so that column is
@@ -256,13 +267,11 @@ display(paper.style.format(precision=4, na_rep="—").hide(axis="index"))
 # {doc}`01_setup`'s):
 
 # %% tags=["hide-input"]
-reads = A.read_activations(ch, st)
-A.glue_activations(ch, reads)
-display(A.table1(reads).style.format(precision=4).hide(axis="index"))
-ch.figure("actv-circuits", A.plot_activation_circuits(ch, st))
-ch.figure("actv-dynamics", A.plot_activation_dynamics(ch, st))
-ch.figure("actv-zero-sum", A.plot_zero_sum_dynamics(ch, st))
-ch.figure("actv-risks", A.plot_activation_risks(ch, st))
+display(st.table1.style.format(precision=4).hide(axis="index"))
+ch.figure("actv-circuits", A.plot_activation_circuits(st))
+ch.figure("actv-dynamics", A.plot_activation_dynamics(st))
+ch.figure("actv-zero-sum", A.plot_zero_sum_dynamics(st))
+ch.figure("actv-risks", A.plot_activation_risks(st))
 
 # %% [markdown]
 # Their first-order rates $a\sum_h\omega_h\mu_h$ run from {glue:text}`actv-rate-lo` to
@@ -320,13 +329,12 @@ ch.figure("actv-risks", A.plot_activation_risks(ch, st))
 # push. From each such model's final weights we scale head 2's $Q$ and $O$ factors by $1 - 2a$, which
 # multiplies $\omega_2$ and $\mu_2$ by $1 - 2a$ ($a = \tfrac12$ silences the head, $a = 1$ mirrors it, the
 # ± pair at the same scales), and train each $a \in \{$ {glue:text}`actv-probe-as` $\}$ on with fresh
-# Adam moments (`icl.chapters.ch08_basins`). {glue:text}`actv-probe`. {glue:text}`actv-probe-reading`
+# Adam moments (`icl.chapters.ch08_linear_and_activations.basins`). {glue:text}`actv-probe`.
+# {glue:text}`actv-probe-reading`
 
 # %% tags=["hide-input"]
-probes = basins.probe_same_sign(ch, st, reads)
-basins.glue_probes(ch, probes)
-if probes:
-    display(basins.probe_table(probes).style.format(precision=3).hide(axis="index"))
+if st.probes:
+    display(st.probe_table.style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
 # ## Claims
@@ -338,7 +346,8 @@ if probes:
 # patterns, risks at $L' = L$) are {doc}`01_setup`'s and {doc}`02_observations`'s.
 
 # %%
-A.add_claims(ch, st, lin, con, reads)
+ch.glue_numbers(A.numbers(st))
+A.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

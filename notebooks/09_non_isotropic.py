@@ -43,7 +43,7 @@ sigma2 = None  # label-noise variance σ² (None: 0.1)
 rhos = None  # KMS parameters ρ, two of them (None: 0.5, 0.8)
 heads = None  # head counts trained at the first KMS ρ (None: 2, 4)
 other_heads = None  # head counts at the second ρ and on the diagonal Σ (None: 2)
-seeds = None  # training seeds per head count at the first ρ and in the isotropic check (None: 0, 1 at quick, 0, 1, 2 at paper)
+seeds = None  # seeds per head count at the first ρ and in the isotropic check (None: 0, 1 at quick, 0, 1, 2 at paper)
 other_seeds = None  # seeds at the second ρ and on the diagonal Σ (None: 0 at quick, 0, 1, 2 at paper)
 lengths = None  # test lengths L' of the risk curves (None: 10, 20, 40, 80, 160)
 seed = None  # base seed of every Monte Carlo draw (None: 0)
@@ -51,11 +51,24 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch09_non_isotropic as pc
 from icl.book.chapter import start
+from icl.chapters import ch09_non_isotropic as pc
 
-ch = start("09_non_isotropic", profile, device, d=d, L=L, sigma2=sigma2, rhos=rhos, heads=heads,
-           other_heads=other_heads, seeds=seeds, other_seeds=other_seeds, lengths=lengths, seed=seed)
+ch = start(
+    "09_non_isotropic",
+    profile,
+    device,
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    rhos=rhos,
+    heads=heads,
+    other_heads=other_heads,
+    seeds=seeds,
+    other_seeds=other_seeds,
+    lengths=lengths,
+    seed=seed,
+)
 ch.show_budget()
 
 # %% [markdown]
@@ -87,12 +100,15 @@ ch.show_budget()
 # reconstruction of its stripped formula). The trained model is debiased, so we redo the computation
 # for $\hat y = \tilde g^\top \Gamma x_q$, $\tilde g = \tfrac1L X^\top P y$, with $P$ the centring
 # projection. $S = X^\top P X$ is Wishart$(\Sigma, n)$ with $n = L - 1$, so
-# $\mathbb E[\tilde g \beta^\top] = \tfrac{n}{Ld}\Sigma$ and, from $\mathbb E S^2 = n(n+1)\Sigma^2 + n\,\mathrm{tr}\,\Sigma\,\Sigma$,
-# $\mathbb E[\tilde g\tilde g^\top] = \tfrac{n}{L^2 d}\big(L\Sigma^2 + (\mathrm{tr}\,\Sigma + d\sigma^2)\Sigma\big)$. The risk
+# $\mathbb E[\tilde g \beta^\top] = \tfrac{n}{Ld}\Sigma$ and, from
+# $\mathbb E S^2 = n(n+1)\Sigma^2 + n\,\mathrm{tr}\,\Sigma\,\Sigma$,
+# $\mathbb E[\tilde g\tilde g^\top] = \tfrac{n}{L^2 d}\big(L\Sigma^2 + (\mathrm{tr}\,\Sigma + d\sigma^2)\Sigma\big)$.
+# The risk
 #
 # $$
 # R(\Gamma) = \sigma^2 + \tfrac{\mathrm{tr}\,\Sigma}{d} - \tfrac{2n}{Ld}\,\mathrm{tr}(\Sigma\Gamma^\top\Sigma)
-#   + \tfrac{n}{L^2 d}\,\mathrm{tr}\big(\Sigma\Gamma^\top[L\Sigma^2 + (\mathrm{tr}\,\Sigma + d\sigma^2)\Sigma]\Gamma\big)
+#   + \tfrac{n}{L^2 d}\,\mathrm{tr}\big(\Sigma\Gamma^\top[L\Sigma^2 +
+#   (\mathrm{tr}\,\Sigma + d\sigma^2)\Sigma]\Gamma\big)
 # $$
 #
 # is quadratic in $\Gamma$, and its minimiser is
@@ -123,12 +139,9 @@ ch.show_budget()
 # $\rho = 0$ case is the isotropic one: its models are those of {doc}`02_observations`. One row per model:
 
 # %% tags=["hide-input"]
-st = pc.study(ch)
-dist, risks = pc.distance_table(st), pc.risk_table(st)
-display(dist.style.format("{:.3f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
-pc.risk_curves(ch, st)
-pc.glue_study(ch, st, dist, risks)
-ch.figure("noniso-gammas", pc.plot_gammas(ch, st))
+st = pc.Study(ch)
+display(st.dist.style.format("{:.3f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
+ch.figure("noniso-gammas", pc.plot_gammas(st))
 
 # %% [markdown]
 # ```{glue:figure} noniso-gammas
@@ -175,8 +188,8 @@ ch.figure("noniso-gammas", pc.plot_gammas(ch, st))
 # the models' prompts.
 
 # %% tags=["hide-input"]
-display(risks.style.format("{:.4f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
-ch.figure("noniso-risk-curves", pc.plot_risk_curves(ch, st))
+display(st.risks.style.format("{:.4f}").format({"H": "{:d}", "seed": "{:d}"}).hide(axis="index"))
+ch.figure("noniso-risk-curves", pc.plot_risk_curves(st))
 
 # %% [markdown]
 # ```{glue:figure} noniso-risk-curves
@@ -213,7 +226,8 @@ ch.figure("noniso-risk-curves", pc.plot_risk_curves(ch, st))
 # pre-conditioner returns $\eta_\mathrm{eff} I$ on those models.
 
 # %%
-pc.add_claims(ch, st, risks)
+ch.glue_numbers(pc.numbers(st))
+pc.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

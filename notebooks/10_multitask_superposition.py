@@ -52,12 +52,24 @@ seed = None  # base seed of every Monte Carlo draw (None: 0)
 # %% tags=["remove-cell"]
 from IPython.display import display
 
-from icl.chapters import ch10_multitask_superposition as mt
 from icl.book.chapter import start
+from icl.chapters import ch10_multitask_superposition as mt
 
-ch = start("10_multitask_superposition", profile, device, task_defaults=mt.task_params(d, L, sigma2, convention),
-           d=d, L=L, sigma2=sigma2, convention=convention, heads=heads, seeds=seeds, steps=steps, lengths=lengths,
-           seed=seed)
+ch = start(
+    "10_multitask_superposition",
+    profile,
+    device,
+    task_defaults=mt.task_params(d, L, sigma2, convention),
+    d=d,
+    L=L,
+    sigma2=sigma2,
+    convention=convention,
+    heads=heads,
+    seeds=seeds,
+    steps=steps,
+    lengths=lengths,
+    seed=seed,
+)
 ch.show_budget()
 
 # %% [markdown]
@@ -87,7 +99,8 @@ ch.show_budget()
 # When the other entries vanish, as (5.8) says,
 #
 # $$
-# \hat y_t = \sum_h \sum_s (M_h)_{ts} \sum_l y^{(s)}_l\, \mathrm{softmax}_l\Big(\sum_i \omega_{h,i}\, x_{l,i}\, x_{q,i}\Big),
+# \hat y_t = \sum_h \sum_s (M_h)_{ts} \sum_l y^{(s)}_l\,
+# \mathrm{softmax}_l\Big(\sum_i \omega_{h,i}\, x_{l,i}\, x_{q,i}\Big),
 # $$
 #
 # a sum of *weighted* kernel regressors. For small $\omega$, with $\mathrm{softmax}_l(s) \approx
@@ -116,7 +129,8 @@ ch.show_budget()
 # shared / private of {glue:text}`mt-common-ratio`, and a risk of {glue:text}`mt-ref-common` per task.
 # Plain debiased GD on all coordinates at its best rate has risk {glue:text}`mt-ref-full`; ridge on $S_t$
 # (each task's Bayes predictor under the authors' independent $\beta_t$), by Monte Carlo,
-# {glue:text}`mt-ref-ridge`. Unit tests (`tests/chapters/test_ch10_multitask_superposition.py`) check $R_t$ against Monte Carlo under
+# {glue:text}`mt-ref-ridge`. Unit tests (`tests/chapters/test_ch10_multitask_superposition.py`) check $R_t$
+# against Monte Carlo under
 # both conventions, that it is the isotropic chapters' debiased GD risk for one task, both minimisers,
 # and the small-$\omega$ limit.
 #
@@ -145,11 +159,9 @@ ch.show_budget()
 # (largest entry relative to the head scale).
 
 # %% tags=["hide-input"]
-st = mt.study(ch)
-mt.curves(ch, st)
-mt.glue_study(ch, st)
+st = mt.Study(ch)
 display(mt.mode_table(st))
-display(mt.mode_history(st, ch.tol.small))
+display(mt.mode_history(st))
 display(mt.circuit_table(st).style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
@@ -178,7 +190,7 @@ display(mt.circuit_table(st).style.format(precision=3).hide(axis="index"))
 # %% tags=["hide-input"]
 for H in (1, 2, 4, 3):
     if any(h == H for h, _ in st.models):
-        ch.figure(f"mt-circuits-h{H}", mt.plot_model(st, H, mt.figure_seed(st, H, ch.budget.figure_seed)))
+        ch.figure(f"mt-circuits-h{H}", mt.plot_model(st, H, mt.figure_seed(st, H)))
 
 # %% [markdown]
 # ```{glue:figure} mt-circuits-h1
@@ -249,7 +261,7 @@ display(mt.table2(st).style.format(precision=4).hide(axis="index"))
 
 # %% tags=["hide-input"]
 display(mt.risk_table(st).style.format(precision=4).hide(axis="index"))
-ch.figure("mt-risk-curves", mt.plot_risk_curves(ch, st))
+ch.figure("mt-risk-curves", mt.plot_risk_curves(st))
 
 # %% [markdown]
 # ```{glue:figure} mt-risk-curves
@@ -275,7 +287,8 @@ ch.figure("mt-risk-curves", mt.plot_risk_curves(ch, st))
 # (`icl/book/budgets/ch10_multitask_superposition.py`). Where a claim fails, its note says why.
 
 # %%
-mt.add_claims(ch, st)
+ch.glue_numbers(mt.numbers(st))
+mt.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

@@ -41,15 +41,23 @@ stall_H = None  # a separate model with fewer heads than D (None: 2)
 sequences = None  # sampled training sequences for gradient descent (None: the profile's)
 
 # %% tags=["remove-cell"]
-from IPython.display import display
+from IPython.display import Markdown, display
 
-from icl.chapters import ch11_linear_attention_dynamics as ld
-from icl.chapters import ch11_linear_softmax as ls
 from icl.book.chapter import start
+from icl.chapters import ch11_linear_attention_dynamics as ld
 
-ch = start("11_linear_attention_dynamics", profile, device, N=N, seed=seed, merged_H=merged_H, sep_H=sep_H,
-           stall_H=stall_H, sequences=sequences)
-ld.show_budget(ch)
+ch = start(
+    "11_linear_attention_dynamics",
+    profile,
+    device,
+    N=N,
+    seed=seed,
+    merged_H=merged_H,
+    sep_H=sep_H,
+    stall_H=stall_H,
+    sequences=sequences,
+)
+display(Markdown(ld.budget_markdown(ch)))
 
 # %% [markdown]
 # ## The setting and its gradient flow
@@ -74,7 +82,8 @@ ld.show_budget(ch)
 # $\mathbb E[bb^\top] = \Omega = \Lambda^2 + \Lambda(\Lambda + \operatorname{tr}\Lambda\, I)/N$ and
 #
 # $$\mathcal L(\Gamma) = \mathbb E(\hat y - y_q)^2 = \operatorname{tr}\Lambda - 2\operatorname{tr}(\Gamma\Lambda^2)
-# + \operatorname{tr}(\Gamma^\top\Omega\Gamma\Lambda),\qquad -\tfrac12\partial_\Gamma\mathcal L = G = \Lambda^2 - \Omega\Gamma\Lambda.$$
+# + \operatorname{tr}(\Gamma^\top\Omega\Gamma\Lambda),\qquad
+# -\tfrac12\partial_\Gamma\mathcal L = G = \Lambda^2 - \Omega\Gamma\Lambda.$$
 #
 # The gradient flow $\tau\dot\theta = -\frac12\partial_\theta\mathcal L$ is then
 # $\tau\dot U_i = v_i G$, $\tau\dot v_i = \langle U_i, G\rangle$ (merged) and
@@ -99,14 +108,8 @@ ld.show_budget(ch)
 # (setting $G = 0$), with loss {glue:text}`lin-converged` here.
 
 # %% tags=["hide-input"]
-merged = ld.merged_study(ch.budget)
-sep = ld.separate_study(ch.budget)
-ranks = ld.ranks_study(ch.budget)
-durations = ld.duration_study(ch.budget, ch.tol)
-comparison = ld.scalar_comparison(sep["main"])
-summary = ld.summarise(ch.budget, ch.tol, merged, sep, ranks, durations, comparison)
-ld.glue_summary(ch, summary)
-ch.figure("lin-merged", ld.plot_merged(merged, summary))
+st = ld.Study(ch)
+ch.figure("lin-merged", ld.plot_merged(st))
 
 # %% [markdown]
 # ## Merged key-query: one abrupt drop
@@ -147,7 +150,7 @@ ch.figure("lin-merged", ld.plot_merged(merged, summary))
 # ({numref}`lin-merged` (c)).
 
 # %% tags=["hide-input"]
-ch.figure("lin-separate", ld.plot_separate(sep, summary))
+ch.figure("lin-separate", ld.plot_separate(st))
 
 # %% [markdown]
 # ## Separate key and query: saddle to saddle, principal components one at a time
@@ -194,7 +197,7 @@ ch.figure("lin-separate", ld.plot_separate(sep, summary))
 # rank-$R$ runs then showed plateaus between the multiples of $R$.
 
 # %% tags=["hide-input"]
-ch.figure("lin-scalar", ld.plot_scalar(comparison))
+ch.figure("lin-scalar", ld.plot_scalar(st))
 
 # %% [markdown]
 # ```{glue:figure} lin-scalar
@@ -211,7 +214,7 @@ ch.figure("lin-scalar", ld.plot_scalar(comparison))
 # against $\mathcal L(M_H) =$ {glue:text}`lin-stall-target` ({numref}`lin-separate`, red).
 
 # %% tags=["hide-input"]
-ch.figure("lin-ranks", ld.plot_ranks(ranks, summary))
+ch.figure("lin-ranks", ld.plot_ranks(st))
 
 # %% [markdown]
 # ## Heads of higher rank
@@ -231,9 +234,7 @@ ch.figure("lin-ranks", ld.plot_ranks(ranks, summary))
 # skips the plateaus in between.
 #
 # %% tags=["hide-input"]
-soft = ls.softmax_study(ch.budget)
-ls.glue_softmax(ch, soft)
-ch.figure("lin-softmax", ls.plot_softmax(soft))
+ch.figure("lin-softmax", ld.plot_softmax(st))
 
 # %% [markdown]
 # ## The softmax versions
@@ -267,8 +268,8 @@ ch.figure("lin-softmax", ls.plot_softmax(soft))
 # chosen in `icl/book/budgets/ch11_linear_attention_dynamics.py`.
 
 # %%
-ld.add_claims(ch, summary)
-ls.add_softmax_claims(ch, soft)
+ch.glue_numbers(ld.numbers(st))
+ld.claims(ch, st)
 ch.finish()
 
 # %% tags=["nbval-check-output", "remove-cell"]

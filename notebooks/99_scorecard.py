@@ -105,9 +105,15 @@ trained = scorecard.glue_paper_training()
 
 # %% tags=["remove-input"]
 display(HTML(scorecard.folded("<strong>The training groups</strong>", scorecard.html_of(trained))))
-display(HTML(scorecard.folded("<strong>By chapter</strong>: the models each chapter reads, how many are published, "
-                              "and the training time of the groups it is the first to need",
-                              scorecard.html_of(scorecard.paper_training_by_chapter()))))
+display(
+    HTML(
+        scorecard.folded(
+            "<strong>By chapter</strong>: the models each chapter reads, how many are published, "
+            "and the training time of the groups it is the first to need",
+            scorecard.html_of(scorecard.paper_training_by_chapter()),
+        )
+    )
+)
 
 # %% tags=["remove-cell"]
 display(per_chapter)

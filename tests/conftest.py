@@ -1,4 +1,6 @@
 import icl  # noqa: F401  (first: pins the kernel set, icl.arithmetic, before torch and numpy load)
+
+# isort: split
 import pytest
 import torch
 

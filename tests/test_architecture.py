@@ -100,8 +100,12 @@ def test_no_chapter_module_imports_another_chapters():
     def chapter(m):
         return m.split(".")[2][:4] if m.startswith("icl.chapters.") else None  # "ch08"
 
-    cross = [f"{m} → {d}" for m, deps in import_graph().items() for d in deps
-             if chapter(m) and chapter(d) and chapter(d) != chapter(m)]
+    cross = [
+        f"{m} → {d}"
+        for m, deps in import_graph().items()
+        for d in deps
+        if chapter(m) and chapter(d) and chapter(d) != chapter(m)
+    ]
     assert not cross, "\n".join(cross)
 
 
@@ -117,8 +121,11 @@ def test_the_cycle_finder_finds_a_cycle():
 
 # Every chapter's public face (icl/chapters/__init__.py says what each piece is).
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-CHAPTERS = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py") if (PKG / "chapters" / f"ch{p.stem}").exists()
-                  or (PKG / "chapters" / f"ch{p.stem}.py").exists())
+CHAPTERS = sorted(
+    p.stem
+    for p in NOTEBOOKS.glob("[0-9][0-9]_*.py")
+    if (PKG / "chapters" / f"ch{p.stem}").exists() or (PKG / "chapters" / f"ch{p.stem}.py").exists()
+)
 
 
 def test_every_numbered_chapter_has_a_module():
@@ -140,20 +147,56 @@ def test_every_chapter_module_has_the_same_public_face(chapter):
 
 
 def _calls(tree, names):
-    return [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-            and n.func.attr in names]
+    return [
+        n.func.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in names
+    ]
+
+
+def _shows(tree) -> list[str]:
+    """Calls that glue or display: ch.glue/glue_numbers/figure/finish (the chapter's), any .show(),
+    and the bare display() and glue() of IPython and myst-nb."""
+    out = []
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.Call):
+            continue
+        f = n.func
+        if isinstance(f, ast.Attribute) and (
+            f.attr == "show"
+            or f.attr in {"glue", "glue_numbers", "figure", "finish"}
+            and isinstance(f.value, ast.Name)
+            and f.value.id == "ch"
+        ):
+            out.append(f.attr)
+        elif isinstance(f, ast.Name) and f.id in {"display", "glue"}:
+            out.append(f.id)
+    return out
 
 
 def test_no_chapter_module_glues_or_shows_anything_itself():
-    found = [f"{p.relative_to(PKG)}: {c}" for p in (PKG / "chapters").rglob("*.py")
-             for c in _calls(ast.parse(p.read_text()), {"glue", "glue_numbers", "figure", "show", "finish"})]
+    found = [
+        f"{p.relative_to(PKG)}: {c}" for p in (PKG / "chapters").rglob("*.py") for c in _shows(ast.parse(p.read_text()))
+    ]
     assert not found, "\n".join(found)
+
+
+def test_the_show_finder_finds_glue_and_display_but_not_a_matplotlib_figure():
+    tree = ast.parse(
+        "ch.glue('k', 1)\nch.figure('k', f)\nplt.figure()\nplt.show()\ndisplay(x)\nfig = plt.figure(figsize=(2, 2))"
+    )
+    assert _shows(tree) == ["glue", "figure", "show", "display"]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_notebook_glues_its_numbers_in_one_visible_call(chapter):
-    tree = ast.parse("\n".join(line for line in (NOTEBOOKS / f"{chapter}.py").read_text().splitlines()
-                               if not line.lstrip().startswith(("%", "!"))))
+    tree = ast.parse(
+        "\n".join(
+            line
+            for line in (NOTEBOOKS / f"{chapter}.py").read_text().splitlines()
+            if not line.lstrip().startswith(("%", "!"))
+        )
+    )
     calls = _calls(tree, {"glue", "glue_numbers"})
     assert calls == ["glue_numbers"], f"{chapter}: {calls}"
 

@@ -70,8 +70,10 @@ def test_the_tests_run_under_the_pin_they_record():
 
 def _capability_in_subprocess(**env):
     base = {k: v for k, v in os.environ.items() if k not in PIN and k not in ("ICL_KERNELS", "ICL_KERNELS_SET")}
-    code = ("import icl, json, torch; from icl.arithmetic import describe; r = describe(); "
-            "print(json.dumps([torch.backends.cpu.get_cpu_capability(), r['pin']['ATEN_CPU_CAPABILITY'], r['numpy_simd']]))")
+    code = (
+        "import icl, json, torch; from icl.arithmetic import describe; r = describe(); "
+        "print(json.dumps([torch.backends.cpu.get_cpu_capability(), r['pin']['ATEN_CPU_CAPABILITY'], r['numpy_simd']]))"
+    )
     out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

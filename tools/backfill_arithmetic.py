@@ -18,9 +18,11 @@ import time
 from pathlib import Path
 
 import icl  # noqa: F401  (pins the kernel set before torch is used)
+
+# isort: split
 from icl.arithmetic import describe
-from icl.runs.publish import results_dir
 from icl.pipeline.verify import verify
+from icl.runs.publish import results_dir
 
 STEPS = 1000
 
@@ -48,19 +50,29 @@ def main(argv=None) -> int:
             print(f"{meta['key']}: NOT bit for bit under AVX2 (largest difference {worst:.3g}); left alone", flush=True)
             continue
         record = {k: here[k] for k in ("torch_cpu_capability", "torch_blas", "torch_mkl", "torch_onednn")}
-        record.update(torch=prov["torch"], numpy=prov.get("numpy"), machine="x86_64", recorded="inferred",
-                      evidence=(f"backfilled {time.strftime('%Y-%m-%d')}: not recorded at training; its first {rep.steps:,} "
-                                f"steps retrained under ATen's AVX2 kernels ({here['torch']}, MKL {here['torch_mkl']}) "
-                                f"reproduce all {rep.snapshots} snapshots and {rep.loss_bins} loss bins of its group bit "
-                                "for bit; under ATen's default or AVX-512 kernels they differ by 2e-7 to 4e-7"))
+        record.update(
+            torch=prov["torch"],
+            numpy=prov.get("numpy"),
+            machine="x86_64",
+            recorded="inferred",
+            evidence=(
+                f"backfilled {time.strftime('%Y-%m-%d')}: not recorded at training; its first {rep.steps:,} "
+                f"steps retrained under ATen's AVX2 kernels ({here['torch']}, MKL {here['torch_mkl']}) "
+                f"reproduce all {rep.snapshots} snapshots and {rep.loss_bins} loss bins of its group bit "
+                "for bit; under ATen's default or AVX-512 kernels they differ by 2e-7 to 4e-7"
+            ),
+        )
         for p in group:
             m = json.loads(p.read_text())
             m["provenance"]["arithmetic"] = record
             if not a.dry_run:
                 p.write_text(json.dumps(m, indent=1) + "\n")
             done.add(p.parent.name)
-        print(f"{meta['key']}: group of {len(group)} bit for bit ({rep.snapshots} snapshots, {rep.loss_bins} loss bins); "
-              f"{'would record' if a.dry_run else 'recorded'} AVX2", flush=True)
+        print(
+            f"{meta['key']}: group of {len(group)} bit for bit ({rep.snapshots} snapshots, {rep.loss_bins} loss bins); "
+            f"{'would record' if a.dry_run else 'recorded'} AVX2",
+            flush=True,
+        )
     print(f"{len(done)} models backfilled, {len(failed)} groups not bit for bit: {failed}")
     return 1 if failed else 0
 

@@ -5,6 +5,7 @@ function defined in the chapter. Exit 1 when a chapter is over a limit.
 
 usage: chapter_shape.py [NOTEBOOK_DIR] [--max-code 0.35] [--max-cell 30] [--max-func 10] [--exempt 99_]
 """
+
 import argparse
 import ast
 import re
@@ -36,8 +37,14 @@ def shape(path: Path) -> dict:
     for node in ast.walk(ast.parse("\n".join("\n".join(c) for c in code))):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and hasattr(node, "end_lineno"):
             longest_func = max(longest_func, node.end_lineno - node.lineno + 1)
-    return {"code": n_code, "prose": n_md, "share": n_code / max(1, n_code + n_md), "cells": len(code),
-            "max_cell": max((sum(1 for line in c if line.strip()) for c in code), default=0), "max_func": longest_func}
+    return {
+        "code": n_code,
+        "prose": n_md,
+        "share": n_code / max(1, n_code + n_md),
+        "cells": len(code),
+        "max_cell": max((sum(1 for line in c if line.strip()) for c in code), default=0),
+        "max_func": longest_func,
+    }
 
 
 def main(argv=None) -> int:
@@ -52,11 +59,19 @@ def main(argv=None) -> int:
     print(f"{'chapter':36s} {'code%':>6s} {'code':>5s} {'prose':>5s} {'cells':>5s} {'max cell':>8s} {'max func':>8s}")
     for p in sorted(Path(a.dir).glob("[0-9][0-9]_*.py")):
         s = shape(p)
-        bad = not p.name.startswith(a.exempt) and (s["share"] > a.max_code or s["max_cell"] > a.max_cell or s["max_func"] > a.max_func)
+        bad = not p.name.startswith(a.exempt) and (
+            s["share"] > a.max_code or s["max_cell"] > a.max_cell or s["max_func"] > a.max_func
+        )
         over += bad
-        print(f"{p.name:36s} {s['share']:6.0%} {s['code']:5d} {s['prose']:5d} {s['cells']:5d} {s['max_cell']:8d} {s['max_func']:8d}"
-              f"{'  OVER the limits' if bad else ''}")
-    print(f"limits: code ≤ {a.max_code:.0%} of non-blank lines, cells ≤ {a.max_cell} lines, functions ≤ {a.max_func} lines")
+        print(
+            f"{p.name:36s} {s['share']:6.0%} {s['code']:5d} {s['prose']:5d} {s['cells']:5d} "
+            f"{s['max_cell']:8d} {s['max_func']:8d}"
+            f"{'  OVER the limits' if bad else ''}"
+        )
+    print(
+        f"limits: code ≤ {a.max_code:.0%} of non-blank lines, cells ≤ {a.max_cell} lines, "
+        f"functions ≤ {a.max_func} lines"
+    )
     return 1 if over else 0
 
 

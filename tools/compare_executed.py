@@ -24,14 +24,17 @@ def glued(path: Path) -> dict:
     out = {}
     for cell in nbformat.read(path, as_version=4).cells:
         for o in cell.get("outputs", []):
-            name = o.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is None:
+            book = o.get("metadata", {}).get("scrapbook", {})
+            if "name" not in book:
                 continue
-            data = o.get("data", {})
+            name, prefix = book["name"], book.get("mime_prefix", "")
+            data = {k[len(prefix) :]: v for k, v in o.get("data", {}).items() if k.startswith(prefix)}
             if "image/png" in data:
                 out[name] = "png:" + hashlib.sha256(data["image/png"].encode()).hexdigest()[:16]
             else:
                 out[name] = data.get("text/plain")
+    if out and all(v is None for v in out.values()):
+        raise SystemExit(f"{path}: glued outputs found but none could be read (a new myst-nb format?)")
     return out
 
 

@@ -6,6 +6,7 @@ small and a reviewer sees exactly which numbers changed.
 usage: make_references.py EXECUTED_DIR REFERENCE_DIR   (run by `make references`; EXECUTED_DIR may hold
 only some chapters: the others' references are kept)
 """
+
 import sys
 from pathlib import Path
 

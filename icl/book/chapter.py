@@ -94,11 +94,16 @@ class Chapter:
         from ..runs.profiles import PROFILES
 
         paper = PROFILES["paper"]
-        edition = ("the authors' budget" if self.prof.steps == paper.steps else
-                   f"the paper edition trains the authors' {paper.steps:,}")
-        return (f"This page was executed with profile **{self.prof.name}** ({self.prof.steps:,} Adam steps per model "
-                f"unless the budget below says otherwise, batch {self.prof.batch}; {edition}) on **{self.device}**, "
-                f"task {task}. Budget: {fields}.")
+        edition = (
+            "the authors' budget"
+            if self.prof.steps == paper.steps
+            else f"the paper edition trains the authors' {paper.steps:,}"
+        )
+        return (
+            f"This page was executed with profile **{self.prof.name}** ({self.prof.steps:,} Adam steps per model "
+            f"unless the budget below says otherwise, batch {self.prof.batch}; {edition}) on **{self.device}**, "
+            f"task {task}. Budget: {fields}."
+        )
 
     def budget_note(self, steps: int | None = None) -> str:
         """A phrase for the prose: whose budget `steps` (default: the profile's) is, e.g. "the authors' budget"."""
@@ -109,7 +114,10 @@ class Chapter:
             return "the authors' budget"
         if self.prof.steps >= paper.steps:  # a reader's override at the paper profile
             return f"ours: this run's parameters; the authors train {paper.steps:,} steps"
-        return f"ours: the {self.prof.name} profile's cost cap; the paper edition trains the authors' {paper.steps:,} steps"
+        return (
+            f"ours: the {self.prof.name} profile's cost cap; "
+            f"the paper edition trains the authors' {paper.steps:,} steps"
+        )
 
     def show_budget(self):
         from IPython.display import Markdown, display
@@ -167,8 +175,9 @@ def _glue(key, value):
     glue(key, value, display=False)
 
 
-def start(name: str, profile: str = "quick", device: str = "auto", *, task_defaults: dict | None = None,
-          **params) -> Chapter:
+def start(
+    name: str, profile: str = "quick", device: str = "auto", *, task_defaults: dict | None = None, **params
+) -> Chapter:
     """The preamble. params: TaskConfig fields (d, L, sigma2, covariance, …) and the chapter's
     budget fields (heads, seeds, …); None keeps the default (the paper's value, the profile's
     budget). task_defaults: a chapter's own task where it is not the book's (e.g. §5.4's d = 6),
@@ -186,8 +195,12 @@ def start(name: str, profile: str = "quick", device: str = "auto", *, task_defau
     task = TaskConfig(**task_kw)
     b = _budget(name, profile, **budget_kw)
     dev = str(resolve_device(device))
-    meta = {"profile": prof.name, "device": dev, **{k: getattr(task, k) for k in ("d", "L", "sigma2")},
-            "params": {k: v for k, v in params.items() if v is not None}}
+    meta = {
+        "profile": prof.name,
+        "device": dev,
+        **{k: getattr(task, k) for k in ("d", "L", "sigma2")},
+        "params": {k: v for k, v in params.items() if v is not None},
+    }
     claims = ClaimsTable(name, evaluate=prof.evaluate_claims, meta=meta)
     use_style()
     return Chapter(name, prof, dev, task, b, _tolerances(name), claims)

@@ -21,19 +21,33 @@ import json
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Claim", "ClaimsTable", "load_all_claims", "load_tables", "claims_dir", "scorecard_counts", "STATUS_LABEL",
-           "published_claims_dir", "publish_claims", "FINDINGS", "budgets_side_by_side", "edition_table_markdown", "EDITIONS"]
+__all__ = [
+    "Claim",
+    "ClaimsTable",
+    "load_all_claims",
+    "load_tables",
+    "claims_dir",
+    "scorecard_counts",
+    "STATUS_LABEL",
+    "published_claims_dir",
+    "publish_claims",
+    "FINDINGS",
+    "budgets_side_by_side",
+    "edition_table_markdown",
+    "EDITIONS",
+]
 
 EDITIONS = ("quick", "paper")  # the budgets the book is published at, side by side on the scorecard
 
 KINDS = ("abs", "rel", "max", "min", "true")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 STATUS_LABEL = {"pass": "**pass**", "fail": "**FAIL**", "not evaluated": "*not evaluated*", "not run": "*not run*"}
+
 
 def status_label(status: str, finding: str | None = None) -> str:
     """The status as the tables show it, with the finding of a failing claim: **FAIL** (budget)."""
@@ -135,8 +149,16 @@ class Claim:
         m = self.measured
         shown = "—" if m is None else ("yes" if m is True else "no" if m is False else _fmt(m))
         margin = self.margin
-        return {"id": self.id, "ref": self.ref, "claim": self.statement, "measured": shown, "criterion": self.criterion,
-                "margin": "—" if margin is None else f"{margin:+.3g}", "status": self.status, "finding": self.finding}
+        return {
+            "id": self.id,
+            "ref": self.ref,
+            "claim": self.statement,
+            "measured": shown,
+            "criterion": self.criterion,
+            "margin": "—" if margin is None else f"{margin:+.3g}",
+            "status": self.status,
+            "finding": self.finding,
+        }
 
 
 def _fmt(x) -> str:
@@ -160,9 +182,24 @@ class ClaimsTable:
         self.meta = dict(meta or {})
         self.claims: list[Claim] = []
 
-    def add(self, id: str, statement: str, ref: str, measured, expected=None, tol: float = 0.0, kind: str = "abs", *,
-            note: str = "", note_if_fail: str = "", target_origin: str = "", tol_origin: str = "",
-            always: bool = False, finding: str | None = None, same_as: str | None = None) -> Claim:
+    def add(
+        self,
+        id: str,
+        statement: str,
+        ref: str,
+        measured,
+        expected=None,
+        tol: float = 0.0,
+        kind: str = "abs",
+        *,
+        note: str = "",
+        note_if_fail: str = "",
+        target_origin: str = "",
+        tol_origin: str = "",
+        always: bool = False,
+        finding: str | None = None,
+        same_as: str | None = None,
+    ) -> Claim:
         """Add a claim. note_if_fail is appended to the note only when the claim fails. finding: the
         chapter's classification of a failure at the authors' budget (`FINDINGS`), kept only when the
         claim fails; at a smaller budget a claim that passes in the published paper edition fails
@@ -172,8 +209,21 @@ class ClaimsTable:
             raise ValueError(f"claim id {id!r} is already in {self.chapter}'s table")
         if measured is not None and not isinstance(measured, (bool, np.bool_)):
             measured = float(measured)
-        c = Claim(id, statement, ref, measured, None if expected is None else float(expected), float(tol), kind,
-                  self.evaluate or always, note, target_origin, tol_origin, finding, same_as)
+        c = Claim(
+            id,
+            statement,
+            ref,
+            measured,
+            None if expected is None else float(expected),
+            float(tol),
+            kind,
+            self.evaluate or always,
+            note,
+            target_origin,
+            tol_origin,
+            finding,
+            same_as,
+        )
         if c.status == "fail":
             c.note = f"{c.note} {note_if_fail}".strip()
             if self._passes_in_paper_edition(id):
@@ -220,14 +270,26 @@ class ClaimsTable:
 
     def to_markdown(self) -> str:
         head = "| ref | claim | measured | criterion | margin | status |\n|---|---|---|---|---|---|\n"
-        cell = lambda v: str(v).replace("|", "\\|")  # a literal | would split the cell
+
+        def cell(v):
+            return str(v).replace("|", "\\|")  # a literal | would split the cell
+
         body = "".join(
             f"| {cell(r['ref'])} | {cell(r['claim'])} | {r['measured']} | {r['criterion']} | {r['margin']} | "
-            f"{status_label(r['status'], r['finding'])} |\n" for r in self.rows())
+            f"{status_label(r['status'], r['finding'])} |\n"
+            for r in self.rows()
+        )
         notes = []
         for c in self.claims:
-            parts = [p for p in (c.note, c.target_origin and f"Target: {c.target_origin}.",
-                                 c.tol_origin and f"Tolerance: {c.tol_origin}.") if p]
+            parts = [
+                p
+                for p in (
+                    c.note,
+                    c.target_origin and f"Target: {c.target_origin}.",
+                    c.tol_origin and f"Tolerance: {c.tol_origin}.",
+                )
+                if p
+            ]
             if c.same_as:
                 parts.insert(0, f"The same statement as {c.same_as}, which counts for it on the scorecard.")
             if parts:
@@ -252,9 +314,14 @@ class ClaimsTable:
         tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
         from ..arithmetic import describe
 
-        payload = {"chapter": self.chapter, "meta": self.meta,
-                   "arithmetic": describe(self.meta.get("device") if str(self.meta.get("device", "")).startswith("cuda") else None),
-                   "claims": [dict(asdict(c), status=c.status, margin=c.margin) for c in self.claims]}
+        payload = {
+            "chapter": self.chapter,
+            "meta": self.meta,
+            "arithmetic": describe(
+                self.meta.get("device") if str(self.meta.get("device", "")).startswith("cuda") else None
+            ),
+            "claims": [dict(asdict(c), status=c.status, margin=c.margin) for c in self.claims],
+        }
         tmp.write_text(json.dumps(payload, indent=1))
         os.replace(tmp, path)
         return path
@@ -304,8 +371,13 @@ def scorecard_counts(tables: list[ClaimsTable]) -> _Counts:
         raise RuntimeError(f"no claims found in {claims_dir()}: execute the chapters first (make book)")
     frame = pd.DataFrame({t.chapter: t.counts() for t in tables}).T
     profiles = sorted({t.meta.get("profile", "?") for t in tables})
-    out = _Counts({"profile": ", ".join(profiles), **{f"n-{k.replace(' ', '-')}": str(int(frame[k].sum())) for k in frame},
-                   "n-total": str(int(frame.values.sum()))})
+    out = _Counts(
+        {
+            "profile": ", ".join(profiles),
+            **{f"n-{k.replace(' ', '-')}": str(int(frame[k].sum())) for k in frame},
+            "n-total": str(int(frame.values.sum())),
+        }
+    )
     out.frame = frame
     return out
 
@@ -350,8 +422,13 @@ def budgets_side_by_side(live: list[ClaimsTable], editions=EDITIONS):
     live_profiles = {t.meta.get("profile") for t in live}
     by_edition = {}
     for prof in editions:
-        tables = [t for t in live if t.meta.get("profile") == prof] if prof in live_profiles else \
-            load_tables(published_claims_dir(prof)) if published_claims_dir(prof).is_dir() else []
+        tables = (
+            [t for t in live if t.meta.get("profile") == prof]
+            if prof in live_profiles
+            else load_tables(published_claims_dir(prof))
+            if published_claims_dir(prof).is_dir()
+            else []
+        )
         by_edition[prof] = {(t.chapter, c.id): c for t in tables for c in t.counted()}
     keys = list(dict.fromkeys(k for prof in editions for k in by_edition[prof]))
     rows = []
@@ -363,8 +440,10 @@ def budgets_side_by_side(live: list[ClaimsTable], editions=EDITIONS):
             row[f"{prof} measured"] = "" if c is None else c.row()["measured"]
         rows.append(row)
     frame = pd.DataFrame(rows).set_index(["chapter", "id"]) if rows else pd.DataFrame()
-    counts = {prof: {s: int((frame[prof] == s).sum()) if rows else 0 for s in ("pass", "fail", "not evaluated", "not run")}
-              for prof in editions}
+    counts = {
+        prof: {s: int((frame[prof] == s).sum()) if rows else 0 for s in ("pass", "fail", "not evaluated", "not run")}
+        for prof in editions
+    }
     return frame, counts
 
 

@@ -11,6 +11,7 @@ __all__ = [
     "power_of_ten",
 ]
 
+
 def words(items) -> str:
     """'a', 'a and b', 'a, b and c'."""
     items = [str(x) for x in items]

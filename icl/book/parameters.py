@@ -59,8 +59,11 @@ def declared(source: str | Path) -> dict[str, Parameter]:
     if cell is None:
         return {}
     text = cell.source
-    comments = {tok.start[0]: tok.string.lstrip("#").strip()
-                for tok in tokenize.generate_tokens(io.StringIO(text).readline) if tok.type == tokenize.COMMENT}
+    comments = {
+        tok.start[0]: tok.string.lstrip("#").strip()
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.COMMENT
+    }
     out = {}
     for node in ast.parse(text).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -82,7 +85,7 @@ class _Kind:
     "seq", and the range the parameter's name implies."""
 
     types: frozenset
-    element: "_Kind | None" = None
+    element: _Kind | None = None
     low: float | None = None  # lower bound
     strict: bool = False  # low is excluded
     high: float | None = None  # upper bound, excluded
@@ -119,17 +122,31 @@ class _Kind:
                 inner = self.element.describe_plural() if self.element is not None else "values"
                 words.append(f"a non-empty list of {inner}")
             else:
-                words.append(f"one of {list(self.choices)}" if t == "str" and self.choices else
-                             {"int": "an integer", "float": "a number", "str": "a string", "bool": "True or False",
-                              "dict": "a dict"}[t] + self._range())
+                words.append(
+                    f"one of {list(self.choices)}"
+                    if t == "str" and self.choices
+                    else {
+                        "int": "an integer",
+                        "float": "a number",
+                        "str": "a string",
+                        "bool": "True or False",
+                        "dict": "a dict",
+                    }[t]
+                    + self._range()
+                )
         return " or ".join(words) or "any value"
 
     def describe_plural(self) -> str:
         one = self.describe()
-        for a, b in (("a non-empty list of", "non-empty lists of"), ("an integer", "integers"), ("a number", "numbers"),
-                     ("a string", "strings"), ("a dict", "dicts")):
+        for a, b in (
+            ("a non-empty list of", "non-empty lists of"),
+            ("an integer", "integers"),
+            ("a number", "numbers"),
+            ("a string", "strings"),
+            ("a dict", "dicts"),
+        ):
             if one.startswith(a):
-                return b + one[len(a):]
+                return b + one[len(a) :]
         return one
 
     def _range(self) -> str:
@@ -272,8 +289,10 @@ def check_value(chapter: str, name: str, value, default=None, profile: str = "qu
     if kind.accepts(value):
         return
     example = f", e.g. {name}={_example(ref)}" if ref is not None else ""
-    raise ParameterError(f"{chapter}: {name}={value!r} is not valid: {name} must be {kind.describe()}{example}"
-                         + (f" ({name}: {help})" if help else ""))
+    raise ParameterError(
+        f"{chapter}: {name}={value!r} is not valid: {name} must be {kind.describe()}{example}"
+        + (f" ({name}: {help})" if help else "")
+    )
 
 
 def check_values(chapter: str, profile: str, params: dict) -> None:
@@ -283,8 +302,11 @@ def check_values(chapter: str, profile: str, params: dict) -> None:
 
 
 def _listing(params: dict[str, Parameter], indent: str = "  ") -> str:
-    return "\n".join(f"{indent}{p.name} = {p.default!r}" + (f"  # {p.help}" if p.help else "")
-                     for p in params.values() if p.name not in ALWAYS)
+    return "\n".join(
+        f"{indent}{p.name} = {p.default!r}" + (f"  # {p.help}" if p.help else "")
+        for p in params.values()
+        if p.name not in ALWAYS
+    )
 
 
 def _unknown(name: str, value, lacking: list, accepted: dict, others: list) -> str:
@@ -296,19 +318,25 @@ def _unknown(name: str, value, lacking: list, accepted: dict, others: list) -> s
         head = f"{ch} has no parameter {name!r} (given: {given}" + (f"; did you mean {close[0]!r}?)" if close else ")")
         if others:
             head += f", which {', '.join(others)} {'takes' if len(others) == 1 else 'take'}: execute them separately"
-        return (f"{head}. The parameters of {ch}, with their defaults (None: the paper's value):\n"
-                f"{_listing(accepted[ch])}\n(profile and device are set with --profile and --device)")
-    lines = [f"parameter {name!r} (given: {given}) is not a parameter of {', '.join(lacking)}"
-             + (f" (only of {', '.join(others)}): execute those separately" if others else "")
-             + ". Their parameters:"]
+        return (
+            f"{head}. The parameters of {ch}, with their defaults (None: the paper's value):\n"
+            f"{_listing(accepted[ch])}\n(profile and device are set with --profile and --device)"
+        )
+    lines = [
+        f"parameter {name!r} (given: {given}) is not a parameter of {', '.join(lacking)}"
+        + (f" (only of {', '.join(others)}): execute those separately" if others else "")
+        + ". Their parameters:"
+    ]
     for ch in lacking:
-        lines.append(f"  {ch}: " + ", ".join(f"{p.name}={p.default!r}" for p in accepted[ch].values()
-                                              if p.name not in ALWAYS))
+        lines.append(
+            f"  {ch}: " + ", ".join(f"{p.name}={p.default!r}" for p in accepted[ch].values() if p.name not in ALWAYS)
+        )
     return "\n".join(lines)
 
 
-def check_parameters(sources: list[Path], parameters: dict | None, profile: str, *,
-                     is_page=lambda s: Path(s).stem.startswith("9")) -> dict[Path, dict]:
+def check_parameters(
+    sources: list[Path], parameters: dict | None, profile: str, *, is_page=lambda s: Path(s).stem.startswith("9")
+) -> dict[Path, dict]:
     """The parameters each of `sources` is executed with: `parameters` checked against their
     parameters cells (`declared`), before anything runs. Every chapter (not a book page, 9x_*) must
     take every parameter, and each value must be valid for each chapter (`check_value`); a page is

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["use_style", "plot_circuits", "coordinate_labels", "plot_training_curve", "plot_head_dynamics", "plot_risk_curves", "GROUP_COLOURS"]
+__all__ = [
+    "use_style",
+    "plot_circuits",
+    "coordinate_labels",
+    "plot_training_curve",
+    "plot_head_dynamics",
+    "plot_risk_curves",
+    "GROUP_COLOURS",
+]
 
 
 def use_style():
@@ -13,7 +21,9 @@ def use_style():
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="notebook", font_scale=1.05)
-    mpl.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.titleweight": "bold", "figure.constrained_layout.use": True})
+    mpl.rcParams.update(
+        {"figure.dpi": 110, "savefig.dpi": 150, "axes.titleweight": "bold", "figure.constrained_layout.use": True}
+    )
 
 
 def coordinate_labels(d: int, T: int = 1) -> list[str]:
@@ -40,21 +50,44 @@ def plot_circuits(kq, ov, d: int, *, title: str | None = None, head_labels=None,
     vk = vmax if vmax is not None else np.abs(kq_part).max()
     vo = np.abs(ov_part).max()
     if axes is None:
-        fig, axes = plt.subplots(2, H, figsize=(2.3 * H + 1.2, 4.6), squeeze=False, gridspec_kw={"height_ratios": [D, 1.6 * T]})
+        fig, axes = plt.subplots(
+            2, H, figsize=(2.3 * H + 1.2, 4.6), squeeze=False, gridspec_kw={"height_ratios": [D, 1.6 * T]}
+        )
     else:
         fig = axes[0, 0].figure
     head_labels = head_labels or [f"head {h + 1}" for h in range(H)]
     for h in range(H):
         ax = axes[0, h]
-        sns.heatmap(kq_part[h], ax=ax, cmap="RdBu_r", vmin=-vk, vmax=vk, cbar=h == H - 1, square=True,
-                    xticklabels=labels[:d], yticklabels=labels if h == 0 else False, linewidths=0.3, linecolor="white")
+        sns.heatmap(
+            kq_part[h],
+            ax=ax,
+            cmap="RdBu_r",
+            vmin=-vk,
+            vmax=vk,
+            cbar=h == H - 1,
+            square=True,
+            xticklabels=labels[:d],
+            yticklabels=labels if h == 0 else False,
+            linewidths=0.3,
+            linecolor="white",
+        )
         ax.set_title(f"{head_labels[h]}\nKQ $W_{{{h + 1}}}$", fontsize=10)
         if h == 0:
             ax.set_ylabel("key")
         ax.set_xlabel("query")
         ax = axes[1, h]
-        sns.heatmap(ov_part[h], ax=ax, cmap="RdBu_r", vmin=-vo, vmax=vo, cbar=h == H - 1,
-                    xticklabels=labels, yticklabels=labels[d:] if h == 0 else False, linewidths=0.3, linecolor="white")
+        sns.heatmap(
+            ov_part[h],
+            ax=ax,
+            cmap="RdBu_r",
+            vmin=-vo,
+            vmax=vo,
+            cbar=h == H - 1,
+            xticklabels=labels,
+            yticklabels=labels[d:] if h == 0 else False,
+            linewidths=0.3,
+            linecolor="white",
+        )
         ax.set_title(f"OV $u_{{{h + 1}}}$ (last row)", fontsize=10)
     if title:
         fig.suptitle(title)
@@ -102,18 +135,41 @@ def plot_head_dynamics(steps, omega, mu, groups, *, onset=None, axes=None, title
         ax.axhline(0, color="k", lw=0.6)
         if onset is not None and onset > 0:
             ax.axvline(onset, color="0.3", ls=":", lw=1.2)
-        ax.set(xscale="log", xlabel="Adam step", ylabel=name, title=f"KQ scale {name}" if "omega" in name else f"OV scale {name}")
+        ax.set(
+            xscale="log",
+            xlabel="Adam step",
+            ylabel=name,
+            title=f"KQ scale {name}" if "omega" in name else f"OV scale {name}",
+        )
     if onset is not None and onset > 0:
-        axes[0].annotate("pattern settled", (onset, 0.98), xycoords=("data", "axes fraction"), xytext=(-2, 0),
-                         textcoords="offset points", fontsize=8, color="0.3", rotation=90, ha="right", va="top")
+        axes[0].annotate(
+            "pattern settled",
+            (onset, 0.98),
+            xycoords=("data", "axes fraction"),
+            xytext=(-2, 0),
+            textcoords="offset points",
+            fontsize=8,
+            color="0.3",
+            rotation=90,
+            ha="right",
+            va="top",
+        )
     axes[1].legend(fontsize=7, ncol=2 if H > 3 else 1, loc="upper left")
     if title:
         fig.suptitle(title)
     return fig
 
 
-def plot_risk_curves(lengths, curves: dict, *, styles: dict | None = None, train_L: int | None = None, ax=None,
-                     title: str | None = None, ylabel: str = "ICL risk"):
+def plot_risk_curves(
+    lengths,
+    curves: dict,
+    *,
+    styles: dict | None = None,
+    train_L: int | None = None,
+    ax=None,
+    title: str | None = None,
+    ylabel: str = "ICL risk",
+):
     """Risk against the test length L' with ±2 standard-error bars (Fig. 4).
 
     lengths: (K,) test lengths; curves: name → (means (K,), standard errors (K,)); styles: name →
@@ -129,14 +185,23 @@ def plot_risk_curves(lengths, curves: dict, *, styles: dict | None = None, train
     for name, (m, se) in curves.items():
         m, se = np.asarray(m, float), np.asarray(se, float)
         if m.shape != lengths.shape or se.shape != lengths.shape:
-            raise ValueError(f"curve {name!r} must have one mean and one standard error per length ({lengths.shape[0]})")
+            raise ValueError(
+                f"curve {name!r} must have one mean and one standard error per length ({lengths.shape[0]})"
+            )
         kw = dict(marker="o", ms=4, lw=1.6, capsize=2)
         kw.update(styles.get(name, {}))
         ax.errorbar(lengths, m, yerr=2 * se, label=name, **kw)
     if train_L is not None:
         ax.axvline(train_L, color="0.4", ls=":", lw=1)
-        ax.annotate(f"training $L = {train_L}$", (train_L, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -12),
-                    textcoords="offset points", fontsize=8, color="0.3")
+        ax.annotate(
+            f"training $L = {train_L}$",
+            (train_L, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize=8,
+            color="0.3",
+        )
     ax.set(xscale="log", xlabel="number of in-context examples $L'$", ylabel=ylabel)
     if title:
         ax.set_title(title)

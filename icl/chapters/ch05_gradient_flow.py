@@ -1,31 +1,37 @@
 """Chapter 05 (App. B): the symmetric two-head gradient flow and its phases, the Adam run from the
-opposite small identity read against it, the chapter's numbers, claims and figures."""
+opposite small identity read against it, the chapter's numbers, claims and figures.
+
+- `flow_study`, `phase_table`: the flow (B.4) for several (d, L) and from several starts, and the
+  phases read off it (`Flows`);
+- `symmetric_reading`: a trained two-head run read on the symmetric family of Definition B.1;
+- `Study(ch)`: both with the chapter's task and budget, each computed on first use;
+  `numbers(st)`, `claims(ch, st)`, `plot_flow_phases(st)`, `plot_adam_vs_flow(st)`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ..book.format import count, power_of_ten, words
 from ..core import theory
-from ..core.dynamics import FlowSolution, flow_phases, two_head_flow
+from ..core.dynamics import flow_phases, two_head_flow
 
 __all__ = [
-    "SymmetricReading",
-    "symmetric_reading",
-    "FlowStudy",
-    "flow_study",
-    "chapter_flow_study",
-    "phase_table",
-    "adam_opposite_start",
-    "configs",
-    "glue_flow",
-    "add_flow_claims",
+    "Study",
+    "numbers",
+    "claims",
     "plot_flow_phases",
     "plot_adam_vs_flow",
+    "configs",
+    "SymmetricReading",
+    "symmetric_reading",
+    "Flows",
+    "flow_study",
+    "phase_table",
 ]
-
 
 
 # --- App. B on the full model: Adam from the opposite small identity ----------------------------
@@ -58,7 +64,7 @@ class SymmetricReading:
     @property
     def rises_after_peak(self) -> int:
         """Snapshots after ω's highest one that are higher than their predecessor (0: a single peak)."""
-        return int(np.sum(np.diff(self.omega[self.i_peak:]) > 0))
+        return int(np.sum(np.diff(self.omega[self.i_peak :]) > 0))
 
     @property
     def mu_falls(self) -> int:
@@ -72,16 +78,17 @@ class SymmetricReading:
     def reversals(self) -> tuple[float, float, int]:
         """The largest rise of ω after its peak and the largest fall of μ, each relative to the value
         it moves from (0.0 where there is none), and the step of the earliest such reversal (−1: none)."""
-        dw = np.diff(self.omega[self.i_peak:]) / self.omega[self.i_peak:-1]
+        dw = np.diff(self.omega[self.i_peak :]) / self.omega[self.i_peak : -1]
         dm = np.diff(self.mu) / np.abs(self.mu[:-1])
-        at = [*self.steps[self.i_peak + 1:][dw > 0], *self.steps[1:][dm < 0]]
-        return (float(max(dw.max(initial=0.0), 0.0)), float(max(-dm.min(initial=0.0), 0.0)),
-                int(min(at)) if at else -1)
+        at = [*self.steps[self.i_peak + 1 :][dw > 0], *self.steps[1:][dm < 0]]
+        return (float(max(dw.max(initial=0.0), 0.0)), float(max(-dm.min(initial=0.0), 0.0)), int(min(at)) if at else -1)
 
     def spread_after(self, step: int) -> float:
         """max over snapshots at or after `step` of |ω/ω_final − 1| and |μ/μ_final − 1|."""
         at = self.steps >= step
-        return float(max(np.abs(self.omega[at] / self.omega[-1] - 1).max(), np.abs(self.mu[at] / self.mu[-1] - 1).max()))
+        return float(
+            max(np.abs(self.omega[at] / self.omega[-1] - 1).max(), np.abs(self.mu[at] / self.mu[-1] - 1).max())
+        )
 
 
 def symmetric_reading(history, steps, final=None) -> SymmetricReading:
@@ -93,15 +100,19 @@ def symmetric_reading(history, steps, final=None) -> SymmetricReading:
         raise ValueError(f"symmetric_reading needs a two-head history of shape (S, 2), got {w.shape}")
     dw, dm = w[:, 0] - w[:, 1], m[:, 0] - m[:, 1]
     last = final if final is not None else history
-    off = max(float(np.max(np.asarray(x).reshape(-1, 2)[-1])) for x in (last.offdiag_max, last.key_y_row, last.ov_x_part))
-    return SymmetricReading(np.asarray(steps), dw / 2, dm / 2, np.abs(w.sum(1)) / np.abs(dw), np.abs(m.sum(1)) / np.abs(dm), off)
+    off = max(
+        float(np.max(np.asarray(x).reshape(-1, 2)[-1])) for x in (last.offdiag_max, last.key_y_row, last.ov_x_part)
+    )
+    return SymmetricReading(
+        np.asarray(steps), dw / 2, dm / 2, np.abs(w.sum(1)) / np.abs(dw), np.abs(m.sum(1)) / np.abs(dm), off
+    )
 
 
 # --- Chapter 05: the flows, the Adam run, their claims and figures -------------------------------
 
 
 @dataclass
-class FlowStudy:
+class Flows:
     """The App. B flows of one chapter. For each (d, L) in `cases`: `flows[dl]` from Definition
     B.1's start ω₀ = μ₀ (our ω₀; the paper's is lost) and `unequal[(dl, r)]` from μ₀ = r·ω₀ (ours:
     a start off the line ω = μ, so that "μ/ω → 1 in Phase I" is something the flow could fail);
@@ -127,27 +138,31 @@ class FlowStudy:
         return max(abs(p.product_final / p.product_limit - 1) for p in self.phases.values())
 
 
-def flow_study(cases, sigma2: float, *, omega0: float, mu0: float, unequal_ratios=(), t_max: float = 1e6,
-               n_eval: int = 2000, rate_drop: float = 0.5) -> FlowStudy:
+def flow_study(
+    cases,
+    sigma2: float,
+    *,
+    omega0: float,
+    mu0: float,
+    unequal_ratios=(),
+    t_max: float = 1e6,
+    n_eval: int = 2000,
+    rate_drop: float = 0.5,
+) -> Flows:
     """Solve (B.4) for every (d, L) in `cases` from (ω₀, μ₀) and from (ω₀, r·ω₀) for r in `unequal_ratios`."""
     cases = tuple(dict.fromkeys((int(d), int(L)) for d, L in cases))  # unique, in order
     flows = {dl: two_head_flow(omega0, mu0, *dl, sigma2, t_max=t_max, n_eval=n_eval) for dl in cases}
-    unequal = {(dl, r): two_head_flow(omega0, r * omega0, *dl, sigma2, t_max=t_max, n_eval=n_eval)
-               for dl in cases for r in unequal_ratios}
+    unequal = {
+        (dl, r): two_head_flow(omega0, r * omega0, *dl, sigma2, t_max=t_max, n_eval=n_eval)
+        for dl in cases
+        for r in unequal_ratios
+    }
     ph = {k: flow_phases(s, rate_drop=rate_drop) for k, s in flows.items()}
     uph = {k: flow_phases(s, rate_drop=rate_drop) for k, s in unequal.items()}
-    return FlowStudy(sigma2, omega0, t_max, cases, flows, ph, unequal, uph)
+    return Flows(sigma2, omega0, t_max, cases, flows, ph, unequal, uph)
 
 
-def chapter_flow_study(ch) -> FlowStudy:
-    """Chapter 05's flows: the task's (d, L) and the budget's `extra_cases`, σ² of the task."""
-    b = ch.budget
-    cases = ((ch.d, ch.L),) + tuple(tuple(dl) for dl in b.extra_cases)
-    return flow_study(cases, ch.sigma2, omega0=b.omega0, mu0=b.mu0, unequal_ratios=b.unequal_ratios, t_max=b.t_max,
-                      n_eval=b.n_eval, rate_drop=ch.tol.rate_drop)
-
-
-def phase_table(study: FlowStudy):
+def phase_table(study: Flows):
     """One column per (d, L): the phase boundaries and what App. B says about each phase."""
     import pandas as pd
 
@@ -156,24 +171,25 @@ def phase_table(study: FlowStudy):
         sol, p = study.flows[dl], study.phases[dl]
         w_end = sol.omega[-1]
         rows[f"(d, L) = ({dl[0]}, {dl[1]})"] = {
-            "end of Phase I, t₁": p.t1, "peak of ω, t_peak": p.t_peak, "peak ω": sol.omega.max(),
-            "μ/ω at t₁": p.ratio_at_t1, "peaks of ω": p.n_peaks, "ω decreasing after the peak": p.decreasing_after_peak,
-            "μ increasing throughout": p.mu_increasing, "ω at t_max": w_end, "ωμ at t_max": p.product_final,
+            "end of Phase I, t₁": p.t1,
+            "peak of ω, t_peak": p.t_peak,
+            "peak ω": sol.omega.max(),
+            "μ/ω at t₁": p.ratio_at_t1,
+            "peaks of ω": p.n_peaks,
+            "ω decreasing after the peak": p.decreasing_after_peak,
+            "μ increasing throughout": p.mu_increasing,
+            "ω at t_max": w_end,
+            "ωμ at t_max": p.product_final,
             "η_eff/2 = 1/(2(1+cd))": p.product_limit,
             "|μ/μ*(ω) − 1| at t_max": abs(sol.mu[-1] / theory.manifold_mu(w_end, *dl, study.sigma2) - 1),
-            **{f"μ/ω at t₁ from μ₀ = {r:g}ω₀": study.unequal_phases[(dl, r)].ratio_at_t1
-               for (dl2, r) in study.unequal_phases if dl2 == dl}}
+            **{
+                f"μ/ω at t₁ from μ₀ = {r:g}ω₀": study.unequal_phases[(dl, r)].ratio_at_t1
+                for (dl2, r) in study.unequal_phases
+                if dl2 == dl
+            },
+        }
     show = lambda v: ("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else f"{v:.4g}"  # noqa: E731
     return pd.DataFrame(rows).map(show)
-
-
-def adam_opposite_start(ch) -> SymmetricReading:
-    """Adam on the full two-head model (the chapter's task and profile) from the opposite small
-    identity with the budget's (ω₀, μ₀), read on the symmetric family."""
-    from ..runs.load import load_or_train
-
-    run = load_or_train(configs(ch)[0], device=ch.device)
-    return symmetric_reading(run.history(), run.snapshot_steps, run.pattern())
 
 
 def configs(ch) -> list:
@@ -181,111 +197,231 @@ def configs(ch) -> list:
     from ..runs.config import run_config
 
     b = ch.budget
-    return [run_config(ch.prof, heads=2, seed=b.seed, task=ch.task, init="opposite_identity", omega0=b.omega0, mu0=b.mu0)]
+    return [
+        run_config(ch.prof, heads=2, seed=b.seed, task=ch.task, init="opposite_identity", omega0=b.omega0, mu0=b.mu0)
+    ]
 
 
-def glue_flow(ch, study: FlowStudy, adam: SymmetricReading | None = None):
-    """The chapter's numbers (keys flow-*)."""
+class Study:
+    """Chapter 05's evidence, each part computed on first use from `ch` (the chapter's task and budget)."""
+
+    def __init__(self, ch):
+        self.ch = ch
+
+    @cached_property
+    def flows(self) -> Flows:
+        """The flows (B.4) for the task's (d, L) and the budget's `extra_cases`, σ² of the task."""
+        ch, b = self.ch, self.ch.budget
+        cases = ((ch.d, ch.L),) + tuple(tuple(dl) for dl in b.extra_cases)
+        return flow_study(
+            cases,
+            ch.sigma2,
+            omega0=b.omega0,
+            mu0=b.mu0,
+            unequal_ratios=b.unequal_ratios,
+            t_max=b.t_max,
+            n_eval=b.n_eval,
+            rate_drop=ch.tol.rate_drop,
+        )
+
+    @cached_property
+    def adam(self) -> SymmetricReading:
+        """Adam on the full two-head model (the chapter's task and profile) from the opposite small
+        identity with the budget's (ω₀, μ₀), read on the symmetric family."""
+        from ..runs.load import load_or_train
+
+        run = load_or_train(configs(self.ch)[0], device=self.ch.device)
+        return symmetric_reading(run.history(), run.snapshot_steps, run.pattern())
+
+
+def numbers(st: Study) -> dict:
+    """Every number chapter 05's prose quotes (keys flow-*): key → (value, format) or key → text."""
+    ch, study, adam = st.ch, st.flows, st.adam
     main = study.cases[0]
     sol, p = study.flows[main], study.phases[main]
-    ch.glue("flow-omega0", study.omega0, "{:g}")
-    ch.glue("flow-mu0", ch.budget.mu0, "{:g}")
-    ch.glue("flow-ratios", words(f"{r:g}" for r in ch.budget.unequal_ratios), "{}")
-    ch.glue("flow-tmax", power_of_ten(study.t_max), "{}")
-    ch.glue("flow-cases", words(f"({d}, {L})" for d, L in study.cases), "{}")
-    ch.glue("flow-t1", p.t1, "{:.2f}")
-    ch.glue("flow-tpeak", p.t_peak, "{:.2f}")
-    ch.glue("flow-peak", sol.omega.max(), "{:.3f}")
-    ch.glue("flow-ratio-t1", p.ratio_at_t1, "{:.3f}")
-    ch.glue("flow-ratio-peak", float(np.interp(p.t_peak, sol.t, sol.ratio)), "{:.2f}")
-    ch.glue("flow-ratio-dev-unequal", study.ratio_at_t1_unequal, "{:.3f}")
-    ch.glue("flow-ratio-end", sol.ratio[-1], "{:.0f}")
-    ch.glue("flow-product-end", p.product_final, "{:.4f}")
-    ch.glue("flow-product-limit", p.product_limit, "{:.4f}")
-    ch.glue("flow-omega-end", sol.omega[-1], "{:.4f}")
-    ch.glue("flow-peaks", words(f"{study.flows[dl].omega.max():.3f}" for dl in study.cases), "{}")
-    if adam is not None:
-        i = adam.i_peak
-        ch.glue("flow-adam-peak", adam.omega[i], "{:.3f}")
-        ch.glue("flow-adam-peak-step", count(adam.steps[i]), "{}")
-        ch.glue("flow-adam-omega-end", adam.omega[-1], "{:.3f}")
-        ch.glue("flow-adam-mu-end", adam.mu[-1], "{:.3f}")
-        ch.glue("flow-adam-product-end", adam.product[-1], "{:.4f}")
-        ch.glue("flow-adam-product-max", adam.product.max(), "{:.4f}")
-        ch.glue("flow-flow-product-max", sol.product.max(), "{:.4f}")
-        ch.glue("flow-adam-asym", adam.max_asymmetry, "{:.4f}")
-        ch.glue("flow-adam-off", adam.off_pattern, "{:.4f}")
-        ch.glue("flow-adam-valley", float(adam.omega[-1] * theory.manifold_mu(adam.omega[-1], ch.d, ch.L, ch.sigma2)), "{:.4f}")
+    i = adam.i_peak
+    return {
+        "flow-omega0": (study.omega0, "{:g}"),
+        "flow-mu0": (ch.budget.mu0, "{:g}"),
+        "flow-ratios": words(f"{r:g}" for r in ch.budget.unequal_ratios),
+        "flow-tmax": power_of_ten(study.t_max),
+        "flow-cases": words(f"({d}, {L})" for d, L in study.cases),
+        "flow-t1": (p.t1, "{:.2f}"),
+        "flow-tpeak": (p.t_peak, "{:.2f}"),
+        "flow-peak": (sol.omega.max(), "{:.3f}"),
+        "flow-ratio-t1": (p.ratio_at_t1, "{:.3f}"),
+        "flow-ratio-peak": (float(np.interp(p.t_peak, sol.t, sol.ratio)), "{:.2f}"),
+        "flow-ratio-dev-unequal": (study.ratio_at_t1_unequal, "{:.3f}"),
+        "flow-ratio-end": (sol.ratio[-1], "{:.0f}"),
+        "flow-product-end": (p.product_final, "{:.4f}"),
+        "flow-product-limit": (p.product_limit, "{:.4f}"),
+        "flow-omega-end": (sol.omega[-1], "{:.4f}"),
+        "flow-peaks": words(f"{study.flows[dl].omega.max():.3f}" for dl in study.cases),
+        "flow-adam-peak": (adam.omega[i], "{:.3f}"),
+        "flow-adam-peak-step": count(adam.steps[i]),
+        "flow-adam-omega-end": (adam.omega[-1], "{:.3f}"),
+        "flow-adam-mu-end": (adam.mu[-1], "{:.3f}"),
+        "flow-adam-product-end": (adam.product[-1], "{:.4f}"),
+        "flow-adam-product-max": (adam.product.max(), "{:.4f}"),
+        "flow-flow-product-max": (sol.product.max(), "{:.4f}"),
+        "flow-adam-asym": (adam.max_asymmetry, "{:.4f}"),
+        "flow-adam-off": (adam.off_pattern, "{:.4f}"),
+        "flow-adam-valley": (
+            float(adam.omega[-1] * theory.manifold_mu(adam.omega[-1], ch.d, ch.L, ch.sigma2)),
+            "{:.4f}",
+        ),
+    }
 
 
-def add_flow_claims(ch, study: FlowStudy, adam: SymmetricReading):
+def claims(ch, st: Study):
     """App. B's statements about the flow (B.4) and about the full model from the matching start. The
     flow's claims need no trained model and have no Monte Carlo error: evaluated under every profile."""
     from ..book.budgets.ch01_setup import TOLERANCES as ch01
 
     t, cl = ch.tol, ch.claims
+    study, adam = st.flows, st.adam
     both = f"every (d, L) of {', '.join(map(str, study.cases))}"
     ph = study.phases.values()
-    cl.add("phase1_synchronises", f"Phase I: μ/ω ≈ 1 at its end, also from unequal starts μ₀/ω₀ = "
-           f"{', '.join(f'{r:g}' for r in ch.budget.unequal_ratios)} (max |μ/ω − 1| at t₁ over {both})",
-           "App. B Phase I, (B.5)–(B.6), Fig. 22(c)", study.ratio_at_t1_unequal, t.ratio_rel, kind="max",
-           target_origin="the paper (ratio close to one); the unequal starts are ours (Def. B.1 has ω₀ = μ₀)",
-           tol_origin=f"'close to one' read as within {t.ratio_rel:.0%}: μ/ω sets ω's growth rate 2μ/ω, and we ask it to "
-                      f"move that rate by at most a tenth of the {1 - t.rate_drop:.0%} drop that ends Phase I",
-           note_if_fail="the ratio is still off one when the exponential growth stops", always=True)
-    cl.add("flow_single_peak", f"ω has a single peak ({both})", "App. B Phase II, Fig. 22(b)",
-           all(p.n_peaks == 1 for p in ph), kind="true", target_origin="the paper", always=True)
-    cl.add("flow_omega_decreases", f"after its peak ω decreases ({both})", "App. B Phase III",
-           all(p.decreasing_after_peak for p in ph), kind="true", target_origin="the paper", always=True)
-    cl.add("flow_mu_increases", f"μ increases throughout ({both})", "App. B, Obs. 4",
-           all(p.mu_increasing for p in ph), kind="true", target_origin="the paper", always=True)
-    cl.add("flow_product_limit", f"ωμ → η_eff/2 = 1/(2(1+cd)): max |ωμ(t_max)/(η_eff/2) − 1| over {both}",
-           "App. B Phase III, Fig. 22(d)", study.product_gap, t.product_flow_rel, kind="max",
-           target_origin="the paper's limit 1/(2(1+cd)), computed by theory.eta_eff",
-           tol_origin=f"'converges' read as within {t.product_flow_rel:.1%} at t_max = {study.t_max:.0e} (ours)", always=True)
-    cl.add("adam_symmetric", "Adam from the opposite small identity stays symmetric: max |ω₁+ω₂|/|ω₁−ω₂|, "
-           "|μ₁+μ₂|/|μ₁−μ₂| over snapshots", "App. B, Def. B.1", adam.max_asymmetry, t.symmetry, kind="max",
-           target_origin="the paper (symmetry is preserved under the flow)",
-           tol_origin=f"for two heads of opposite signs |μ₁+μ₂|/|μ₁−μ₂| is the zero-sum measure of Obs. 2, so 'preserved' "
-                      f"gets chapter 01's reading of '≈ 0': at most {t.symmetry:.0%}")
+    cl.add(
+        "phase1_synchronises",
+        f"Phase I: μ/ω ≈ 1 at its end, also from unequal starts μ₀/ω₀ = "
+        f"{', '.join(f'{r:g}' for r in ch.budget.unequal_ratios)} (max |μ/ω − 1| at t₁ over {both})",
+        "App. B Phase I, (B.5)–(B.6), Fig. 22(c)",
+        study.ratio_at_t1_unequal,
+        t.ratio_rel,
+        kind="max",
+        target_origin="the paper (ratio close to one); the unequal starts are ours (Def. B.1 has ω₀ = μ₀)",
+        tol_origin=f"'close to one' read as within {t.ratio_rel:.0%}: μ/ω sets ω's growth rate 2μ/ω, and we ask it to "
+        f"move that rate by at most a tenth of the {1 - t.rate_drop:.0%} drop that ends Phase I",
+        note_if_fail="the ratio is still off one when the exponential growth stops",
+        always=True,
+    )
+    cl.add(
+        "flow_single_peak",
+        f"ω has a single peak ({both})",
+        "App. B Phase II, Fig. 22(b)",
+        all(p.n_peaks == 1 for p in ph),
+        kind="true",
+        target_origin="the paper",
+        always=True,
+    )
+    cl.add(
+        "flow_omega_decreases",
+        f"after its peak ω decreases ({both})",
+        "App. B Phase III",
+        all(p.decreasing_after_peak for p in ph),
+        kind="true",
+        target_origin="the paper",
+        always=True,
+    )
+    cl.add(
+        "flow_mu_increases",
+        f"μ increases throughout ({both})",
+        "App. B, Obs. 4",
+        all(p.mu_increasing for p in ph),
+        kind="true",
+        target_origin="the paper",
+        always=True,
+    )
+    cl.add(
+        "flow_product_limit",
+        f"ωμ → η_eff/2 = 1/(2(1+cd)): max |ωμ(t_max)/(η_eff/2) − 1| over {both}",
+        "App. B Phase III, Fig. 22(d)",
+        study.product_gap,
+        t.product_flow_rel,
+        kind="max",
+        target_origin="the paper's limit 1/(2(1+cd)), computed by theory.eta_eff",
+        tol_origin=f"'converges' read as within {t.product_flow_rel:.1%} at t_max = {study.t_max:.0e} (ours)",
+        always=True,
+    )
+    cl.add(
+        "adam_symmetric",
+        "Adam from the opposite small identity stays symmetric: max |ω₁+ω₂|/|ω₁−ω₂|, |μ₁+μ₂|/|μ₁−μ₂| over snapshots",
+        "App. B, Def. B.1",
+        adam.max_asymmetry,
+        t.symmetry,
+        kind="max",
+        target_origin="the paper (symmetry is preserved under the flow)",
+        tol_origin=f"for two heads of opposite signs |μ₁+μ₂|/|μ₁−μ₂| is the zero-sum measure of Obs. 2, so 'preserved' "
+        f"gets chapter 01's reading of '≈ 0': at most {t.symmetry:.0%}",
+    )
     rise, fall, first = adam.reversals()
     spread = adam.spread_after(first) if first >= 0 else float("nan")
-    late = (f"every counted snapshot comes at step {first:,} or later, when ω and μ are within {spread:.1%} of their "
+    late = (
+        (
+            f"every counted snapshot comes at step {first:,} or later, when ω and μ are within {spread:.1%} of their "
             f"final values: fluctuations of Adam's stochastic steps as the run comes to rest (largest rise of ω after "
-            f"its peak {rise:.1%}, largest fall of μ {fall:.1%}), not a second peak") if spread <= 0.05 else ""
-    cl.add("adam_single_peak", "Adam: ω has a single peak (snapshots after the peak where ω rises)", "Obs. 4, App. B",
-           adam.rises_after_peak, 0, kind="max", target_origin="the paper (ω first rises, then falls)", note_if_fail=late)
-    cl.add("adam_mu_monotone", "Adam: |μ| rises monotonically (snapshots where μ falls)", "Obs. 4", adam.mu_falls, 0,
-           kind="max", target_origin="the paper", note_if_fail=late)
+            f"its peak {rise:.1%}, largest fall of μ {fall:.1%}), not a second peak"
+        )
+        if spread <= 0.05
+        else ""
+    )
+    cl.add(
+        "adam_single_peak",
+        "Adam: ω has a single peak (snapshots after the peak where ω rises)",
+        "Obs. 4, App. B",
+        adam.rises_after_peak,
+        0,
+        kind="max",
+        target_origin="the paper (ω first rises, then falls)",
+        note_if_fail=late,
+    )
+    cl.add(
+        "adam_mu_monotone",
+        "Adam: |μ| rises monotonically (snapshots where μ falls)",
+        "Obs. 4",
+        adam.mu_falls,
+        0,
+        kind="max",
+        target_origin="the paper",
+        note_if_fail=late,
+    )
     limit = study.phases[study.cases[0]].product_limit
-    cl.add("adam_product_limit", "Adam: ωμ at the end ≈ η_eff/2 = 1/(2(1+cd))", "App. B Phase III", adam.product[-1], limit,
-           tol=t.product_adam_rel, kind="rel", target_origin="the paper's limit, computed by theory.eta_eff",
-           tol_origin=f"'≈' read as {t.product_adam_rel:.0%} (ours), tighter than the {ch01.eta_rel:.0%} chapter 01 "
-                      "allows Σ_h ω_h μ_h ≈ η_eff from a random start")
+    cl.add(
+        "adam_product_limit",
+        "Adam: ωμ at the end ≈ η_eff/2 = 1/(2(1+cd))",
+        "App. B Phase III",
+        adam.product[-1],
+        limit,
+        tol=t.product_adam_rel,
+        kind="rel",
+        target_origin="the paper's limit, computed by theory.eta_eff",
+        tol_origin=f"'≈' read as {t.product_adam_rel:.0%} (ours), tighter than the {ch01.eta_rel:.0%} chapter 01 "
+        "allows Σ_h ω_h μ_h ≈ η_eff from a random start",
+    )
 
 
-def plot_flow_phases(study: FlowStudy):
+def plot_flow_phases(st: Study):
     """Fig. 22 for every (d, L): ω and μ with the Phase-I solution ω₀e^{2t} (B.6); μ/ω (also from the
     unequal starts); the loss with its floor; ωμ with η_eff/2 and ωμ*(ω) (B.17). Phases shaded."""
     import matplotlib.pyplot as plt
 
+    study = st.flows
     n = len(study.cases)
     fig, axes = plt.subplots(n, 4, figsize=(17, 3.9 * n), squeeze=False)
     for row, dl in enumerate(study.cases):
         sol, p = study.flows[dl], study.phases[dl]
         t, sl, ax = sol.t[1:], slice(1, None), axes[row]
         for a in ax:
-            for lo, hi, col, al in ((t[0], p.t1, "tab:blue", 0.08), (p.t1, p.t_peak, "tab:orange", 0.12),
-                                    (p.t_peak, t[-1], "tab:green", 0.06)):
+            for lo, hi, col, al in (
+                (t[0], p.t1, "tab:blue", 0.08),
+                (p.t1, p.t_peak, "tab:orange", 0.12),
+                (p.t_peak, t[-1], "tab:green", 0.06),
+            ):
                 a.axvspan(lo, hi, color=col, alpha=al)
             a.set(xscale="log", xlabel="flow time $t$")
         early = t < p.t_peak
         ax[0].plot(t, sol.omega[sl], lw=2, label=r"$\omega$")
         ax[0].plot(t, sol.mu[sl], lw=2, label=r"$\mu$")
         ax[0].plot(t[early], study.omega0 * np.exp(2 * t[early]), "k:", lw=1.2, label=r"$\omega_0 e^{2t}$ (B.6)")
-        ax[0].plot(p.t_peak, sol.omega.max(), "v", color="tab:red", ms=8, label=rf"peak $\omega$ = {sol.omega.max():.3f}")
-        ax[0].set(yscale="log", ylabel=rf"$d$ = {dl[0]}, $L$ = {dl[1]}" + "\nparameter",
-                  ylim=(study.omega0 / 2, sol.mu.max() * 2))
+        ax[0].plot(
+            p.t_peak, sol.omega.max(), "v", color="tab:red", ms=8, label=rf"peak $\omega$ = {sol.omega.max():.3f}"
+        )
+        ax[0].set(
+            yscale="log",
+            ylabel=rf"$d$ = {dl[0]}, $L$ = {dl[1]}" + "\nparameter",
+            ylim=(study.omega0 / 2, sol.mu.max() * 2),
+        )
         ax[1].plot(t, sol.ratio[sl], color="tab:purple", lw=2, label=r"$\mu_0 = \omega_0$ (Def. B.1)")
         for (dl2, r), s in study.unequal.items():
             if dl2 == dl:
@@ -293,12 +429,23 @@ def plot_flow_phases(study: FlowStudy):
         ax[1].axhline(1, color="k", lw=0.8, ls=":")
         ax[1].set(yscale="log", ylabel=r"$\mu/\omega$")
         ax[2].plot(t, sol.loss[sl], color="k", lw=2, label=r"$\tilde{\mathcal{L}}(t)$")
-        ax[2].axhline(theory.approx_floor(*dl, study.sigma2), color="tab:blue", ls="--", lw=1,
-                      label=r"$1+\sigma^2-\eta_\mathrm{eff}$")
+        ax[2].axhline(
+            theory.approx_floor(*dl, study.sigma2),
+            color="tab:blue",
+            ls="--",
+            lw=1,
+            label=r"$1+\sigma^2-\eta_\mathrm{eff}$",
+        )
         ax[2].set(ylabel="approximate loss")
         ax[3].plot(t, sol.product[sl], color="tab:red", lw=2, label=r"$\omega\mu$")
-        ax[3].plot(t, sol.omega[sl] * theory.manifold_mu(sol.omega[sl], *dl, study.sigma2), color="k", lw=1.2, ls="--",
-                   label=r"$\omega\mu^*(\omega)$ (B.17)")
+        ax[3].plot(
+            t,
+            sol.omega[sl] * theory.manifold_mu(sol.omega[sl], *dl, study.sigma2),
+            color="k",
+            lw=1.2,
+            ls="--",
+            label=r"$\omega\mu^*(\omega)$ (B.17)",
+        )
         ax[3].axhline(p.product_limit, color="tab:blue", ls=":", lw=1.2, label=r"$\eta_\mathrm{eff}/2$")
         ax[3].set(ylabel=r"$\omega\mu$", ylim=(0, 0.5))
         for a in ax:
@@ -308,11 +455,13 @@ def plot_flow_phases(study: FlowStudy):
     return fig
 
 
-def plot_adam_vs_flow(adam: SymmetricReading, sol: FlowSolution, limit: float):
+def plot_adam_vs_flow(st: Study):
     """The full model under Adam from the opposite small identity beside the flow (B.4) of the same
     (d, L): ω and μ, and ωμ with the symmetry measures."""
     import matplotlib.pyplot as plt
 
+    main = st.flows.cases[0]
+    adam, sol, limit = st.adam, st.flows.flows[main], st.flows.phases[main].product_limit
     x = np.maximum(adam.steps, 1)
     i = adam.i_peak
     fig, ax = plt.subplots(1, 3, figsize=(16, 4))
@@ -322,8 +471,14 @@ def plot_adam_vs_flow(adam: SymmetricReading, sol: FlowSolution, limit: float):
     ax[0].set(xscale="log", yscale="log", xlabel="Adam step", ylabel="parameter", title="full model, Adam (true loss)")
     ax[1].plot(sol.t[1:], sol.omega[1:], lw=2, label=r"$\omega$")
     ax[1].plot(sol.t[1:], sol.mu[1:], lw=2, label=r"$\mu$")
-    ax[1].set(xscale="log", yscale="log", xlabel="flow time $t$", ylabel="parameter", xlim=(1e-2, sol.t[-1]),
-              title=r"gradient flow on $\tilde{\mathcal{L}}$ (B.4)")
+    ax[1].set(
+        xscale="log",
+        yscale="log",
+        xlabel="flow time $t$",
+        ylabel="parameter",
+        xlim=(1e-2, sol.t[-1]),
+        title=r"gradient flow on $\tilde{\mathcal{L}}$ (B.4)",
+    )
     ax[2].plot(x, adam.product, color="tab:red", lw=2, label=r"$\omega\mu$, Adam")
     ax[2].plot(x, adam.asym_omega, color="tab:gray", lw=1.2, label=r"$|\omega_1+\omega_2|/|\omega_1-\omega_2|$")
     ax[2].plot(x, adam.asym_mu, color="tab:brown", lw=1.2, ls="--", label=r"$|\mu_1+\mu_2|/|\mu_1-\mu_2|$")

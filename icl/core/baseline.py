@@ -25,8 +25,12 @@ def _copy_factors(model, index: int, linears, net: nn.Module) -> nn.Module:
     """Copy model `index`'s Q, K, V (H·D × D, heads stacked) and O (D × H·D, side by side) into the
     four nn.Linear layers `linears`; returns `net` on the model's device."""
     H, D = model.config.heads, model.D
-    weights = (model.q[index].reshape(H * D, D), model.k[index].reshape(H * D, D), model.v[index].reshape(H * D, D),
-               model.o[index].permute(1, 0, 2).reshape(D, H * D))
+    weights = (
+        model.q[index].reshape(H * D, D),
+        model.k[index].reshape(H * D, D),
+        model.v[index].reshape(H * D, D),
+        model.o[index].permute(1, 0, 2).reshape(D, H * D),
+    )
     with torch.no_grad():
         for lin, w in zip(linears, weights):
             lin.weight.copy_(w)
@@ -46,7 +50,7 @@ class NaiveAttention(nn.Module):
         self.W_o = nn.Linear(heads * D, D, bias=False)  # [O_1 … O_H] side by side
 
     @classmethod
-    def from_factors(cls, model, index: int = 0) -> "NaiveAttention":
+    def from_factors(cls, model, index: int = 0) -> NaiveAttention:
         """Copy model `index` of an `AttentionModel` (softmax only)."""
         if model.config.normalisation != "softmax":
             raise ValueError("NaiveAttention implements softmax attention only")
@@ -89,7 +93,7 @@ class AuthorsAttention(nn.Module):
         self.o_proj = nn.Linear(heads * D, D, bias=False)
 
     @classmethod
-    def from_factors(cls, model, index: int = 0) -> "AuthorsAttention":
+    def from_factors(cls, model, index: int = 0) -> AuthorsAttention:
         """Copy model `index` of an `AttentionModel` (softmax only)."""
         if model.config.normalisation != "softmax":
             raise ValueError("AuthorsAttention implements softmax attention only")
@@ -104,6 +108,6 @@ class AuthorsAttention(nn.Module):
         q = self.q_proj(z_q).view(B, H, 1, D)  # (B, H, 1, D)
         k = self.k_proj(Z).view(B, L, H, D).transpose(1, 2)  # (B, H, L, D)
         v = self.v_proj(Z).view(B, L, H, D).transpose(1, 2)
-        p = torch.softmax(q @ k.transpose(-1, -2) * D ** -0.5, dim=-1)  # (B, H, 1, L)
+        p = torch.softmax(q @ k.transpose(-1, -2) * D**-0.5, dim=-1)  # (B, H, 1, L)
         out = self.o_proj((p @ v).reshape(B, H * D))  # (B, D)
         return out[:, self.d :]

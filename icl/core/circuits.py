@@ -64,10 +64,17 @@ class HeadPattern:
         """One row per head (single model, single task): ω_h, μ_h and how far the pattern (3.1) is off."""
         import pandas as pd
 
-        return pd.DataFrame({
-            "ω_h (mean diag)": self.omega, "μ_h": self.mu, "diag spread": self.diag_spread,
-            "max |off-diag|": self.offdiag_max, "max |key-y row|": self.key_y_row, "max |OV x-part|": self.ov_x_part,
-        }, index=[f"head {h + 1}" for h in range(self.heads)])
+        return pd.DataFrame(
+            {
+                "ω_h (mean diag)": self.omega,
+                "μ_h": self.mu,
+                "diag spread": self.diag_spread,
+                "max |off-diag|": self.offdiag_max,
+                "max |key-y row|": self.key_y_row,
+                "max |OV x-part|": self.ov_x_part,
+            },
+            index=[f"head {h + 1}" for h in range(self.heads)],
+        )
 
 
 def extract(kq, ov, d: int) -> HeadPattern:

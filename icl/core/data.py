@@ -72,14 +72,17 @@ class TaskConfig:
             for s in sup:
                 if len(s) == 0 or len(set(s)) != len(s) or not all(1 <= i <= self.d for i in s):
                     raise ValueError(
-                        f"supports must be non-empty tuples of distinct coordinates in 1..d={self.d}, got {self.supports!r}"
+                        f"supports must be non-empty tuples of distinct coordinates in 1..d={self.d}, "
+                        f"got {self.supports!r}"
                     )
             object.__setattr__(self, "supports", sup)
         if self.convention not in CONVENTIONS:
             raise ValueError(f"convention must be one of {CONVENTIONS}, got {self.convention!r}")
         if self.convention == "authors" and (self.supports is None or self.shared_beta):
-            raise ValueError("convention 'authors' is the authors' multi-task sampler: it needs supports and "
-                             "shared_beta=False (an independent β per task)")
+            raise ValueError(
+                "convention 'authors' is the authors' multi-task sampler: it needs supports and "
+                "shared_beta=False (an independent β per task)"
+            )
 
     @property
     def n_tasks(self) -> int:
@@ -106,7 +109,7 @@ class TaskConfig:
             return np.sqrt(self.support_mask().sum(0) * self.sigma2)
         return np.full(self.n_tasks, math.sqrt(self.sigma2))
 
-    def with_length(self, L: int) -> "TaskConfig":
+    def with_length(self, L: int) -> TaskConfig:
         """The same distribution with L context examples (test length L')."""
         return replace(self, L=L)
 
@@ -156,10 +159,13 @@ class Prompts:
         import pandas as pd
 
         d, T = self.d, self.Z.shape[-1] - self.d
-        rows = np.vstack([self.Z[index, :shown].double().cpu().numpy(), np.r_[self.x_q[index].double().cpu().numpy(), np.zeros(T)]])
+        rows = np.vstack(
+            [self.Z[index, :shown].double().cpu().numpy(), np.r_[self.x_q[index].double().cpu().numpy(), np.zeros(T)]]
+        )
         ys = ["y"] if T == 1 else [f"y{t + 1}" for t in range(T)]
-        return pd.DataFrame(rows, columns=[f"x{i + 1}" for i in range(d)] + ys,
-                            index=[f"z_{l + 1}" for l in range(shown)] + ["z_q"])
+        return pd.DataFrame(
+            rows, columns=[f"x{i + 1}" for i in range(d)] + ys, index=[f"z_{l + 1}" for l in range(shown)] + ["z_q"]
+        )
 
 
 def n_normals(task: TaskConfig, batch: int, L: int | None = None) -> int:
@@ -184,7 +190,9 @@ def prompts_from_normals(task: TaskConfig, normals: torch.Tensor, batch: int, L:
     d, T, D, B, nb = task.d, task.n_tasks, task.D, batch, _n_beta(task)
     lead = normals.shape[:-1]
     if normals.shape[-1] != n_normals(task, batch, L):
-        raise ValueError(f"normals must have {n_normals(task, batch, L)} entries on the last axis, got {normals.shape[-1]}")
+        raise ValueError(
+            f"normals must have {n_normals(task, batch, L)} entries on the last axis, got {normals.shape[-1]}"
+        )
     dt, dev = normals.dtype, normals.device
     n_tok = B * (L + 1) * D
     tokens = normals[..., :n_tok].view(*lead, B, L + 1, D)  # (…, B, L+1, D), the query last

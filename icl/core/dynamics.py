@@ -86,7 +86,7 @@ class Trajectory:
     def time(self) -> np.ndarray:
         return self.steps * self.lr
 
-    def run(self, r: int) -> "Trajectory":
+    def run(self, r: int) -> Trajectory:
         """Run r alone (the run axis kept, of length 1)."""
         return Trajectory(self.steps, self.omega[:, r : r + 1], self.mu[:, r : r + 1], self.loss[:, r : r + 1], self.lr)
 
@@ -152,8 +152,9 @@ def gd_approx(omega0, mu0, d: int, L: int, sigma2: float, *, lr: float, steps: i
     return Trajectory(rec, W, M, Ls, float(lr))
 
 
-def gd_approx_heads(starts: dict, d: int, L: int, sigma2: float, *, lr: float, steps: int,
-                    n_records: int = 200) -> dict:
+def gd_approx_heads(
+    starts: dict, d: int, L: int, sigma2: float, *, lr: float, steps: int, n_records: int = 200
+) -> dict:
     """`gd_approx` for several head counts in one loop: starts {H: (omega0, mu0) of shape (R_H, H)}
     → {H: Trajectory}. The runs are padded with inert zero heads to the largest H and descend
     together (the same iterates as separate `gd_approx` calls, to rounding; one Python loop)."""
@@ -173,8 +174,10 @@ def gd_approx_heads(starts: dict, d: int, L: int, sigma2: float, *, lr: float, s
         w[rows[H], :H], m[rows[H], :H], live[rows[H], :H] = w0, m0, 1.0
         r += w0.shape[0]
     rec, W, M, Ls = _descend(w, m, live, d, L, sigma2, lr, steps, n_records)
-    return {H: Trajectory(rec, W[:, rows[H], :H].copy(), M[:, rows[H], :H].copy(), Ls[:, rows[H]].copy(), float(lr))
-            for H in runs}
+    return {
+        H: Trajectory(rec, W[:, rows[H], :H].copy(), M[:, rows[H], :H].copy(), Ls[:, rows[H]].copy(), float(lr))
+        for H in runs
+    }
 
 
 @dataclass
@@ -207,8 +210,16 @@ def pattern_metrics(omega, mu):
     return sign, zs, spread
 
 
-def stage_times(traj: Trajectory, d: int, L: int, sigma2: float, *, opt_tol: float = 0.05, zero_sum_tol: float = 0.05,
-                homogeneity_tol: float = 0.05) -> StageTimes:
+def stage_times(
+    traj: Trajectory,
+    d: int,
+    L: int,
+    sigma2: float,
+    *,
+    opt_tol: float = 0.05,
+    zero_sum_tol: float = 0.05,
+    homogeneity_tol: float = 0.05,
+) -> StageTimes:
     """Stage boundaries of a GD run on L̃ (see the module docstring for the criteria)."""
     for name, v in (("opt_tol", opt_tol), ("zero_sum_tol", zero_sum_tol), ("homogeneity_tol", homogeneity_tol)):
         if not (0 < v < 1):
@@ -235,7 +246,9 @@ def symmetric_loss(omega, mu, d: int, L: int, sigma2: float) -> np.ndarray:
     equal to 1 + σ² − 4ωμ + 4μ²(ω² + c sinh(dω²))."""
     w, m = np.asarray(omega, float), np.asarray(mu, float)
     flat_w, flat_m = w.reshape(-1), m.reshape(-1)
-    loss = theory.approx_loss_and_grad(np.stack([flat_w, -flat_w], -1), np.stack([flat_m, -flat_m], -1), d, L, sigma2)[0]
+    loss = theory.approx_loss_and_grad(np.stack([flat_w, -flat_w], -1), np.stack([flat_m, -flat_m], -1), d, L, sigma2)[
+        0
+    ]
     return loss.reshape(w.shape)
 
 
@@ -286,8 +299,19 @@ class FlowSolution:
         return float(w), float(m)
 
 
-def two_head_flow(omega0: float, mu0: float, d: int, L: int, sigma2: float, *, t_max: float = 1e6, n_eval: int = 2000,
-                  t_min: float = 1e-3, rtol: float = 1e-10, atol: float = 1e-13) -> FlowSolution:
+def two_head_flow(
+    omega0: float,
+    mu0: float,
+    d: int,
+    L: int,
+    sigma2: float,
+    *,
+    t_max: float = 1e6,
+    n_eval: int = 2000,
+    t_min: float = 1e-3,
+    rtol: float = 1e-10,
+    atol: float = 1e-13,
+) -> FlowSolution:
     """Gradient flow (B.4) of L̃ on the symmetric two-head family (`theory.ode_rhs`) from (ω₀, μ₀),
     solved with scipy.integrate.solve_ivp (LSODA) on [0, t_max], sampled at 0 and log-spaced times;
     the continuous solution is kept for times between the samples."""
@@ -305,12 +329,24 @@ def two_head_flow(omega0: float, mu0: float, d: int, L: int, sigma2: float, *, t
 
     peak.direction = -1
     t_eval = np.r_[0.0, np.logspace(math.log10(t_min), math.log10(t_max), n_eval)]
-    sol = solve_ivp(theory.ode_rhs, (0.0, t_max), [omega0, mu0], method="LSODA", t_eval=t_eval, events=peak,
-                    args=(d, L, sigma2), rtol=rtol, atol=atol, dense_output=True)
+    sol = solve_ivp(
+        theory.ode_rhs,
+        (0.0, t_max),
+        [omega0, mu0],
+        method="LSODA",
+        t_eval=t_eval,
+        events=peak,
+        args=(d, L, sigma2),
+        rtol=rtol,
+        atol=atol,
+        dense_output=True,
+    )
     if not sol.success:
         raise RuntimeError(f"solve_ivp failed: {sol.message}")
     w, m = sol.y
-    return FlowSolution(sol.t, w, m, symmetric_loss(w, m, d, L, sigma2), np.asarray(sol.t_events[0]), d, L, sigma2, sol.sol)
+    return FlowSolution(
+        sol.t, w, m, symmetric_loss(w, m, d, L, sigma2), np.asarray(sol.t_events[0]), d, L, sigma2, sol.sol
+    )
 
 
 @dataclass

@@ -100,7 +100,7 @@ class TrainingDiverged(RuntimeError):
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """"auto" → cuda when available, else cpu; anything else is checked and passed through."""
+    """ "auto" → cuda when available, else cpu; anything else is checked and passed through."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -184,7 +184,7 @@ def attention_loss_and_grad(factors, Z, x_q, y_q, d: int, scale: float, norm: No
     M, B, L, D = Z.shape
     H, T = Q.shape[1], D - d
     W = scale * K.transpose(-1, -2) @ Q  # (M, H, D, D) KQ circuit
-    U = (O[..., d:, :] @ V)  # (M, H, T, D) rows of the OV circuit that write y
+    U = O[..., d:, :] @ V  # (M, H, T, D) rows of the OV circuit that write y
     Wx = W[..., :d].reshape(M, H * D, d)  # rows (h, i)
     U_flat = U.transpose(-1, -2).reshape(M, H * D, T)  # [(h, i), t]
     Zf = Z.reshape(M * B, L, D)
@@ -230,8 +230,16 @@ class Trainer:
     fast: use the hand-written gradient (default; every normalisation has one), else autograd.
     """
 
-    def __init__(self, task: TaskConfig, model: ModelConfig, train: TrainConfig, seeds, device="auto", compile="auto",
-                 fast: bool = True):
+    def __init__(
+        self,
+        task: TaskConfig,
+        model: ModelConfig,
+        train: TrainConfig,
+        seeds,
+        device="auto",
+        compile="auto",
+        fast: bool = True,
+    ):
         self.task, self.model_config, self.train = task, model, train
         self.seeds = [int(s) for s in seeds]
         self.device = resolve_device(device)
@@ -304,8 +312,10 @@ class Trainer:
             return f(self.theta, Z, x_q, y_q, d, s)
         # a few models at a time keep the (B, H, L) attention arrays in a CPU core's L2 cache;
         # models never mix, so the numbers are those of the one-shot call
-        parts = [f(self.theta[i : i + c], Z[i : i + c], x_q[i : i + c], y_q[i : i + c], d, s)
-                 for i in range(0, self.n_models, c)]
+        parts = [
+            f(self.theta[i : i + c], Z[i : i + c], x_q[i : i + c], y_q[i : i + c], d, s)
+            for i in range(0, self.n_models, c)
+        ]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     def step_on(self, Z, x_q, y_q):
@@ -326,8 +336,16 @@ class Trainer:
         denom = (self.exp_avg_sq.sqrt() / math.sqrt(bc2)).add_(self.train.eps)
         self.theta.addcdiv_(self.exp_avg, denom, value=-self.train.lr / bc1)
 
-    def run(self, until: int | None = None, *, progress: bool = False, on_chunk=None, chunk: int = 1000,
-            prefetch: bool | None = None, threads: int | None = 1):
+    def run(
+        self,
+        until: int | None = None,
+        *,
+        progress: bool = False,
+        on_chunk=None,
+        chunk: int = 1000,
+        prefetch: bool | None = None,
+        threads: int | None = 1,
+    ):
         """Train up to step `until` (default: the configured steps).
 
         Every `chunk` steps the losses are checked (NaN/inf stops the run with the step number)
@@ -345,7 +363,13 @@ class Trainer:
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.train.steps, initial=self.step, desc=f"train H={self.model_config.heads} M={self.n_models}", unit="step", mininterval=1.0)
+            bar = tqdm(
+                total=self.train.steps,
+                initial=self.step,
+                desc=f"train H={self.model_config.heads} M={self.n_models}",
+                unit="step",
+                mininterval=1.0,
+            )
         saved_threads, saved_switch = torch.get_num_threads(), sys.getswitchinterval()
         if threads is not None and self.device.type == "cpu":
             torch.set_num_threads(threads)
@@ -392,7 +416,11 @@ class Trainer:
         block = self.losses[start : self.step]
         bad = ~torch.isfinite(block)
         if bad.any() or not torch.isfinite(self.theta).all():
-            rows, cols = torch.nonzero(bad, as_tuple=True) if bad.any() else (torch.tensor([block.shape[0] - 1]), torch.tensor([0]))
+            rows, cols = (
+                torch.nonzero(bad, as_tuple=True)
+                if bad.any()
+                else (torch.tensor([block.shape[0] - 1]), torch.tensor([0]))
+            )
             step, m = start + int(rows[0]) + 1, int(cols[0])
             raise TrainingDiverged(
                 f"training diverged: the loss is not finite at step {step} (model seed {self.seeds[m]}, "
@@ -436,8 +464,8 @@ class _Prefetcher:
         import threading
 
         self.trainer, self.n = trainer, n
-        self.free: "queue.Queue" = queue.Queue()
-        self.ready: "queue.Queue" = queue.Queue()
+        self.free: queue.Queue = queue.Queue()
+        self.ready: queue.Queue = queue.Queue()
         for _ in range(depth):
             self.free.put(torch.empty_like(trainer._normals))
         self.stop = threading.Event()

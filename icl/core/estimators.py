@@ -228,11 +228,19 @@ def icl_risk(predictor: Predictor, task: TaskConfig, n_prompts: int = 20_000, **
 # --- paired Monte Carlo comparisons: per-prompt errors of several predictors on the same prompts ---
 
 
-def paired_errors(predictors: dict, task, n_prompts: int, *, L: int | None = None, seed: int = 0,
-                  batch: int = 5_000, per_task: bool = False) -> dict:
+def paired_errors(
+    predictors: dict,
+    task,
+    n_prompts: int,
+    *,
+    L: int | None = None,
+    seed: int = 0,
+    batch: int = 5_000,
+    per_task: bool = False,
+) -> dict:
     """Per-prompt squared errors (averaged over tasks; per_task: one column per task) of every predictor
-    on the same prompts: id → (n,) (or (n, T)) float64 tensor. The prompts are those of `icl.core.estimators.icl_risks` with the same
-    seed, batch and L, so the means agree with it exactly."""
+    on the same prompts: id → (n,) (or (n, T)) float64 tensor. The prompts are those of
+    `icl.core.estimators.icl_risks` with the same seed, batch and L, so the means agree with it exactly."""
     if isinstance(n_prompts, bool) or not isinstance(n_prompts, int) or n_prompts < 2:
         raise ValueError(f"n_prompts must be an integer >= 2, got {n_prompts!r}")
     g = torch.Generator().manual_seed(seed)

@@ -187,7 +187,7 @@ class AttentionModel(nn.Module):
         return torch.stack([q, k, v, o])
 
     @classmethod
-    def from_circuits(cls, kq, ov, d: int, config: ModelConfig, L_train: int | None = None) -> "AttentionModel":
+    def from_circuits(cls, kq, ov, d: int, config: ModelConfig, L_train: int | None = None) -> AttentionModel:
         """A model whose circuits are exactly kq, ov ((M, H, D, D) or (H, D, D)): K = I,
         Q = kq / s, V = ov, O = I. Dtype and device follow kq."""
         kq, ov = torch.as_tensor(kq), torch.as_tensor(ov, dtype=torch.as_tensor(kq).dtype)
@@ -195,7 +195,10 @@ class AttentionModel(nn.Module):
             kq, ov = kq[None], ov[None]
         M, H, D, _ = kq.shape
         if H != config.heads or ov.shape != kq.shape or D <= d:
-            raise ValueError(f"kq and ov must both be (M, H={config.heads}, D, D) with D > d={d}; got {tuple(kq.shape)} and {tuple(ov.shape)}")
+            raise ValueError(
+                f"kq and ov must both be (M, H={config.heads}, D, D) with D > d={d}; "
+                f"got {tuple(kq.shape)} and {tuple(ov.shape)}"
+            )
         m = cls(d, D - d, config, list(range(M)), L_train=L_train).to(kq.dtype)
         eye = torch.eye(D, dtype=kq.dtype).expand(M, H, D, D)
         with torch.no_grad():

@@ -17,11 +17,11 @@ so distances to S(ω) are measured in these reduced coordinates: ‖(μ_+ − μ
 Proportional regime (Thm 4.2 (iii)): conditional risks of GD predictors given the context X,
 averaged in closed form over β, ε and x_q, so that a Monte Carlo over X alone has small variance.
 
-The two chapters on Theorem 4.2 are thin layers over this module: chapter 06 calls
-`approximation_study` and `optimality_study` ((i) and (ii)), chapter 07 `risk_table`,
-`proportional_study`, `gd_dgd_curves` and `single_head_study` ((iii), vanilla against debiased GD,
-the single head (4.12)); each study has its `glue_*`, `add_*_claims` and `plot_*` functions. Seeds
-are offsets from the chapter's budget seed, fixed here so that every number is reproducible.
+The two chapters on Theorem 4.2 are thin layers over this module: chapter 06's `Study` (its
+`approximation` and `optimality`: (i) and (ii)) and chapter 07's (`risks`, `grid`/`limits`,
+`gd_dgd`, `single_head`: (iii), vanilla against debiased GD, the single head (4.12)); each
+chapter's `numbers`, `claims` and `plot_*` read its Study. Seeds are offsets from the chapter's
+budget seed, fixed here so that every number is reproducible.
 """
 
 from __future__ import annotations
@@ -143,17 +143,29 @@ def minimise_theta(
             return val, np.r_[g_w, g_mu]
 
         path = [z0.copy()]
-        res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(lo, hi)] + [(None, None)] * H,
-                       callback=lambda z: path.append(np.array(z, copy=True)),
-                       options=dict(maxiter=maxiter, ftol=1e-16, gtol=1e-12))
+        res = minimize(
+            fun,
+            z0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(lo, hi)] + [(None, None)] * H,
+            callback=lambda z, path=path: path.append(np.array(z, copy=True)),
+            options=dict(maxiter=maxiter, ftol=1e-16, gtol=1e-12),
+        )
         P = np.array(path)  # (K, 1 + H)
-        fits.append(ThetaFit(
-            signs=signs, omega=float(res.x[0]), mu=res.x[1:].copy(), loss=float(res.fun), nit=int(res.nit),
-            message=str(res.message),
-            path_loss=np.array([fun(z)[0] for z in P]),
-            path_omega=P[:, 0],
-            path_distance=manifold_distance(P[:, 0], signs, P[:, 1:], d, L, sigma2),
-        ))
+        fits.append(
+            ThetaFit(
+                signs=signs,
+                omega=float(res.x[0]),
+                mu=res.x[1:].copy(),
+                loss=float(res.fun),
+                nit=int(res.nit),
+                message=str(res.message),
+                path_loss=np.array([fun(z)[0] for z in P]),
+                path_omega=P[:, 0],
+                path_distance=manifold_distance(P[:, 0], signs, P[:, 1:], d, L, sigma2),
+            )
+        )
     return fits
 
 
@@ -221,11 +233,13 @@ def gd_risk_given_X(X, eta, sigma2: float, debiased: bool = True):
     return (M**2).sum((1, 2)) / d + sigma2 * (eta / L) ** 2 * (Xt**2).sum((1, 2)) + sigma2
 
 
-def gd_risk_mc(d: int, L: int, sigma2: float, eta: float, n_prompts: int, seed: int = 0, debiased: bool = True,
-               batch: int = 1_000) -> tuple[float, float]:
+def gd_risk_mc(
+    d: int, L: int, sigma2: float, eta: float, n_prompts: int, seed: int = 0, debiased: bool = True, batch: int = 1_000
+) -> tuple[float, float]:
     """Monte Carlo (over X ~ N(0, I)) of `gd_risk_given_X`: (mean, standard error)."""
-    return theory.mc_over_contexts(lambda X: gd_risk_given_X(X, eta, sigma2, debiased), d, L, n_prompts,
-                                   seed=seed, batch=batch)
+    return theory.mc_over_contexts(
+        lambda X: gd_risk_given_X(X, eta, sigma2, debiased), d, L, n_prompts, seed=seed, batch=batch
+    )
 
 
 __all__ = [

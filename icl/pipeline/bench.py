@@ -82,8 +82,14 @@ def _engine_runner(heads: int, models: int, batch: int, device, compile: bool = 
     from ..core.engine import TrainConfig, Trainer
     from ..core.models import ModelConfig
 
-    trainer = Trainer(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=1_000_000, batch=batch, n_snapshots=1),
-                      list(range(models)), device=device, compile=compile)
+    trainer = Trainer(
+        TaskConfig(),
+        ModelConfig(heads=heads),
+        TrainConfig(steps=1_000_000, batch=batch, n_snapshots=1),
+        list(range(models)),
+        device=device,
+        compile=compile,
+    )
 
     def run(n: int):
         trainer.run(until=trainer.step + n, chunk=1_000_000, threads=None)
@@ -100,7 +106,11 @@ def _measure_here(impl, heads, models, threads, device, batch, seconds, compile,
     dev = resolve_device(device)
     if dev.type == "cpu":
         torch.set_num_threads(threads)
-    run = _engine_runner(heads, models, batch, dev, compile) if impl == "engine" else _baseline_runner(heads, batch, dev, impl)
+    run = (
+        _engine_runner(heads, models, batch, dev, compile)
+        if impl == "engine"
+        else _baseline_runner(heads, batch, dev, impl)
+    )
     t0 = time.perf_counter()
     run(20)  # warm-up
     warmup = time.perf_counter() - t0
@@ -113,12 +123,35 @@ def _measure_here(impl, heads, models, threads, device, batch, seconds, compile,
     wall = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     cuda = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
-    queue.put(Measurement(impl, heads, models, threads, str(dev), steps, round(wall, 3), steps / wall, round(rss, 1), cuda,
-                          compile, round(warmup, 2)))
+    queue.put(
+        Measurement(
+            impl,
+            heads,
+            models,
+            threads,
+            str(dev),
+            steps,
+            round(wall, 3),
+            steps / wall,
+            round(rss, 1),
+            cuda,
+            compile,
+            round(warmup, 2),
+        )
+    )
 
 
-def measure(impl: str, heads: int, models: int = 1, *, threads: int = 1, device="auto", batch: int = 256,
-            seconds: float = 4.0, compile: bool = False) -> Measurement:
+def measure(
+    impl: str,
+    heads: int,
+    models: int = 1,
+    *,
+    threads: int = 1,
+    device="auto",
+    batch: int = 256,
+    seconds: float = 4.0,
+    compile: bool = False,
+) -> Measurement:
     """Time one implementation in a fresh process (see the module docstring)."""
     if impl not in ("authors", "naive", "engine"):
         raise ValueError(f"impl must be 'authors', 'naive' or 'engine', got {impl!r}")
@@ -141,13 +174,22 @@ def _normalisation_speeds_here(heads, models, batch, seconds, rounds, queue):
     from ..core.models import NORMALISATIONS, ModelConfig
 
     torch.set_num_threads(1)
-    trainers = {(n, fast): Trainer(TaskConfig(), ModelConfig(heads=heads, normalisation=n),
-                                   TrainConfig(steps=1_000_000, batch=batch, n_snapshots=1), list(range(models)),
-                                   device="cpu", compile=False, fast=fast)
-                for n in NORMALISATIONS for fast in (True, False)}
+    trainers = {
+        (n, fast): Trainer(
+            TaskConfig(),
+            ModelConfig(heads=heads, normalisation=n),
+            TrainConfig(steps=1_000_000, batch=batch, n_snapshots=1),
+            list(range(models)),
+            device="cpu",
+            compile=False,
+            fast=fast,
+        )
+        for n in NORMALISATIONS
+        for fast in (True, False)
+    }
     steps = {k: 0 for k in trainers}
     wall = {k: 0.0 for k in trainers}
-    for k, tr in trainers.items():  # warm-up
+    for tr in trainers.values():  # warm-up
         tr.run(until=tr.step + 5, chunk=1_000_000, threads=None)
     for _ in range(rounds):
         for k, tr in trainers.items():
@@ -156,12 +198,23 @@ def _normalisation_speeds_here(heads, models, batch, seconds, rounds, queue):
                 tr.run(until=tr.step + 10, chunk=1_000_000, threads=None)
             wall[k] += time.perf_counter() - t0
             steps[k] += tr.step - n0
-    queue.put([{"normalisation": n, "path": "engine" if fast else "autograd", "heads": heads, "models": models,
-                "steps_per_s": steps[(n, fast)] / wall[(n, fast)]} for n, fast in trainers])
+    queue.put(
+        [
+            {
+                "normalisation": n,
+                "path": "engine" if fast else "autograd",
+                "heads": heads,
+                "models": models,
+                "steps_per_s": steps[(n, fast)] / wall[(n, fast)],
+            }
+            for n, fast in trainers
+        ]
+    )
 
 
-def normalisation_speeds(heads: int = 2, models: int = 1, *, batch: int = 256, seconds: float = 3.0,
-                         rounds: int = 3) -> list[dict]:
+def normalisation_speeds(
+    heads: int = 2, models: int = 1, *, batch: int = 256, seconds: float = 3.0, rounds: int = 3
+) -> list[dict]:
     """Steps/s of every normalisation on one CPU thread, through the engine's hand-written gradient
     and through autograd (in a fresh process; `seconds` of wall time per normalisation and path,
     split into `rounds` turns)."""
@@ -191,8 +244,13 @@ def stage_costs(heads: int, models: int, *, batch: int = 256, repeats: int = 100
     saved = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        tr = Trainer(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=repeats + 20, batch=batch, n_snapshots=1),
-                     list(range(models)), device="cpu")
+        tr = Trainer(
+            TaskConfig(),
+            ModelConfig(heads=heads),
+            TrainConfig(steps=repeats + 20, batch=batch, n_snapshots=1),
+            list(range(models)),
+            device="cpu",
+        )
         for _ in range(10):
             tr._draw(tr._normals)
             tr.step_on(*tr._prompts(tr._normals))
@@ -212,8 +270,17 @@ def stage_costs(heads: int, models: int, *, batch: int = 256, repeats: int = 100
     return {"heads": heads, "models": models, "draw_ms": per[0], "transform_ms": per[1], "step_ms": per[2]}
 
 
-def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: int = 4, *, device="auto",
-                  seconds: float = 4.0, out: str | Path | None = None, echo=print, compiled: bool = True) -> dict:
+def run_benchmark(
+    heads=(1, 2, 4, 8),
+    batched_models: int = 8,
+    batched_heads: int = 4,
+    *,
+    device="auto",
+    seconds: float = 4.0,
+    out: str | Path | None = None,
+    echo=print,
+    compiled: bool = True,
+) -> dict:
     """Baseline vs engine for every H, and M models of `batched_heads` heads trained together.
 
     With `compiled`, also the engine under torch.compile for 1 and M models. Returns (and writes
@@ -230,41 +297,68 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
         naive = measure("naive", h, threads=best.threads, device=device, seconds=seconds)
         eng = measure("engine", h, device=device, seconds=seconds)
         singles[h] = eng
-        row = {"heads": h, "baseline": [asdict(b) for b in base], "naive": asdict(naive), "engine": asdict(eng),
-               "speedup": eng.steps_per_s / best.steps_per_s}
+        row = {
+            "heads": h,
+            "baseline": [asdict(b) for b in base],
+            "naive": asdict(naive),
+            "engine": asdict(eng),
+            "speedup": eng.steps_per_s / best.steps_per_s,
+        }
         rows.append(row)
-        echo(f"H={h}: authors' formulation {best.steps_per_s:7.0f} steps/s ({best.threads} thread(s)), "
-             f"full-sequence {naive.steps_per_s:7.0f}, engine {eng.steps_per_s:7.0f} steps/s, "
-             f"speed-up over the authors' {row['speedup']:.1f}x, peak RSS {best.peak_rss_mb:.0f} / {eng.peak_rss_mb:.0f} MB")
+        echo(
+            f"H={h}: authors' formulation {best.steps_per_s:7.0f} steps/s ({best.threads} thread(s)), "
+            f"full-sequence {naive.steps_per_s:7.0f}, engine {eng.steps_per_s:7.0f} steps/s, "
+            f"speed-up over the authors' {row['speedup']:.1f}x, "
+            f"peak RSS {best.peak_rss_mb:.0f} / {eng.peak_rss_mb:.0f} MB"
+        )
     batched = measure("engine", batched_heads, batched_models, device=device, seconds=seconds)
-    echo(f"M={batched_models} models of H={batched_heads} together: {batched.model_steps_per_s:7.0f} model-steps/s, "
-         f"peak RSS {batched.peak_rss_mb:.0f} MB")
-    compiled = [measure("engine", batched_heads, m, device=device, seconds=seconds, compile=True)
-                for m in ((1, batched_models) if compiled else ())]
+    echo(
+        f"M={batched_models} models of H={batched_heads} together: {batched.model_steps_per_s:7.0f} model-steps/s, "
+        f"peak RSS {batched.peak_rss_mb:.0f} MB"
+    )
+    compiled = [
+        measure("engine", batched_heads, m, device=device, seconds=seconds, compile=True)
+        for m in ((1, batched_models) if compiled else ())
+    ]
     for c in compiled:
-        echo(f"compiled, M={c.models} models of H={c.heads}: {c.model_steps_per_s:7.0f} model-steps/s "
-             f"(first 20 steps, compilation included: {c.warmup_s:.1f} s)")
+        echo(
+            f"compiled, M={c.models} models of H={c.heads}: {c.model_steps_per_s:7.0f} model-steps/s "
+            f"(first 20 steps, compilation included: {c.warmup_s:.1f} s)"
+        )
     norms = normalisation_speeds(seconds=seconds)
     for r in norms:
-        echo(f"{r['normalisation']:>10} ({r['path']:>8}), H={r['heads']}: {r['steps_per_s']:7.0f} steps/s, "
-             f"{r['vs_softmax_engine']:.2f} of softmax's engine speed")
+        echo(
+            f"{r['normalisation']:>10} ({r['path']:>8}), H={r['heads']}: {r['steps_per_s']:7.0f} steps/s, "
+            f"{r['vs_softmax_engine']:.2f} of softmax's engine speed"
+        )
     stages = [stage_costs(h, m) for h, m in [(batched_heads, 1), (batched_heads, batched_models)]]
     for c in stages:
-        echo(f"CPU ms per model-step, H={c['heads']} M={c['models']}: draw {c['draw_ms']:.3f}, "
-             f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}")
+        echo(
+            f"CPU ms per model-step, H={c['heads']} M={c['models']}: draw {c['draw_ms']:.3f}, "
+            f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}"
+        )
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(), "torch": torch.__version__, "torch_threads_default": default_threads,
-                    "load_average_before": os.getloadavg()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "torch": torch.__version__,
+            "torch_threads_default": default_threads,
+            "load_average_before": os.getloadavg(),
+        },
         "sizes": {"d": 5, "L": 40, "batch": 256, "seconds_per_measurement": seconds},
         "single": rows,
         "stage_cpu_ms_per_model_step": stages,
         "normalisations": norms,
         "compiled": [dict(asdict(c), model_steps_per_s=c.model_steps_per_s) for c in compiled],
-        "batched": dict(asdict(batched), model_steps_per_s=batched.model_steps_per_s,
-                        vs_single=batched.model_steps_per_s / singles[batched_heads].steps_per_s
-                        if batched_heads in singles else None),
+        "batched": dict(
+            asdict(batched),
+            model_steps_per_s=batched.model_steps_per_s,
+            vs_single=batched.model_steps_per_s / singles[batched_heads].steps_per_s
+            if batched_heads in singles
+            else None,
+        ),
     }
     if out is not None:
         out = Path(out)
@@ -277,28 +371,43 @@ def run_benchmark(heads=(1, 2, 4, 8), batched_models: int = 8, batched_heads: in
 
 def format_table(result: dict) -> str:
     """The benchmark as a Markdown table."""
-    lines = ["| H | models | authors' formulation steps/s | full-sequence steps/s | engine steps/s | speed-up over the authors' "
-             "| engine model-steps/s | peak RSS authors' / engine (MB) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| H | models | authors' formulation steps/s | full-sequence steps/s | engine steps/s "
+        "| speed-up over the authors' "
+        "| engine model-steps/s | peak RSS authors' / engine (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in result["single"]:
         best = max(r["baseline"], key=lambda m: m["steps_per_s"])
         e, naive = r["engine"], r.get("naive")
-        lines.append(f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | {naive['steps_per_s']:.0f} | {e['steps_per_s']:.0f} | "
-                     f"{r['speedup']:.1f}× | {e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |"
-                     if naive else f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | — | {e['steps_per_s']:.0f} | "
-                     f"{r['speedup']:.1f}× | {e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | {naive['steps_per_s']:.0f} | {e['steps_per_s']:.0f} | "
+            f"{r['speedup']:.1f}× | {e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |"
+            if naive
+            else f"| {r['heads']} | 1 | {best['steps_per_s']:.0f} | — | {e['steps_per_s']:.0f} | "
+            f"{r['speedup']:.1f}× | {e['steps_per_s']:.0f} | {best['peak_rss_mb']:.0f} / {e['peak_rss_mb']:.0f} |"
+        )
     base4 = {r["heads"]: max(b["steps_per_s"] for b in r["baseline"]) for r in result["single"]}
     for b in [result["batched"], *result.get("compiled", [])]:
         ratio = f"{b['steps_per_s'] / base4[b['heads']]:.1f}×" if b["models"] == 1 and b["heads"] in base4 else "—"
-        lines.append(f"| {b['heads']}{' compiled' if b.get('compiled') else ''} | {b['models']} | — | — | {b['steps_per_s']:.0f} | {ratio} | "
-                     f"{b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {b['heads']}{' compiled' if b.get('compiled') else ''} | {b['models']} | — | — "
+            f"| {b['steps_per_s']:.0f} | {ratio} | "
+            f"{b['model_steps_per_s']:.0f} | — / {b['peak_rss_mb']:.0f} |"
+        )
     if result.get("normalisations"):
-        lines += ["", "| normalisation | engine steps/s | autograd steps/s | engine / softmax engine |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "| normalisation | engine steps/s | autograd steps/s | engine / softmax engine |",
+            "|---|---|---|---|",
+        ]
         by = {(r["normalisation"], r["path"]): r for r in result["normalisations"]}
         for n in dict.fromkeys(r["normalisation"] for r in result["normalisations"]):
             e, a = by[(n, "engine")], by[(n, "autograd")]
             lines.append(f"| {n} | {e['steps_per_s']:.0f} | {a['steps_per_s']:.0f} | {e['vs_softmax_engine']:.2f} |")
     for c in result.get("stage_cpu_ms_per_model_step", []):
-        lines.append(f"\nCPU ms per model-step (H={c['heads']}, M={c['models']}): draw {c['draw_ms']:.3f}, "
-                     f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}")
+        lines.append(
+            f"\nCPU ms per model-step (H={c['heads']}, M={c['models']}): draw {c['draw_ms']:.3f}, "
+            f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}"
+        )
     return "\n".join(lines)

@@ -7,8 +7,8 @@ those given with `-p`, checked first against each chapter's parameters cell: `ic
 Incremental: an executed notebook records the hash of its inputs (`input_hash`: the source, every
 file of the `icl` package — which fixes the models' configurations and so their cache keys —, the
 parameters and the torch version; for the book pages `9x_*`, which read the chapters, also every
-chapter source, the other chapters' claims and the published editions' claims) and the files it wrote. A chapter whose hash is
-unchanged and whose outputs all exist is skipped, saying so; `force=True` re-executes it.
+chapter source, the other chapters' claims and the published editions' claims) and the files it wrote. A
+chapter whose hash is unchanged and whose outputs all exist is skipped, saying so; `force=True` re-executes it.
 
 Parallel: with jobs > 1 the chapters run in that many worker processes, then the book pages; each
 kernel gets at most cpu_count // jobs threads (OMP_NUM_THREADS, unless already set). A
@@ -25,8 +25,14 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["chapter_sources", "execute_chapter", "execute_chapters", "parse_parameters", "input_hash",
-           "ChapterFailures"]
+__all__ = [
+    "chapter_sources",
+    "execute_chapter",
+    "execute_chapters",
+    "parse_parameters",
+    "input_hash",
+    "ChapterFailures",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,8 +82,12 @@ def input_hash(source: Path, parameters: dict, out_dir: Path) -> str:
 
 def _outputs_since(out_dir: Path, t0: float) -> list[str]:
     """Claims and figures written since t0, relative to out_dir."""
-    return sorted(str(p.relative_to(out_dir)) for d in ("claims", "figures") for p in (out_dir / d).glob("*")
-                  if p.is_file() and p.stat().st_mtime >= t0)
+    return sorted(
+        str(p.relative_to(out_dir))
+        for d in ("claims", "figures")
+        for p in (out_dir / d).glob("*")
+        if p.is_file() and p.stat().st_mtime >= t0
+    )
 
 
 def up_to_date(source: Path, out_dir: Path, digest: str) -> bool:
@@ -105,7 +115,9 @@ def execute_chapter(source: Path, out_dir: Path, parameters: dict, digest: str |
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{source.stem}.ipynb"
     t0 = time.time() - 1  # file times have a coarse grain on some file systems
-    pm.execute_notebook(nb, str(out), parameters=parameters, cwd=str(out_dir), kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        nb, str(out), parameters=parameters, cwd=str(out_dir), kernel_name="python3", progress_bar=False
+    )
     _hide_injected_parameters(out, {"input_hash": digest, "outputs": _outputs_since(out_dir, t0)} if digest else None)
     return out
 
@@ -155,7 +167,9 @@ def _run_one(src: Path, out: Path, params: dict, force: bool) -> tuple[str, Path
     """Execute one chapter unless it is up to date: ("ran" | "skipped", executed path)."""
     digest = input_hash(src, params, out)
     if not force and up_to_date(src, out, digest):
-        print(f"[chapters] {src.name} unchanged (inputs hash {digest[:12]}), skipped; --force re-executes it", flush=True)
+        print(
+            f"[chapters] {src.name} unchanged (inputs hash {digest[:12]}), skipped; --force re-executes it", flush=True
+        )
         return "skipped", out / f"{src.stem}.ipynb"
     t0 = time.perf_counter()
     print(f"[chapters] {src.name} (profile={params['profile']}, device={params['device']}) …", flush=True)
@@ -188,9 +202,16 @@ def _run_all(sources: list[Path], out: Path, params: dict, force: bool, jobs: in
     return done, failures
 
 
-def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str | os.PathLike = "executed", only=None,
-                     parameters: dict | None = None, force: bool = False, jobs: int = 1,
-                     notebooks: str | os.PathLike | None = None) -> list[Path]:
+def execute_chapters(
+    profile: str = "quick",
+    device: str = "auto",
+    out_dir: str | os.PathLike = "executed",
+    only=None,
+    parameters: dict | None = None,
+    force: bool = False,
+    jobs: int = 1,
+    notebooks: str | os.PathLike | None = None,
+) -> list[Path]:
     """Execute every chapter (or those named in `only`) in book order, skipping those whose inputs are
     unchanged (unless `force`), `jobs` at a time, then the book pages (9x_*). parameters: extra papermill
     parameters (e.g. d, L, sigma2), checked against the chapters' parameters cells before anything is
@@ -205,8 +226,10 @@ def execute_chapters(profile: str = "quick", device: str = "auto", out_dir: str 
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     out = Path(out_dir).resolve()
     sources = chapter_sources(Path(notebooks) if notebooks else None, only=only)
-    params = {src: {"profile": profile, "device": device, **p}
-              for src, p in check_parameters(sources, parameters, profile, is_page=_is_page).items()}
+    params = {
+        src: {"profile": profile, "device": device, **p}
+        for src, p in check_parameters(sources, parameters, profile, is_page=_is_page).items()
+    }
     if not only:
         _prune(out, {s.stem for s in sources})
     # The kernels inherit these: claims and figures go beside the executed notebooks. They are

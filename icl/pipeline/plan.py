@@ -24,6 +24,7 @@ from ..runs.store import default_cache_dir
 
 __all__ = ["trains", "Group", "chapter_configs", "plan", "format_plan", "train_plan", "publish_available"]
 
+
 def _chapter_module(chapter: str):
     """The chapter's module, `icl.chapters.ch<chapter>`, or None when the chapter has none (a book page)."""
     try:
@@ -153,11 +154,15 @@ def format_plan(groups: list[Group], profile: str) -> str:
     for g in groups:
         chs = ",".join(n[:2] for n in g.chapters)
         at = "" if g.checkpoint_step is None else f"  (checkpoint at step {g.checkpoint_step:,})"
-        lines.append(f"{g.key:16s}  {len(g.configs):6d}  {g.available:5d}  {g.missing_steps:19,d}  [{chs}] {g.label()}{at}")
+        lines.append(
+            f"{g.key:16s}  {len(g.configs):6d}  {g.available:5d}  {g.missing_steps:19,d}  [{chs}] {g.label()}{at}"
+        )
     total = sum(len(g.configs) for g in groups)
     avail = sum(g.available for g in groups)
-    lines.append(f"profile {profile}: {len(groups)} groups, {total} models ({avail} available, {total - avail} to train), "
-                 f"{sum(g.missing_steps for g in groups):,} of {sum(g.model_steps for g in groups):,} model-steps missing")
+    lines.append(
+        f"profile {profile}: {len(groups)} groups, {total} models ({avail} available, {total - avail} to train), "
+        f"{sum(g.missing_steps for g in groups):,} of {sum(g.model_steps for g in groups):,} model-steps missing"
+    )
     return "\n".join(lines)
 
 
@@ -177,8 +182,17 @@ def _train_one(configs, cache_dir, device, publish_dir, profile=None, compile="a
     return [c.key() for c in configs], time.perf_counter() - t0
 
 
-def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device="auto", executor=None,
-               publish_dir=None, compile="auto", log=print) -> None:
+def train_plan(
+    groups: list[Group],
+    *,
+    workers: int = 1,
+    cache_dir=None,
+    device="auto",
+    executor=None,
+    publish_dir=None,
+    compile="auto",
+    log=print,
+) -> None:
     """Train every group with missing models: `workers` groups at a time in worker processes (each
     checkpoints into the cache and resumes from there), or one job per group through a submitit
     `executor`. publish_dir: publish each group's models there as soon as the group finishes.
@@ -191,8 +205,14 @@ def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device=
         log("[plan] every model is available: nothing to train")
         return
     if executor is not None:
-        load_or_train_many([c for g in todo for c in g.configs], cache_dir=cache, device=device, executor=executor,
-                           progress=True, compile=compile)
+        load_or_train_many(
+            [c for g in todo for c in g.configs],
+            cache_dir=cache,
+            device=device,
+            executor=executor,
+            progress=True,
+            compile=compile,
+        )
         if publish_dir is not None:
             from ..runs.publish import publish_run
 
@@ -202,19 +222,21 @@ def train_plan(groups: list[Group], *, workers: int = 1, cache_dir=None, device=
         return
     log(f"[plan] training {len(todo)} group(s), {workers} at a time; checkpoints in {cache / 'partial'}")
     ctx = multiprocessing.get_context("spawn")
-    args = [(g.configs, str(cache), device, None if publish_dir is None else str(publish_dir), g.profile, compile)
-            for g in todo]
+    args = [
+        (g.configs, str(cache), device, None if publish_dir is None else str(publish_dir), g.profile, compile)
+        for g in todo
+    ]
     with ctx.Pool(workers, maxtasksperchild=1) as pool:
         for i, (keys, wall) in enumerate(pool.imap_unordered(_star_train_one, args), 1):
-            log(f"[plan] {i}/{len(todo)} groups done: {len(keys)} model(s) in {wall / 60:.1f} min"
-                + (f", published to {publish_dir}" if publish_dir else ""))
+            log(
+                f"[plan] {i}/{len(todo)} groups done: {len(keys)} model(s) in {wall / 60:.1f} min"
+                + (f", published to {publish_dir}" if publish_dir else "")
+            )
             sys.stdout.flush()
 
 
 def _star_train_one(a):
     return _train_one(*a)
-
-
 
 
 def publish_available(groups: list[Group], *, cache_dir=None, publish_dir=None, log=print) -> int:

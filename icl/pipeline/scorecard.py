@@ -9,8 +9,14 @@ from pathlib import Path
 from ..book.chapter import glue_text
 from ..book.claims import budgets_side_by_side, scorecard_counts
 
-__all__ = ["glue_counts", "glue_editions", "glue_paper_training", "not_run_clause", "paper_training_by_chapter",
-           "training_by_chapter"]
+__all__ = [
+    "glue_counts",
+    "glue_editions",
+    "glue_paper_training",
+    "not_run_clause",
+    "paper_training_by_chapter",
+    "training_by_chapter",
+]
 
 
 def glue_counts(tables):
@@ -57,8 +63,9 @@ def glue_paper_training(profile: str = "paper"):
 def paper_training_by_chapter(profile: str = "paper"):
     """`training_by_chapter` as a table to display."""
     t = training_by_chapter(profile)
-    return t.style.format({"training wall (h)": "{:.1f}", "models read": "{:.0f}", "published": "{:.0f}"},
-                          na_rep="").hide(axis="index")
+    return t.style.format(
+        {"training wall (h)": "{:.1f}", "models read": "{:.0f}", "published": "{:.0f}"}, na_rep=""
+    ).hide(axis="index")
 
 
 def training_by_chapter(profile: str = "paper", root: Path | None = None):
@@ -78,8 +85,10 @@ def training_by_chapter(profile: str = "paper", root: Path | None = None):
         # the models of a group share one provenance (one training run): count its wall time once
         wall = sum(w for _, w in {(p.get("finished"), p.get("wall_seconds_total", p["wall_seconds"])) for p in done})
         for i, ch in enumerate(g.chapters):
-            r = rows.setdefault(ch, {"chapter": ch, "models read": 0, "published": 0, "models trained for it": 0,
-                                     "training wall (h)": 0.0})
+            r = rows.setdefault(
+                ch,
+                {"chapter": ch, "models read": 0, "published": 0, "models trained for it": 0, "training wall (h)": 0.0},
+            )
             r["models read"] += len(g.configs)
             r["published"] += len(done)
             if i == 0:  # plan() lists each group (or each part of a large one) once
@@ -87,9 +96,13 @@ def training_by_chapter(profile: str = "paper", root: Path | None = None):
                 r["training wall (h)"] += wall / 3600
     frame = pd.DataFrame([rows[k] for k in sorted(rows)])
     if len(frame):
-        total = {"chapter": "total", "models read": None, "published": None,
-                 "models trained for it": int(frame["models trained for it"].sum()),
-                 "training wall (h)": float(frame["training wall (h)"].sum())}
+        total = {
+            "chapter": "total",
+            "models read": None,
+            "published": None,
+            "models trained for it": int(frame["models trained for it"].sum()),
+            "training wall (h)": float(frame["training wall (h)"].sum()),
+        }
         frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     return frame
 
@@ -97,8 +110,16 @@ def training_by_chapter(profile: str = "paper", root: Path | None = None):
 # --- the page a reader can take in: an overview figure, statements, folded details ---------------
 
 # Colours of a claim's status, a failing claim's by its finding (`icl.book.claims.FINDINGS`).
-STATUS_COLOURS = {"pass": "#4daf4a", "paper": "#e41a1c", "reading": "#ff7f00", "budget": "#984ea3",
-                  "setup": "#a65628", "unclassified": "#222222", "not evaluated": "#bdbdbd", "not run": "#f0f0f0"}
+STATUS_COLOURS = {
+    "pass": "#4daf4a",
+    "paper": "#e41a1c",
+    "reading": "#ff7f00",
+    "budget": "#984ea3",
+    "setup": "#a65628",
+    "unclassified": "#222222",
+    "not evaluated": "#bdbdbd",
+    "not run": "#f0f0f0",
+}
 
 
 def outcome(c) -> str:
@@ -118,8 +139,13 @@ def editions(tables, editions=None) -> dict:
     out = {}
     live = {t.meta.get("profile") for t in tables}
     for prof in editions or EDITIONS:
-        src = [t for t in tables if t.meta.get("profile") == prof] if prof in live else \
-            load_tables(published_claims_dir(prof)) if published_claims_dir(prof).is_dir() else []
+        src = (
+            [t for t in tables if t.meta.get("profile") == prof]
+            if prof in live
+            else load_tables(published_claims_dir(prof))
+            if published_claims_dir(prof).is_dir()
+            else []
+        )
         out[prof] = {(t.chapter, c.id): c for t in src for c in t.counted()}
     return out
 
@@ -133,14 +159,27 @@ def plot_overview(by_edition: dict):
     keys = list(dict.fromkeys(k for claims in by_edition.values() for k in claims))
     chapters = list(dict.fromkeys(ch for ch, _ in keys))
     width = max(sum(1 for k in keys if k[0] == ch) for ch in chapters)
-    fig, axes = plt.subplots(1, len(by_edition), figsize=(4.2 * len(by_edition) + 1.5, 0.36 * len(chapters) + 1.4),
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(by_edition),
+        figsize=(4.2 * len(by_edition) + 1.5, 0.36 * len(chapters) + 1.4),
+        sharey=True,
+        squeeze=False,
+    )
     for ax, (prof, claims) in zip(axes[0], by_edition.items()):
         for row, ch in enumerate(chapters):
             ids = [k for k in keys if k[0] == ch]
             for col, k in enumerate(ids):
-                ax.add_patch(plt.Rectangle((col, row - 0.4), 0.86, 0.8, color=STATUS_COLOURS[outcome(claims.get(k))],
-                                           ec="#999999" if claims.get(k) is None else "none", lw=0.4))
+                ax.add_patch(
+                    plt.Rectangle(
+                        (col, row - 0.4),
+                        0.86,
+                        0.8,
+                        color=STATUS_COLOURS[outcome(claims.get(k))],
+                        ec="#999999" if claims.get(k) is None else "none",
+                        lw=0.4,
+                    )
+                )
         n = {s: sum(outcome(c) == s for c in claims.values()) for s in STATUS_COLOURS}
         ax.set_title(f"{prof} edition: {n['pass']} pass of {len(claims)}", fontsize=10)
         ax.set_xlim(-0.3, width + 0.2)
@@ -150,10 +189,20 @@ def plot_overview(by_edition: dict):
         ax.set_xlabel("claims, in chapter order")
     axes[0, 0].set_yticks(range(len(chapters)), [c.replace("_", " ") for c in chapters], fontsize=8.5)
     used = {outcome(claims.get(k)) for claims in by_edition.values() for k in keys}
-    labels = {"paper": "fail: the paper's statement", "reading": "fail: a stricter reading",
-              "budget": "fail: our budget", "setup": "fail: our setup", "unclassified": "fail: not classified"}
-    fig.legend(handles=[Patch(color=STATUS_COLOURS[s], label=labels.get(s, s)) for s in STATUS_COLOURS if s in used],
-               loc="outside lower center", ncol=4, fontsize=8.5, frameon=False)
+    labels = {
+        "paper": "fail: the paper's statement",
+        "reading": "fail: a stricter reading",
+        "budget": "fail: our budget",
+        "setup": "fail: our setup",
+        "unclassified": "fail: not classified",
+    }
+    fig.legend(
+        handles=[Patch(color=STATUS_COLOURS[s], label=labels.get(s, s)) for s in STATUS_COLOURS if s in used],
+        loc="outside lower center",
+        ncol=4,
+        fontsize=8.5,
+        frameon=False,
+    )
     return fig
 
 
@@ -163,8 +212,9 @@ def _esc(text) -> str:
     return html.escape(str(text))
 
 
-_TABLE = ('<table class="icl-claims" style="table-layout: fixed; width: 100%; font-size: 0.85em; '
-          'overflow-wrap: anywhere;">')
+_TABLE = (
+    '<table class="icl-claims" style="table-layout: fixed; width: 100%; font-size: 0.85em; overflow-wrap: anywhere;">'
+)
 
 
 def html_table(header: list[str], rows: list[list[str]], widths: list[int]) -> str:
@@ -199,16 +249,29 @@ def differing_claims_html(by_edition: dict) -> tuple[str, int]:
         cs = [by_edition[p].get(k) for p in profs]
         if len({None if c is None else c.status for c in cs}) > 1:
             any_c = next(c for c in cs if c is not None)
-            rows.append([_esc(k[0][:2]), f"{_esc(any_c.statement)} <small>({_esc(any_c.ref)})</small>",
-                         *[status_html(c) for c in cs]])
+            rows.append(
+                [
+                    _esc(k[0][:2]),
+                    f"{_esc(any_c.statement)} <small>({_esc(any_c.ref)})</small>",
+                    *[status_html(c) for c in cs],
+                ]
+            )
     return html_table(["ch.", "claim", *profs], rows, [5, 59, *[36 // len(profs)] * len(profs)]), len(rows)
 
 
 def failing_claims_html(claims: dict) -> str:
     """Every failing claim of one edition: its statement, measured against criterion, finding and note."""
-    rows = [[_esc(ch[:2]), f"{_esc(c.statement)} <small>({_esc(c.ref)})</small>",
-             f"{_esc(c.row()['measured'])} vs {_esc(c.criterion)}", _esc(c.finding or "not classified"), _esc(c.note)]
-            for (ch, _), c in claims.items() if c.status == "fail"]
+    rows = [
+        [
+            _esc(ch[:2]),
+            f"{_esc(c.statement)} <small>({_esc(c.ref)})</small>",
+            f"{_esc(c.row()['measured'])} vs {_esc(c.criterion)}",
+            _esc(c.finding or "not classified"),
+            _esc(c.note),
+        ]
+        for (ch, _), c in claims.items()
+        if c.status == "fail"
+    ]
     return html_table(["ch.", "claim", "measured vs criterion", "finding", "why"], rows, [5, 35, 14, 9, 37])
 
 
@@ -218,17 +281,34 @@ def chapter_html(table) -> str:
     rows = []
     for c in table.claims:
         r = c.row()
-        origin = " ".join(p for p in (c.same_as and f"Not counted here: the same statement as {c.same_as}.", c.note,
-                                      c.target_origin and f"Target: {c.target_origin}.",
-                                      c.tol_origin and f"Tolerance: {c.tol_origin}.") if p)
-        rows.append([f"{_esc(c.statement)} <small>({_esc(c.ref)}; <code>{_esc(c.id)}</code>)</small>",
-                     _esc(r["measured"]), _esc(r["criterion"]), _esc(r["margin"]), status_html(c).split("<br>")[0],
-                     f"<small>{_esc(origin)}</small>"])
+        origin = " ".join(
+            p
+            for p in (
+                c.same_as and f"Not counted here: the same statement as {c.same_as}.",
+                c.note,
+                c.target_origin and f"Target: {c.target_origin}.",
+                c.tol_origin and f"Tolerance: {c.tol_origin}.",
+            )
+            if p
+        )
+        rows.append(
+            [
+                f"{_esc(c.statement)} <small>({_esc(c.ref)}; <code>{_esc(c.id)}</code>)</small>",
+                _esc(r["measured"]),
+                _esc(r["criterion"]),
+                _esc(r["margin"]),
+                status_html(c).split("<br>")[0],
+                f"<small>{_esc(origin)}</small>",
+            ]
+        )
     n = table.counts()
-    summary = (f"<strong>{_esc(table.chapter.replace('_', ' '))}</strong>: {n['pass']} pass, {n['fail']} fail"
-               + (f", {n['not evaluated']} not evaluated" if n["not evaluated"] else ""))
-    return folded(summary, html_table(["claim", "measured", "criterion", "margin", "status", "notes"], rows,
-                                      [34, 9, 11, 7, 9, 30]))
+    summary = f"<strong>{_esc(table.chapter.replace('_', ' '))}</strong>: {n['pass']} pass, {n['fail']} fail" + (
+        f", {n['not evaluated']} not evaluated" if n["not evaluated"] else ""
+    )
+    return folded(
+        summary,
+        html_table(["claim", "measured", "criterion", "margin", "status", "notes"], rows, [34, 9, 11, 7, 9, 30]),
+    )
 
 
 def html_of(shown) -> str:

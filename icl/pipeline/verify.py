@@ -87,8 +87,9 @@ def _prefix_bins(losses: np.ndarray, n_steps: int, n_bins: int, done: int):
     return out
 
 
-def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None, rtol: float = RTOL,
-           atol: float = ATOL) -> Report:
+def verify(
+    key: str, steps: int | None = None, device: str = "cpu", *, root=None, rtol: float = RTOL, atol: float = ATOL
+) -> Report:
     """Retrain the published model `key` for `steps` steps (None: all) from step 0 and compare."""
     from safetensors.numpy import load_file
 
@@ -108,8 +109,10 @@ def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None
     prov = json.loads((path / "meta.json").read_text())["provenance"]
     trained_on = _device_type(prov.get("device", "cpu"))
     if dev.type != trained_on:
-        raise ValueError(f"device={str(dev)!r}: {key} was trained on {trained_on}, whose generator draws other prompts "
-                         f"than {dev.type}'s; verify it on {trained_on} (--device {trained_on})")
+        raise ValueError(
+            f"device={str(dev)!r}: {key} was trained on {trained_on}, whose generator draws other prompts "
+            f"than {dev.type}'s; verify it on {trained_on} (--device {trained_on})"
+        )
     tr = Trainer(cfg.task, cfg.model, cfg.train, list(group), device=dev, compile=False)
     tr.run(n)
     why = difference(prov.get("arithmetic"), describe(dev), dev.type)
@@ -123,7 +126,7 @@ def verify(key: str, steps: int | None = None, device: str = "cpu", *, root=None
 
 
 def _device_type(device: str) -> str:
-    """"cuda" for "cuda:0" etc., "cpu" for "cpu"."""
+    """ "cuda" for "cuda:0" etc., "cpu" for "cpu"."""
     return str(device).split(":")[0]
 
 
@@ -144,9 +147,11 @@ def _group(path):
     order = prov.get("seeds_trained_together") or sorted(found)
     missing = [s for s in order if s not in found]
     if missing or len(order) != prov.get("models_trained_together", len(order)):
-        raise ValueError(f"{meta['key']} was trained together with seeds {order} "
-                         f"({prov.get('models_trained_together')} models); not all of them are published: "
-                         "its group cannot be retrained as it was")
+        raise ValueError(
+            f"{meta['key']} was trained together with seeds {order} "
+            f"({prov.get('models_trained_together')} models); not all of them are published: "
+            "its group cannot be retrained as it was"
+        )
     return {s: found[s] for s in order}
 
 
@@ -164,7 +169,9 @@ def _compare_model(rep, tr, m, pub, n, total, tag):
 
     steps_pub = pub["snapshot_steps"]
     if not np.array_equal(tr.snap_steps, steps_pub):
-        raise ValueError(f"snapshot steps of {rep.key} differ from the engine's for its config: the publication is of other code")
+        raise ValueError(
+            f"snapshot steps of {rep.key} differ from the engine's for its config: the publication is of other code"
+        )
     for i in np.flatnonzero(steps_pub <= n):
         compare(f"snapshot {int(steps_pub[i])} KQ", tr.snap_kq[i, m].cpu().numpy(), pub["snapshot_kq"][i])
         compare(f"snapshot {int(steps_pub[i])} OV", tr.snap_ov[i, m].cpu().numpy(), pub["snapshot_ov"][i])
@@ -178,23 +185,37 @@ def _compare_model(rep, tr, m, pub, n, total, tag):
 
 
 def format_report(rep: Report) -> str:
-    how = "bit for bit" if rep.exact else f"to a float32 tolerance (|difference| ≤ {rep.atol:g} + {rep.rtol:g}·|published|)"
-    head = (f"verify {rep.key}: retrained {rep.steps:,} of {rep.of_steps:,} steps on {rep.device} with the seeds "
-            f"it was trained together with ({', '.join(map(str, rep.seeds))}); "
-            f"compared {rep.snapshots} snapshots (KQ, OV) and {rep.loss_bins} loss bins"
-            + (" and the final weights" if rep.steps == rep.of_steps else "") + f", {how}")
+    how = (
+        "bit for bit"
+        if rep.exact
+        else f"to a float32 tolerance (|difference| ≤ {rep.atol:g} + {rep.rtol:g}·|published|)"
+    )
+    head = (
+        f"verify {rep.key}: retrained {rep.steps:,} of {rep.of_steps:,} steps on {rep.device} with the seeds "
+        f"it was trained together with ({', '.join(map(str, rep.seeds))}); "
+        f"compared {rep.snapshots} snapshots (KQ, OV) and {rep.loss_bins} loss bins"
+        + (" and the final weights" if rep.steps == rep.of_steps else "")
+        + f", {how}"
+    )
     if not rep.exact:
         diffs = "; ".join(f"{k}: {a} when trained, {b} here" for k, (a, b) in rep.why_not_exact.items())
-        head += (f"\nNOT BIT FOR BIT: this arithmetic is not the one the model was trained with ({diffs}), so sums round "
-                 "in another order; agreement to rounding is what can be shown here. For a bit-for-bit check, run it "
-                 "where the recorded kernel set is available (on x86 with AVX2: the default, pinned by icl.arithmetic)")
+        head += (
+            f"\nNOT BIT FOR BIT: this arithmetic is not the one the model was trained with ({diffs}), so sums round "
+            "in another order; agreement to rounding is what can be shown here. For a bit-for-bit check, run it "
+            "where the recorded kernel set is available (on x86 with AVX2: the default, pinned by icl.arithmetic)"
+        )
     worst = max(rep.max_diff.values(), default=0.0)
     if rep.ok:
         return head + f"\nOK: agreement {how} (largest difference {worst:.3g})"
     if rep.snapshots == 0:
         return head + "\nNOT VERIFIED: no published snapshot lies inside the retrained prefix (give more --steps)"
     if not rep.exact:
-        return head + (f"\nINCONCLUSIVE: {len(rep.mismatches)} item(s) beyond the tolerance, first: {rep.mismatches[0]} "
-                       f"(largest difference {worst:.3g}). Rounding differences grow with the steps retrained; this is "
-                       "not evidence against the publication (fewer --steps, or the recorded kernel set, decide it)")
-    return head + f"\nMISMATCH in {len(rep.mismatches)} item(s), first: {rep.mismatches[0]} (largest difference {worst:.3g})"
+        return head + (
+            f"\nINCONCLUSIVE: {len(rep.mismatches)} item(s) beyond the tolerance, first: {rep.mismatches[0]} "
+            f"(largest difference {worst:.3g}). Rounding differences grow with the steps retrained; this is "
+            "not evidence against the publication (fewer --steps, or the recorded kernel set, decide it)"
+        )
+    return (
+        head
+        + f"\nMISMATCH in {len(rep.mismatches)} item(s), first: {rep.mismatches[0]} (largest difference {worst:.3g})"
+    )

@@ -43,7 +43,7 @@ class RunConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunConfig":
+    def from_dict(cls, d: dict) -> RunConfig:
         t = dict(d["task"])
         if t.get("supports") is not None:
             t["supports"] = tuple(tuple(s) for s in t["supports"])
@@ -56,7 +56,7 @@ class RunConfig:
         blob = json.dumps({"config": self.to_dict(), "version": CODE_VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def with_seed(self, seed: int) -> "RunConfig":
+    def with_seed(self, seed: int) -> RunConfig:
         return replace(self, train=replace(self.train, seed=seed))
 
 
@@ -122,7 +122,9 @@ class TrainedRun:
         """Mean training loss over the last `window` steps."""
         if self.losses is None:
             if window != FINAL_WINDOW:
-                raise ValueError(f"a published run keeps the mean loss of its last {FINAL_WINDOW} steps only, got window={window}")
+                raise ValueError(
+                    f"a published run keeps the mean loss of its last {FINAL_WINDOW} steps only, got window={window}"
+                )
             return float(self.published_final_loss)
         return float(np.mean(self.losses[-window:]))
 

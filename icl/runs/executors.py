@@ -55,7 +55,9 @@ class JobFailures(RuntimeError):
     def __init__(self, failed: dict):
         self.failed = failed
         lines = [f"job {j}: {state}, log {log}" for j, (state, log) in failed.items()]
-        super().__init__(f"{len(failed)} training job(s) failed (rerun the command to resubmit only them):\n" + "\n".join(lines))
+        super().__init__(
+            f"{len(failed)} training job(s) failed (rerun the command to resubmit only them):\n" + "\n".join(lines)
+        )
 
 
 def make_executor(kind: str, folder: str | os.PathLike, options: SlurmOptions | None = None):
@@ -70,8 +72,13 @@ def make_executor(kind: str, folder: str | os.PathLike, options: SlurmOptions | 
         ex.update_parameters(timeout_min=o.time_min)
         return ex
     ex = submitit.SlurmExecutor(folder=str(folder))
-    params = {"time": o.time_min, "cpus_per_task": o.cpus, "mem": f"{int(o.mem_gb * 1024)}M",
-              "array_parallelism": o.array_parallelism, **o.extra}
+    params = {
+        "time": o.time_min,
+        "cpus_per_task": o.cpus,
+        "mem": f"{int(o.mem_gb * 1024)}M",
+        "array_parallelism": o.array_parallelism,
+        **o.extra,
+    }
     if o.partition:
         params["partition"] = o.partition
     if o.gpus:
@@ -109,8 +116,17 @@ def _in_queue(job_id: str, queued: set) -> bool:
     return job_id in queued or master in queued or any(q.startswith(master + "_[") for q in queued)
 
 
-def submit_groups(groups, executor, *, cache_dir, device="auto", checkpoint_every=5_000, compile="auto",
-                  progress: bool = True, poll_s: float = 1.0) -> list:
+def submit_groups(
+    groups,
+    executor,
+    *,
+    cache_dir,
+    device="auto",
+    checkpoint_every=5_000,
+    compile="auto",
+    progress: bool = True,
+    poll_s: float = 1.0,
+) -> list:
     """Submit one job per group and wait for all; a bar over jobs shows their states. Raises JobFailures
     naming each failed job with its log path (the others' results are in the cache)."""
     if not groups:

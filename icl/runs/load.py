@@ -45,10 +45,12 @@ def load_or_train_many(
     logs of long runs where no progress bar is read.
     """
     configs = list(configs)
-    if log_every is not None and (isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1
-                                  or log_every % checkpoint_every):
-        raise ValueError(f"log_every must be None or a positive multiple of checkpoint_every ({checkpoint_every}), "
-                         f"got {log_every!r}")
+    if log_every is not None and (
+        isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1 or log_every % checkpoint_every
+    ):
+        raise ValueError(
+            f"log_every must be None or a positive multiple of checkpoint_every ({checkpoint_every}), got {log_every!r}"
+        )
     for c in configs:
         if not isinstance(c, RunConfig):
             raise ValueError(f"configs must be RunConfig objects, got {type(c).__name__}")
@@ -68,8 +70,15 @@ def load_or_train_many(
             results[k] = run
     groups = [g[i : i + max_models] for g in missing.values() for i in range(0, len(g), max_models)]
     if executor is not None and groups:
-        submit_groups(groups, executor, cache_dir=cache, device=device, checkpoint_every=checkpoint_every,
-                      compile=compile, progress=progress)
+        submit_groups(
+            groups,
+            executor,
+            cache_dir=cache,
+            device=device,
+            checkpoint_every=checkpoint_every,
+            compile=compile,
+            progress=progress,
+        )
         for g in groups:
             for c in g:
                 run = read_entry(cache / c.key(), c)

@@ -40,8 +40,16 @@ import torch
 from .config import CODE_VERSION, FINAL_WINDOW, TrainedRun
 from .store import atomic_dir, git_state, sha256
 
-__all__ = ["results_dir", "published_path", "publish_run", "read_published", "published_keys", "lock_digest",
-           "training_summary", "CorruptPublication"]
+__all__ = [
+    "results_dir",
+    "published_path",
+    "publish_run",
+    "read_published",
+    "published_keys",
+    "lock_digest",
+    "training_summary",
+    "CorruptPublication",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK_FILE = ROOT / "requirements.lock"
@@ -69,10 +77,15 @@ def _corrupt(path: Path, problem: str) -> CorruptPublication:
     where = path.relative_to(path.parents[3]) if len(path.parents) > 3 else path  # results/<profile>/models/<key>
     in_repo = path.resolve().is_relative_to(ROOT / "results")
     shown = str(where) if in_repo else str(path)
-    restore = (f"restore it with `git checkout -- {where}`" if in_repo else
-               f"restore it from the repository (`git checkout -- results/{path.relative_to(path.parents[2])}`)")
-    e = CorruptPublication(f"the published model {shown} is corrupt: {problem}; {restore}, or set "
-                           f"ICL_RETRAIN_CORRUPT=1 to retrain it instead (hours at the paper budget)")
+    restore = (
+        f"restore it with `git checkout -- {where}`"
+        if in_repo
+        else f"restore it from the repository (`git checkout -- results/{path.relative_to(path.parents[2])}`)"
+    )
+    e = CorruptPublication(
+        f"the published model {shown} is corrupt: {problem}; {restore}, or set "
+        f"ICL_RETRAIN_CORRUPT=1 to retrain it instead (hours at the paper budget)"
+    )
     e.path, e.problem = path, problem
     return e
 
@@ -109,8 +122,12 @@ def lock_digest() -> dict:
     locked = {_norm(n): v for n, v in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", text, flags=re.M)}
     installed = {_norm(d.metadata["Name"]): d.version for d in md.distributions() if d.metadata["Name"]}
     differs = {n: [installed.get(n), v] for n, v in locked.items() if installed.get(n) != v}
-    return {"lock_file": LOCK_FILE.name, "lock_sha256": hashlib.sha256(text.encode()).hexdigest(),
-            "installed_matches_lock": not differs, "lock_differs": differs}
+    return {
+        "lock_file": LOCK_FILE.name,
+        "lock_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "installed_matches_lock": not differs,
+        "lock_differs": differs,
+    }
 
 
 def profile_of(config) -> str:
@@ -193,8 +210,9 @@ def _damaged(path: Path, problem: str):
         raise e
     import warnings
 
-    warnings.warn(f"ICL_RETRAIN_CORRUPT=1: retraining the published model {path.name}, which is corrupt: {problem}",
-                  stacklevel=3)
+    warnings.warn(
+        f"ICL_RETRAIN_CORRUPT=1: retraining the published model {path.name}, which is corrupt: {problem}", stacklevel=3
+    )
     return None
 
 
@@ -207,8 +225,11 @@ def _load_published(config, path: Path, meta: dict):
     except OSError as e:
         raise _corrupt(path, f"arrays.safetensors cannot be read ({type(e).__name__}: {e})") from None
     if found != meta.get("sha256"):
-        raise _corrupt(path, f"arrays.safetensors fails its SHA-256 check (meta.json records {meta.get('sha256')}, "
-                             f"the file has {found})")
+        raise _corrupt(
+            path,
+            f"arrays.safetensors fails its SHA-256 check (meta.json records {meta.get('sha256')}, "
+            f"the file has {found})",
+        )
     try:
         a = load_file(str(arrays))
         return TrainedRun(
@@ -218,8 +239,11 @@ def _load_published(config, path: Path, meta: dict):
             snapshot_steps=a["snapshot_steps"],
             snapshot_kq=a["snapshot_kq"],
             snapshot_ov=a["snapshot_ov"],
-            provenance={**meta["provenance"], "published": str(path.relative_to(path.parents[2])),
-                        "environment": meta.get("environment")},
+            provenance={
+                **meta["provenance"],
+                "published": str(path.relative_to(path.parents[2])),
+                "environment": meta.get("environment"),
+            },
             published_curve=(a["loss_steps"], a["loss_mean"]),
             published_final_loss=meta["metrics"][f"final_loss_last_{FINAL_WINDOW}"],
         )
@@ -239,19 +263,32 @@ def training_summary(profile: str = "paper", root: Path | None = None):
         meta = json.loads(meta_path.read_text())
         c, prov = meta["config"], meta["provenance"]
         t, m = c["task"], c["model"]
-        label = (f"H={m['heads']} {m['normalisation']}" + ("" if m["init"] == "default" else f" {m['init']}")
-                 + f" d={t['d']} L={t['L']}" + ("" if t["covariance"] == "isotropic" else f" {t['covariance']} ρ={t['rho']:g}")
-                 + (f" T={len(t['supports'])}" if t.get("supports") else ""))
-        g = groups.setdefault((label, prov.get("finished")), {"configuration": label, "models": 0, "seeds": [],
-                                                             "steps": c["train"]["steps"], "prov": prov})
+        label = (
+            f"H={m['heads']} {m['normalisation']}"
+            + ("" if m["init"] == "default" else f" {m['init']}")
+            + f" d={t['d']} L={t['L']}"
+            + ("" if t["covariance"] == "isotropic" else f" {t['covariance']} ρ={t['rho']:g}")
+            + (f" T={len(t['supports'])}" if t.get("supports") else "")
+        )
+        g = groups.setdefault(
+            (label, prov.get("finished")),
+            {"configuration": label, "models": 0, "seeds": [], "steps": c["train"]["steps"], "prov": prov},
+        )
         g["models"] += 1
         g["seeds"].append(c["train"]["seed"])
     rows = []
     for g in groups.values():
         p = g["prov"]
-        rows.append({"configuration": g["configuration"], "seeds": ",".join(map(str, sorted(g["seeds"]))),
-                     "model-steps": g["models"] * g["steps"], "wall (min)": p.get("wall_seconds_total", p["wall_seconds"]) / 60,
-                     "model-steps/s": g["models"] * g["steps"] / max(p.get("wall_seconds_total", p["wall_seconds"]), 1e-9),
-                     "device": p.get("device_name", p["device"]), "commit": (p.get("git_commit") or "")[:10],
-                     "finished": p.get("finished", "")})
+        rows.append(
+            {
+                "configuration": g["configuration"],
+                "seeds": ",".join(map(str, sorted(g["seeds"]))),
+                "model-steps": g["models"] * g["steps"],
+                "wall (min)": p.get("wall_seconds_total", p["wall_seconds"]) / 60,
+                "model-steps/s": g["models"] * g["steps"] / max(p.get("wall_seconds_total", p["wall_seconds"]), 1e-9),
+                "device": p.get("device_name", p["device"]),
+                "commit": (p.get("git_commit") or "")[:10],
+                "finished": p.get("finished", ""),
+            }
+        )
     return pd.DataFrame(rows)

@@ -74,9 +74,12 @@ def _consistent(a: dict, config: RunConfig) -> bool:
     with torch.no_grad():
         m.factors.copy_(torch.from_numpy(a["factors"])[None])
         kq, ov = m.kq()[0].numpy(), m.ov()[0].numpy()
-    return (a["losses"].shape == (config.train.steps,) and bool(np.isfinite(a["losses"]).all())
-            and np.allclose(a["snapshot_kq"][-1], kq, rtol=1e-4, atol=1e-6)
-            and np.allclose(a["snapshot_ov"][-1], ov, rtol=1e-4, atol=1e-6))
+    return (
+        a["losses"].shape == (config.train.steps,)
+        and bool(np.isfinite(a["losses"]).all())
+        and np.allclose(a["snapshot_kq"][-1], kq, rtol=1e-4, atol=1e-6)
+        and np.allclose(a["snapshot_ov"][-1], ov, rtol=1e-4, atol=1e-6)
+    )
 
 
 @contextlib.contextmanager

@@ -46,8 +46,9 @@ def load_checkpoint(path: Path, trainer: Trainer) -> float | None:
         return None
 
 
-def _provenance(trainer: Trainer, wall: float, resumed_from: int, wall_total: float | None = None,
-                git: dict | None = None) -> dict:
+def _provenance(
+    trainer: Trainer, wall: float, resumed_from: int, wall_total: float | None = None, git: dict | None = None
+) -> dict:
     import importlib.metadata as md
 
     try:
@@ -61,7 +62,9 @@ def _provenance(trainer: Trainer, wall: float, resumed_from: int, wall_total: fl
         "numpy": np.__version__,
         "python": platform.python_version(),
         "device": str(trainer.device),
-        "device_name": torch.cuda.get_device_name(trainer.device) if trainer.device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": torch.cuda.get_device_name(trainer.device)
+        if trainer.device.type == "cuda"
+        else platform.processor() or platform.machine(),
         "host": socket.gethostname(),
         "arithmetic": describe_arithmetic(trainer.device),
         "models_trained_together": trainer.n_models,
@@ -81,12 +84,15 @@ def progress_line(configs, step: int, start: int, seconds: float) -> str:
     c0, total = configs[0], configs[0].train.steps
     rate = (step - start) / max(seconds, 1e-9)  # steps/s
     left = (total - step) / max(rate, 1e-9) / 60
-    return (f"[train {group_key(configs)} H={c0.model.heads} {c0.model.normalisation}] step {step:,} of {total:,} · "
-            f"{rate * len(configs):.0f} model-steps/s · {left:.0f} min left")
+    return (
+        f"[train {group_key(configs)} H={c0.model.heads} {c0.model.normalisation}] step {step:,} of {total:,} · "
+        f"{rate * len(configs):.0f} model-steps/s · {left:.0f} min left"
+    )
 
 
-def train_group(configs, cache, device, progress, checkpoint_every, verbose, compile="auto",
-                log_every=None) -> list[TrainedRun]:
+def train_group(
+    configs, cache, device, progress, checkpoint_every, verbose, compile="auto", log_every=None
+) -> list[TrainedRun]:
     """Train `configs` (one group) together into `cache`, resuming from its checkpoint; the trained runs."""
     c0 = configs[0]
     trainer = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device, compile=compile)

@@ -21,16 +21,19 @@ def test_statuses_and_margins():
     assert math.isclose(Claim("a", "s", "r", 1.1, 1.0, tol=0.05, kind="rel").margin, -0.05)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(kind="approx"), "kind"),
-    (dict(expected=None), "expected"),
-    (dict(measured=float("nan")), "finite"),  # NaN is an error, never a silent fail or pass
-    (dict(measured=True), "boolean"),
-    (dict(kind="true", measured=1.0, expected=None), "real boolean"),  # a number is not a truth value
-    (dict(kind="true", measured=float("nan"), expected=None), "real boolean"),
-    (dict(tol=-1.0), "tol"),
-    (dict(id="Has spaces"), "snake_case"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(kind="approx"), "kind"),
+        (dict(expected=None), "expected"),
+        (dict(measured=float("nan")), "finite"),  # NaN is an error, never a silent fail or pass
+        (dict(measured=True), "boolean"),
+        (dict(kind="true", measured=1.0, expected=None), "real boolean"),  # a number is not a truth value
+        (dict(kind="true", measured=float("nan"), expected=None), "real boolean"),
+        (dict(tol=-1.0), "tol"),
+        (dict(id="Has spaces"), "snake_case"),
+    ],
+)
 def test_bad_claims_are_named(kwargs, match):
     args = dict(id="x", statement="s", ref="r", measured=1.0, expected=1.0) | kwargs
     with pytest.raises(ValueError, match=match):
@@ -121,8 +124,11 @@ def test_a_smaller_budget_fails_for_the_budget_where_the_paper_edition_passes(tm
 
     from icl.book import claims as claims_module
 
-    (tmp_path / "01_x.json").write_text(json.dumps({"chapter": "01_x", "claims": [
-        {"id": "holds_later", "status": "pass"}, {"id": "never", "status": "fail"}]}))
+    (tmp_path / "01_x.json").write_text(
+        json.dumps(
+            {"chapter": "01_x", "claims": [{"id": "holds_later", "status": "pass"}, {"id": "never", "status": "fail"}]}
+        )
+    )
     monkeypatch.setattr(claims_module, "published_claims_dir", lambda profile: tmp_path)
     quick = ClaimsTable("01_x", meta={"profile": "quick"})
     later = quick.add("holds_later", "s", "r", 0.9, 0.0, 0.5, finding="paper")

@@ -3,8 +3,8 @@
 import pytest
 
 import icl.pipeline.execute as pl
-from icl.cli import main
 from icl.book.parameters import ParameterError, check_parameters, check_value, declared, expected_kind
+from icl.cli import main
 from icl.pipeline.execute import chapter_sources, execute_chapters
 
 
@@ -55,39 +55,46 @@ def test_a_parameter_must_be_taken_by_every_chapter_it_is_passed_to_and_a_page_g
         check_parameters(sources("01"), {"profile": "paper"}, "quick")
 
 
-@pytest.mark.parametrize("chapter, name, value, expected", [
-    ("02_observations", "heads", 0, "a non-empty list of integers ≥ 1, e.g. heads=[1,2,3,4,6,8]"),
-    ("02_observations", "heads", [1, 0], "a non-empty list of integers ≥ 1"),
-    ("02_observations", "seeds", 0, "an integer ≥ 1 or a non-empty list of integers ≥ 0"),
-    ("07_bayes_and_single_head", "seeds", 2, "a non-empty list of integers ≥ 0"),
-    ("01_setup", "heads", [1, 2], "an integer ≥ 1, e.g. heads=2"),
-    ("01_setup", "d", 0, "an integer ≥ 1"),
-    ("01_setup", "d", 2.5, "an integer ≥ 1"),
-    ("01_setup", "L", "long", "an integer ≥ 1"),
-    ("01_setup", "sigma2", -0.1, "a number ≥ 0"),
-    ("01_setup", "seed", -1, "an integer ≥ 0"),
-    ("05_gradient_flow", "extra_cases", [20, 100], "a non-empty list of non-empty lists of integers ≥ 1"),
-    ("07_bayes_and_single_head", "prop_xis", [0.5, 0], "a non-empty list of numbers > 0"),
-    ("09_non_isotropic", "rhos", [0.5, 1.0], "a non-empty list of numbers in (-1, 1)"),
-    ("10_multitask_superposition", "convention", "mine", "one of ['paper', 'authors']"),
-    ("10_multitask_superposition", "steps", 0, "an integer ≥ 1"),
-    ("08_linear_and_activations", "activations", "relu", "a non-empty list of strings"),
-])
-def test_a_bad_value_names_the_chapter_the_parameter_the_value_and_what_it_takes(chapter, name, value, expected,
-                                                                                  no_kernel, tmp_path):
+@pytest.mark.parametrize(
+    "chapter, name, value, expected",
+    [
+        ("02_observations", "heads", 0, "a non-empty list of integers ≥ 1, e.g. heads=[1,2,3,4,6,8]"),
+        ("02_observations", "heads", [1, 0], "a non-empty list of integers ≥ 1"),
+        ("02_observations", "seeds", 0, "an integer ≥ 1 or a non-empty list of integers ≥ 0"),
+        ("07_bayes_and_single_head", "seeds", 2, "a non-empty list of integers ≥ 0"),
+        ("01_setup", "heads", [1, 2], "an integer ≥ 1, e.g. heads=2"),
+        ("01_setup", "d", 0, "an integer ≥ 1"),
+        ("01_setup", "d", 2.5, "an integer ≥ 1"),
+        ("01_setup", "L", "long", "an integer ≥ 1"),
+        ("01_setup", "sigma2", -0.1, "a number ≥ 0"),
+        ("01_setup", "seed", -1, "an integer ≥ 0"),
+        ("05_gradient_flow", "extra_cases", [20, 100], "a non-empty list of non-empty lists of integers ≥ 1"),
+        ("07_bayes_and_single_head", "prop_xis", [0.5, 0], "a non-empty list of numbers > 0"),
+        ("09_non_isotropic", "rhos", [0.5, 1.0], "a non-empty list of numbers in (-1, 1)"),
+        ("10_multitask_superposition", "convention", "mine", "one of ['paper', 'authors']"),
+        ("10_multitask_superposition", "steps", 0, "an integer ≥ 1"),
+        ("08_linear_and_activations", "activations", "relu", "a non-empty list of strings"),
+    ],
+)
+def test_a_bad_value_names_the_chapter_the_parameter_the_value_and_what_it_takes(
+    chapter, name, value, expected, no_kernel, tmp_path
+):
     with pytest.raises(ParameterError) as e:
         execute_chapters("quick", "cpu", tmp_path, only=[chapter], parameters={name: value})
     assert str(e.value).startswith(f"{chapter}: {name}={value!r} is not valid: {name} must be {expected}")
 
 
-@pytest.mark.parametrize("chapter, params", [
-    ("01_setup", {"d": 10, "L": 80, "sigma2": 1}),  # an integer is a number
-    ("02_observations", {"heads": (1, 2), "seeds": [0, 3], "lengths": [5, 40]}),
-    ("02_observations", {"seeds": 2, "heads": None}),  # None: the paper's value
-    ("05_gradient_flow", {"extra_cases": [[20, 100]], "omega0": 0.02}),
-    ("08_linear_and_activations", {"activations": ["relu"], "linear_steps": 100}),
-    ("10_multitask_superposition", {"convention": "authors", "steps": 100}),
-])
+@pytest.mark.parametrize(
+    "chapter, params",
+    [
+        ("01_setup", {"d": 10, "L": 80, "sigma2": 1}),  # an integer is a number
+        ("02_observations", {"heads": (1, 2), "seeds": [0, 3], "lengths": [5, 40]}),
+        ("02_observations", {"seeds": 2, "heads": None}),  # None: the paper's value
+        ("05_gradient_flow", {"extra_cases": [[20, 100]], "omega0": 0.02}),
+        ("08_linear_and_activations", {"activations": ["relu"], "linear_steps": 100}),
+        ("10_multitask_superposition", {"convention": "authors", "steps": 100}),
+    ],
+)
 def test_good_values_pass(chapter, params):
     (passed,) = check_parameters(sources(chapter), params, "quick").values()
     assert passed == params

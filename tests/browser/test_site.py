@@ -67,7 +67,8 @@ CHECK_JS = """() => {
     hrefs: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     tables: document.querySelectorAll('table').length,
     height: document.documentElement.scrollHeight,
-    wide_tables: [...document.querySelectorAll('table')].filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).length,
+    wide_tables: [...document.querySelectorAll('table')]
+      .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).length,
   };
 }"""
 
@@ -97,8 +98,8 @@ def test_every_page_loads_offline_with_images_math_and_links(site_dir):
                 continue
             errors, outside[:] = [], []
             page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
             page.goto(path.as_uri(), wait_until="load")
             page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             info = page.evaluate(CHECK_JS)
@@ -116,8 +117,10 @@ def test_every_page_loads_offline_with_images_math_and_links(site_dir):
                     bad.append(f"{info['height']} px tall at 1280 px width (at most {MAX_HEIGHT})")
                 if info["wide_tables"]:
                     bad.append(f"{info['wide_tables']} tables wider than the page")
-            summary.append(f"{name:45s} images {info['images']:3d}  math {info['mathjax']:4d}  tables {info['tables']:3d}  "
-                           f"links {len(info['hrefs']):4d}  {'OK' if not bad else 'FAIL'}")
+            summary.append(
+                f"{name:45s} images {info['images']:3d}  math {info['mathjax']:4d}  tables {info['tables']:3d}  "
+                f"links {len(info['hrefs']):4d}  {'OK' if not bad else 'FAIL'}"
+            )
             if bad:
                 problems[name] = bad
         browser.close()

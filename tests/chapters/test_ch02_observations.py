@@ -1,21 +1,23 @@
 """Chapter 02's analysis (icl.chapters.ch02_observations) on models whose circuits we construct exactly."""
 
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from icl.core import theory
 from icl.book.budgets.ch02_observations import TOLERANCES, Budget
-from icl.core.circuits import structured_circuits
 from icl.book.claims import ClaimsTable
+from icl.chapters import ch02_observations as obs
+from icl.core import theory
+from icl.core.circuits import structured_circuits
 from icl.core.data import TaskConfig
 from icl.core.engine import TrainConfig
-from icl.core.estimators import DebiasedGD, bayes, icl_risks
-from icl.runs.config import RunConfig, TrainedRun
+from icl.core.estimators import DebiasedGD, bayes, icl_risks, paired_errors, paired_ratio, risk_from_errors
 from icl.core.models import AttentionModel, ModelConfig
-from icl.chapters import ch02_observations as obs
+from icl.runs.config import RunConfig, TrainedRun
 
 D, LL, S2 = 3, 20, 0.1
 STEPS = np.array([0, 10, 20, 40, 80, 160])
@@ -29,10 +31,19 @@ def fake_run(omegas, mus, seed=0, d=D, L=LL):
     kq, ov = np.stack(kq), np.stack(ov)
     H = omegas.shape[1]
     model = AttentionModel.from_circuits(torch.tensor(kq[-1]), torch.tensor(ov[-1]), d, ModelConfig(heads=H))
-    steps = STEPS[-len(omegas):] if len(omegas) > 1 else STEPS[-1:]
-    config = RunConfig(TaskConfig(d=d, L=L, sigma2=S2), ModelConfig(heads=H), TrainConfig(steps=int(steps[-1]), batch=8, seed=seed))
-    return TrainedRun(config, model.factors.detach()[0].float(), np.zeros(int(steps[-1])), steps, kq, ov,
-                      {"finished": f"t{H}", "wall_seconds": 60.0})
+    steps = STEPS[-len(omegas) :] if len(omegas) > 1 else STEPS[-1:]
+    config = RunConfig(
+        TaskConfig(d=d, L=L, sigma2=S2), ModelConfig(heads=H), TrainConfig(steps=int(steps[-1]), batch=8, seed=seed)
+    )
+    return TrainedRun(
+        config,
+        model.factors.detach()[0].float(),
+        np.zeros(int(steps[-1])),
+        steps,
+        kq,
+        ov,
+        {"finished": f"t{H}", "wall_seconds": 60.0},
+    )
 
 
 def constant(omega, mu):
@@ -43,8 +54,17 @@ def constant(omega, mu):
 def fake_chapter(**budget):
     task = TaskConfig(d=D, L=LL, sigma2=S2)
     b = Budget(heads=(), seeds=1, lengths=(5, 20, 80), curve_prompts=600, claim_prompts=3000, **budget)
-    return SimpleNamespace(task=task, d=D, L=LL, sigma2=S2, eta_eff=theory.eta_eff(D, LL, S2), budget=b, tol=TOLERANCES,
-                           claims=ClaimsTable("02_observations"), prof=SimpleNamespace(steps=int(STEPS[-1])))
+    return SimpleNamespace(
+        task=task,
+        d=D,
+        L=LL,
+        sigma2=S2,
+        eta_eff=theory.eta_eff(D, LL, S2),
+        budget=b,
+        tol=TOLERANCES,
+        claims=ClaimsTable("02_observations"),
+        prof=SimpleNamespace(steps=int(STEPS[-1]), name="fake"),
+    )
 
 
 def models_of(runs: dict) -> obs.Models:
@@ -67,10 +87,10 @@ def test_seed_list_reads_a_count_or_the_seeds():
 def test_paired_errors_reproduce_icl_risks_exactly():
     task = TaskConfig(d=D, L=LL, sigma2=S2)
     preds = {"dgd": DebiasedGD(0.8), "bayes": bayes(task)}
-    e = obs.paired_errors(preds, task, 700, L=12, seed=5, batch=300)
+    e = paired_errors(preds, task, 700, L=12, seed=5, batch=300)
     ref = icl_risks(preds, task, 700, L=12, seed=5, batch=300)
     for k in preds:
-        assert obs.risk_from_errors(e[k]) == ref[k]
+        assert risk_from_errors(e[k]) == ref[k]
 
 
 def test_paired_ratio_standard_error_matches_the_spread_over_repeated_draws():
@@ -79,10 +99,10 @@ def test_paired_ratio_standard_error_matches_the_spread_over_repeated_draws():
     for _ in range(400):
         b = torch.randn(300, generator=g, dtype=torch.float64) ** 2
         a = 1.1 * b + 0.3 * torch.randn(300, generator=g, dtype=torch.float64) ** 2
-        r, se = obs.paired_ratio(a, b)
+        r, se = paired_ratio(a, b)
         ratios.append(r), ses.append(se)
     assert np.std(ratios) == pytest.approx(np.mean(ses), rel=0.1)
-    assert obs.paired_ratio(b, b) == (1.0, 0.0)
+    assert paired_ratio(b, b) == (1.0, 0.0)
 
 
 # --- circuits and dynamics of constructed runs ---------------------------------------------------
@@ -156,22 +176,35 @@ def _pattern_study(mu_scale=1.0):
     w1, m1, _ = theory.single_head_optimum(D, LL, S2)
     w = 0.05 * RISE_FALL / RISE_FALL[-1]
     mu = mu_scale * ch.eta_eff / (2 * 0.05) * np.linspace(0.5, 1.0, len(STEPS))
-    runs = {(1, 0): fake_run(np.full((6, 1), w1), np.full((6, 1), m1)),
-            (2, 0): fake_run(np.stack([w, -w], 1), np.stack([mu, -mu], 1))}
-    st = obs.Study(ch, models_of(runs))
-    obs.add_claims(ch, st)
-    return ch.claims
+    runs = {
+        (1, 0): fake_run(np.full((6, 1), w1), np.full((6, 1), m1)),
+        (2, 0): fake_run(np.stack([w, -w], 1), np.stack([mu, -mu], 1)),
+    }
+    st = obs.Study(ch)
+    st.models = models_of(runs)  # in place of the trained ones: the cached property is not computed
+    obs.claims(ch, st)
+    return st
 
 
 def test_claims_pass_for_models_in_the_exact_pattern_at_the_theory_s_optimum():
-    claims = _pattern_study()
+    claims = _pattern_study().ch.claims
     for c in claims.claims:
         if c.id != "bayes_factor":  # the two-kernel model is not debiased GD itself; see the next test
             assert c.status == "pass", (c.id, c.measured, c.criterion)
 
 
 def test_risk_claims_fail_for_a_model_at_half_the_ov_scale():
-    claims = _pattern_study(mu_scale=0.5)
+    claims = _pattern_study(mu_scale=0.5).ch.claims
     for cid in ("eta_learned_all_models", "risk_matches_dgd_all_heads", "track_dgd", "bayes_factor"):
         assert claims[cid].status == "fail", cid
     assert claims["kq_x_block_identity"].status == "pass" and claims["zero_sum_all_models"].status == "pass"
+
+
+def test_numbers_give_every_key_the_prose_glues_a_value_and_a_pattern():
+    prose = (Path(__file__).resolve().parents[2] / "notebooks" / "02_observations.py").read_text()
+    nums = obs.numbers(_pattern_study())
+    assert set(nums) == set(re.findall(r"\{glue:text\}`([^`]*)`", prose))
+    assert nums["obs-heads"] == "1, 2" and nums["obs-dummy-models"] == "none" and nums["obs-late-models"] == "none"
+    for v in nums.values():
+        if not isinstance(v, str):
+            v[1].format(v[0])

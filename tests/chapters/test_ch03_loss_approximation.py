@@ -1,4 +1,6 @@
 import math
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import matplotlib
@@ -8,10 +10,16 @@ import pytest
 from scipy.stats import chi2
 
 from icl.chapters import ch03_loss_approximation as ls_
+from icl.chapters.ch03_loss_approximation import (
+    approx_loss_two_head,
+    softmax_sq_norms,
+    true_loss_grid,
+    two_kernel_sample,
+    valley_floor,
+)
 from icl.core import theory
 from icl.core.data import TaskConfig
 from icl.core.estimators import icl_risks, two_kernel
-from icl.chapters.ch03_loss_approximation import approx_loss_two_head, softmax_sq_norms, true_loss_grid, two_kernel_sample, valley_floor
 
 TASK = TaskConfig()  # d = 5, L = 40, σ² = 0.1
 D, L, S2 = TASK.d, TASK.L, TASK.sigma2
@@ -190,39 +198,59 @@ def test_true_vs_approx_dynamics_starts_gd_from_the_models_step_zero():
     w, m = tva.end["approx"]
     assert tva.rates()["approx"] == pytest.approx(float(w @ m))
     assert tva.end_table().shape == (4, 4)
-    assert tva.same_signs == bool(np.all(np.sign(run.history().omega[-1]) == np.sign(w))
-                                  and np.all(np.sign(run.history().mu[-1]) == np.sign(m)))
+    assert tva.same_signs == bool(
+        np.all(np.sign(run.history().omega[-1]) == np.sign(w)) and np.all(np.sign(run.history().mu[-1]) == np.sign(m))
+    )
     peak, end = tva.peak_end_omega()["full"]
     assert peak >= end == pytest.approx(np.abs(run.history().omega[-1]).max())
+
+
+def _small_study(n_landscape=2_000, omegas=(0.1,)):
+    """A smoke chapter's Study with small parts set in place of the budget's (a cached property is
+    an attribute once set): the valley and the gap are read off the small landscape."""
+    from icl.book.chapter import start
+
+    ch = start("03_loss_approximation", "smoke", "cpu")
+    st = ls_.Study(ch)
+    st.landscape = ls_.landscape(ch.task, np.linspace(0.02, 0.8, 5), np.linspace(0, 6, 5), n_landscape, seed=0)
+    st.floor = ls_.valley_floor(ch.task, (0.01, 0.05, 0.1), 200, seed=1)
+    st.errors = ls_.approx_error_table(ch.task, [10, 20], list(omegas), 200)
+    st.trend = ls_.error_trend(st.errors, 0.1)
+    st.regimes = ls_.fig20_regimes(5, 0.3, 0.2, (10, 40), (25, 50))
+    st.titles = ls_.fig20_titles(5, 0.3, 0.2)
+    st.sweep = ls_.softmax_norm_sweep(st.regimes, 50)
+    st.tva = ls_.true_vs_approx_dynamics(_fake_run(), D, L, S2, lr=0.05, steps=50, n_records=10)
+    return st
 
 
 def test_figures_draw():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ls = _small_landscape(n=300)
-    v = ls_.valley_profile(ls)
-    tab = ls_.approx_error_table(TASK, [10, 20], [0.1, 0.3], 200)
-    sw = ls_.softmax_norm_sweep(ls_.fig20_regimes(5, 0.3, 0.2, (10, 40), (25, 50)), 50)
-    tva = ls_.true_vs_approx_dynamics(_fake_run(), D, L, S2, lr=0.05, steps=50, n_records=10)
-    for fig, n_axes in ((ls_.plot_landscapes(ls, v), 5), (ls_.plot_valley(ls, v, (0.1, 0.3)), 2),
-                        (ls_.plot_error_vs_length(tab), 1), (ls_.plot_softmax_norms(sw, ls_.fig20_titles(5, 0.3, 0.2)), 3),
-                        (ls_.plot_true_vs_approx(tva), 4)):
+    st = _small_study(n_landscape=300, omegas=(0.1, 0.3))
+    for fig, n_axes in (
+        (ls_.plot_landscapes(st), 5),
+        (ls_.plot_valley(st), 2),
+        (ls_.plot_error_vs_length(st), 1),
+        (ls_.plot_softmax_norms(st), 3),
+        (ls_.plot_true_vs_approx(st), 4),
+    ):
         assert len(fig.axes) == n_axes
         plt.close(fig)
 
 
-def _smoke_claims(monkeypatch=None):
-    from icl.book.chapter import start
+def test_numbers_give_every_key_the_prose_glues_a_value_and_a_pattern():
+    prose = (Path(__file__).resolve().parents[2] / "notebooks" / "03_loss_approximation.py").read_text()
+    nums = ls_.numbers(_small_study())
+    assert set(nums) == set(re.findall(r"\{glue:text\}`([^`]*)`", prose))
+    for value, fmt in nums.values():
+        fmt.format(value)
 
-    ch = start("03_loss_approximation", "smoke", "cpu")
-    ls = ls_.landscape(ch.task, np.linspace(0.02, 0.8, 5), np.linspace(0, 6, 5), 2_000, seed=0)
-    v, gap = ls_.valley_profile(ls), ls_.limit_gap(ls)
-    tab = ls_.approx_error_table(ch.task, [10, 20], [0.1], 200)
-    sw = ls_.softmax_norm_sweep(ls_.fig20_regimes(5, 0.3, 0.2, (10, 40), (25, 50)), 50)
-    tva = ls_.true_vs_approx_dynamics(_fake_run(), D, L, S2, lr=0.05, steps=50, n_records=10)
-    ls_.add_claims(ch, v, gap, ls_.error_trend(tab, 0.1), sw, tva)
-    return ch.claims
+
+def _smoke_claims(monkeypatch=None):
+    st = _small_study()
+    ls_.claims(st.ch, st)
+    return st.ch.claims
 
 
 def test_smoke_claims_pass_and_catch_a_wrong_approximate_loss(monkeypatch):

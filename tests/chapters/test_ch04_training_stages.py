@@ -2,9 +2,28 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
+from icl.chapters.ch04_training_stages import (
+    Criteria,
+    HeadCountRuns,
+    descend,
+    end_points,
+    ends_split,
+    excess_at_fixed_omega,
+    hessian,
+    homogeneity_table,
+    manifold_deviations,
+    mu_star_any,
+    mu_star_signed,
+    recent_deviations,
+    settled_deviations,
+    sharpness,
+    stage_summary,
+    trap_point,
+    trap_population,
+    zero_sum_rates,
+)
 from icl.core import theory
 from icl.core.dynamics import StageTimes, Trajectory
-from icl.chapters.ch04_training_stages import Criteria, HeadCountRuns, descend, end_points, ends_split, excess_at_fixed_omega, hessian, homogeneity_table, manifold_deviations, recent_deviations, mu_star_any, mu_star_signed, settled_deviations, sharpness, stage_summary, trap_point, trap_population, zero_sum_rates
 
 D, L, S2 = 5, 40, 0.1
 CRIT = Criteria(0.05, 0.05, 0.05)
@@ -45,8 +64,15 @@ def test_hessian_matches_second_differences_of_the_loss():
     x0, h, n = np.r_[w, m], 1e-4, 6
     f = lambda x: theory.approx_loss(x[:3], x[3:], D, L, S2)  # noqa: E731
     E = np.eye(n) * h
-    fd = np.array([[(f(x0 + E[i] + E[j]) - f(x0 + E[i] - E[j]) - f(x0 - E[i] + E[j]) + f(x0 - E[i] - E[j])) / (4 * h * h)
-                    for j in range(n)] for i in range(n)])
+    fd = np.array(
+        [
+            [
+                (f(x0 + E[i] + E[j]) - f(x0 + E[i] - E[j]) - f(x0 - E[i] + E[j]) + f(x0 - E[i] - E[j])) / (4 * h * h)
+                for j in range(n)
+            ]
+            for i in range(n)
+        ]
+    )
     np.testing.assert_allclose(Hs, fd, rtol=1e-4, atol=1e-5)
     assert np.allclose(Hs, Hs.T)
     assert sharpness(w, m, D, L, S2) == pytest.approx(np.linalg.eigvalsh(Hs).max())
@@ -106,24 +132,39 @@ def test_ends_split_needs_both_signs_zero_sum_and_the_optimality_condition():
     one_sign = (np.abs(w), np.abs(m))
     not_zero_sum = (w, m * [1, 1, 1.5, 1])
     small = (w, m / 10)
-    got = ends_split(np.stack([w, one_sign[0], not_zero_sum[0], small[0]]),
-                     np.stack([m, one_sign[1], not_zero_sum[1], small[1]]), D, L, S2, CRIT)
+    got = ends_split(
+        np.stack([w, one_sign[0], not_zero_sum[0], small[0]]),
+        np.stack([m, one_sign[1], not_zero_sum[1], small[1]]),
+        D,
+        L,
+        S2,
+        CRIT,
+    )
     assert got.tolist() == [True, False, False, False]
 
 
 def _runs_from(ends_w, ends_m, times):
     """A results dict for one head count from end points (R, H) and StageTimes; two records."""
     w, m = np.asarray(ends_w, float), np.asarray(ends_m, float)
-    tr = Trajectory(np.array([0, 100]), np.stack([w * 0.01, w]), np.stack([m * 0.01, m]),
-                    np.stack([np.ones(len(w)), theory.approx_loss_and_grad(w, m, D, L, S2)[0]]), lr=0.05)
+    tr = Trajectory(
+        np.array([0, 100]),
+        np.stack([w * 0.01, w]),
+        np.stack([m * 0.01, m]),
+        np.stack([np.ones(len(w)), theory.approx_loss_and_grad(w, m, D, L, S2)[0]]),
+        lr=0.05,
+    )
     return {w.shape[1]: HeadCountRuns(w.shape[1], tr, times, ends_split(w, m, D, L, S2, CRIT))}
 
 
 def test_stage_summary_counts_only_runs_that_split():
     w, m = _on_manifold(0.1)
     ends_w, ends_m = np.stack([w, np.abs(w)]), np.stack([m, np.abs(m)])  # run 1 is one-signed
-    times = StageTimes(stage1_end=np.array([50, 50]), sign=np.array([10, 10]), zero_sum=np.array([80, -1]),
-                       homogeneous=np.array([40, -1]))
+    times = StageTimes(
+        stage1_end=np.array([50, 50]),
+        sign=np.array([10, 10]),
+        zero_sum=np.array([80, -1]),
+        homogeneous=np.array([40, -1]),
+    )
     s = stage_summary(_runs_from(ends_w, ends_m, times))
     assert (s.n_runs, s.n_split) == (2, 1)
     assert s.sign_in_stage1 == 1 and s.zero_sum_in_stage1 == 0
@@ -179,8 +220,9 @@ def test_zero_sum_rate_recovers_an_exponential_decay():
     s = np.exp(-k * t)  # Σμ_h of a two-head run: μ = (1 + s, −1)
     mu = np.stack([1 + s, -np.ones_like(s)], -1)[:, None]
     tr = Trajectory(steps, np.ones_like(mu) * [1, -1], mu, np.zeros((41, 1)), lr=0.05)
-    times = StageTimes(stage1_end=np.array([steps[4]]), sign=np.array([0]), zero_sum=np.array([steps[30]]),
-                       homogeneous=np.array([0]))
+    times = StageTimes(
+        stage1_end=np.array([steps[4]]), sign=np.array([0]), zero_sum=np.array([steps[30]]), homogeneous=np.array([0])
+    )
     tab = zero_sum_rates({2: HeadCountRuns(2, tr, times, np.array([True]))}, D, L, S2)
     assert tab["decay rate of |Σμ_h|"].iloc[0] == pytest.approx(k, rel=1e-9)
     assert tab["2cH"].iloc[0] == pytest.approx(2 * theory.c(L, S2) * 2)

@@ -1,4 +1,5 @@
-"""Mirroring a head partway and training on (icl.chapters.ch08_basins, chapter 08's same-sign probe)."""
+"""Mirroring a head partway and training on (icl.chapters.ch08_linear_and_activations.basins, chapter 08's
+same-sign probe)."""
 
 from types import SimpleNamespace
 
@@ -6,21 +7,26 @@ import numpy as np
 import pytest
 import torch
 
-from icl.chapters.ch08_basins import Probe, mirror_head, probe, probe_reading, probe_text
+from icl.chapters.ch08_linear_and_activations.basins import Probe, mirror_head, probe, probe_reading, probe_text
 from icl.core.circuits import extract, structured_circuits
-from icl.runs.config import run_config
 from icl.core.models import AttentionModel, ModelConfig
+from icl.runs.config import run_config
 from icl.runs.profiles import get_profile
 
 D5 = 5
+TWO_HEADS = ModelConfig(heads=2)  # frozen: a safe default
 
 
-def _factors(omega, mu, cfg=ModelConfig(heads=2)):
+def _factors(omega, mu, cfg=TWO_HEADS):
     kq, ov = structured_circuits(omega, mu, D5)
-    return AttentionModel.from_circuits(torch.tensor(kq, dtype=torch.float32), torch.tensor(ov), D5, cfg).factors[0].detach()
+    return (
+        AttentionModel.from_circuits(torch.tensor(kq, dtype=torch.float32), torch.tensor(ov), D5, cfg)
+        .factors[0]
+        .detach()
+    )
 
 
-def _circuits(factors, cfg=ModelConfig(heads=2)):
+def _circuits(factors, cfg=TWO_HEADS):
     m = AttentionModel(D5, 1, cfg, [0])
     with torch.no_grad():
         m.factors.copy_(factors[None])
@@ -59,8 +65,10 @@ def _p(a, zs, loss):
 
 
 def test_probe_text_counts_each_outcome_and_reads_only_a_clean_split():
-    clean = {("relu", 2, 1): [_p(0.45, 1.0, 0.36), _p(1.0, 0.01, 0.241)],
-             ("square", 2, 1): [_p(0.45, 1.0, 0.38), _p(1.0, 0.0, 0.240)]}
+    clean = {
+        ("relu", 2, 1): [_p(0.45, 1.0, 0.36), _p(1.0, 0.01, 0.241)],
+        ("square", 2, 1): [_p(0.45, 1.0, 0.38), _p(1.0, 0.0, 0.240)],
+    }
     text = probe_text(clean, 0.05)
     assert text.startswith("After 5,000 steps")
     assert "from a = 0.45, 0 of 2 reach the ± pattern and 2 end not zero-sum again (loss 0.360–0.380)" in text

@@ -56,7 +56,9 @@ def test_isotropic_reduces_to_eta_eff_and_the_dgd_risk():
     d, L_, s2 = 5, 40, 0.1
     G = pc.gamma_dgd_opt(np.eye(d), L_, s2)
     assert np.allclose(G, theory.eta_eff(d, L_, s2) * np.eye(d))
-    assert pc.pdgd_risk(G, np.eye(d), L_, s2) == pytest.approx(float(theory.dgd_risk(theory.eta_eff(d, L_, s2), d, L_, s2)))
+    assert pc.pdgd_risk(G, np.eye(d), L_, s2) == pytest.approx(
+        float(theory.dgd_risk(theory.eta_eff(d, L_, s2), d, L_, s2))
+    )
     assert pc.best_scale(np.eye(d), np.eye(d), L_, s2) == pytest.approx(theory.dgd_optimal_eta(d, L_, s2))
 
 

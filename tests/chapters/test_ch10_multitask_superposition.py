@@ -11,8 +11,8 @@ from icl.core import theory
 from icl.core.data import TaskConfig, sample_prompts
 from icl.core.engine import TrainConfig, Trainer, autograd_loss_and_grad, softmax_loss_and_grad
 from icl.core.estimators import icl_risks
-from icl.runs.config import RunConfig
 from icl.core.models import AttentionModel, ModelConfig
+from icl.runs.config import RunConfig
 
 AUTH = TaskConfig(**mt.task_params())
 PAPER = TaskConfig(**mt.task_params(convention="paper"))
@@ -78,7 +78,10 @@ def test_restricted_dgd_minimises_the_diagonal_family(task):
 
 def test_best_common_gamma_minimises_the_summed_risk_and_weights_shared_coordinates_more():
     g = mt.best_common_gamma(AUTH)
-    total = lambda gam: mt.diag_dgd_risk(np.stack([gam, gam]), AUTH).sum()
+
+    def total(gam):
+        return mt.diag_dgd_risk(np.stack([gam, gam]), AUTH).sum()
+
     rng = np.random.default_rng(0)
     assert all(total(g + 0.02 * rng.standard_normal(6)) > total(g) for _ in range(20))
     grp = mt.groups(AUTH)

@@ -1,5 +1,5 @@
-"""Chapter 11's mathematics (icl.chapters.ch11_linear_attention_dynamics) against independent references: the population loss
-against Monte Carlo, the flow's right-hand side against autograd, the sampled-loss moments against
+"""Chapter 11's mathematics (icl.chapters.ch11_linear_attention_dynamics) against independent references: the
+population loss against Monte Carlo, the flow's right-hand side against autograd, the sampled-loss moments against
 the direct sum, the flow against gradient descent, the analytic white-Λ course and the scalar ODE
 against the flow, the fixed points, and the step detector on constructed curves."""
 
@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from icl.chapters import ch11_linear_attention_dynamics as ld
+from icl.chapters.ch11_linear_attention_dynamics import dynamics
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_flow_rhs_is_minus_half_the_autograd_gradient(s, kind, R):
     loss = torch.trace(Lam) - 2 * torch.trace(G @ Lam @ Lam) + torch.trace(G.T @ Om @ G @ Lam)
     (grad,) = torch.autograd.grad(loss, theta)
     assert loss.item() == pytest.approx(ld.population_loss(p.gamma(y), s.Lam, s.N))
-    np.testing.assert_allclose(ld._flow_rhs(p, s.Lam, s.N)(0.0, y), -0.5 * grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dynamics._flow_rhs(p, s.Lam, s.N)(0.0, y), -0.5 * grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_separate_rank_one_gamma_is_sum_of_outer_products():
@@ -65,10 +66,11 @@ def test_separate_rank_one_gamma_is_sum_of_outer_products():
 
 def test_sampled_loss_moments_equal_the_direct_sum(s):
     data = ld.sample_sequences(s, 500, seed=4)
-    y2, A, M = ld._moments(data)
+    y2, A, M = dynamics._moments(data)
     g = torch.as_tensor(np.random.default_rng(5).standard_normal((4, 4)))
     assert (y2 - 2 * g.reshape(-1) @ A + g.reshape(-1) @ M @ g.reshape(-1)).item() == pytest.approx(
-        ld.sampled_loss(g, data).item(), rel=1e-10)
+        ld.sampled_loss(g, data).item(), rel=1e-10
+    )
 
 
 def test_fixed_points_have_zero_gradient_and_the_plateau_losses(s):

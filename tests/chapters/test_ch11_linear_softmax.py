@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from icl.chapters import ch11_linear_attention_dynamics as ld
-from icl.chapters import ch11_linear_softmax as ls
+from icl.chapters.ch11_linear_attention_dynamics import linear_softmax as ls
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def _direct(p, theta, data):
 
 @pytest.mark.parametrize("kind", ["merged", "separate"])
 def test_prediction_matches_a_direct_loop(s, kind):
-    p, y0 = (ld.init_merged(3, s.D, 0.3, s.N, 1) if kind == "merged" else ld.init_separate(3, s.D, 2, 3.0, s.N, 1))
+    p, y0 = ld.init_merged(3, s.D, 0.3, s.N, 1) if kind == "merged" else ld.init_separate(3, s.D, 2, 3.0, s.N, 1)
     data = ls.sample_tokens(s, 5, seed=2, dtype=torch.float64)
     got = ls.softmax_predict(p, torch.tensor(y0), data).numpy()
     np.testing.assert_allclose(got, _direct(p, y0, data), rtol=1e-10)

@@ -4,7 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from icl.core.circuits import extract, group_ov_x_part, head_groups, largest_dip, omega_spread, pattern_holds, pattern_onset, pattern_summary, peak_drop, structured_circuits
+from icl.core.circuits import (
+    extract,
+    group_ov_x_part,
+    head_groups,
+    largest_dip,
+    omega_spread,
+    pattern_holds,
+    pattern_onset,
+    pattern_summary,
+    peak_drop,
+    structured_circuits,
+)
 from icl.core.data import TaskConfig, sample_prompts
 from icl.core.estimators import KernelSum, TransformerPredictor
 from icl.core.models import AttentionModel, ModelConfig
@@ -68,7 +79,9 @@ def test_omega_spread_and_validation():
 
 def test_pattern_onset_on_a_constructed_trajectory():
     steps = np.array([0, 1, 10, 100, 1000, 2000, 3000])
-    omega = np.array([[0.1, -0.1], [0.02, -0.01], [0.05, -0.04], [0.1, -0.1], [0.2, -0.2], [0.15, -0.15], [0.14, -0.14]])
+    omega = np.array(
+        [[0.1, -0.1], [0.02, -0.01], [0.05, -0.04], [0.1, -0.1], [0.2, -0.2], [0.15, -0.15], [0.14, -0.14]]
+    )
     mu = np.array([[0.1, -0.1], [0.1, 0.2], [0.2, -0.3], [0.5, -0.52], [1.0, -1.0], [1.3, 1.3], [1.4, -1.4]])
     # step 0 holds by chance; 1 breaks sign matching; 10: Σμ = −0.1 of 0.5 (ratio 0.2) fails zero-sum;
     # 100, 1000 hold; 2000 loses sign matching; 3000 holds again

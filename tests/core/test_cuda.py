@@ -14,9 +14,9 @@ import torch
 
 from icl.core.data import TaskConfig
 from icl.core.engine import TrainConfig, Trainer
+from icl.core.models import ModelConfig
 from icl.runs.config import RunConfig
 from icl.runs.load import cached_run, load_or_train
-from icl.core.models import ModelConfig
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 

@@ -63,8 +63,15 @@ def test_same_seed_same_prompts():
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"d": 0}, "d"), ({"L": -1}, "L"), ({"sigma2": -0.1}, "sigma2"), ({"covariance": "toeplitz"}, "covariance"),
-     ({"rho": 1.0}, "rho"), ({"supports": ((0, 1),)}, "supports"), ({"supports": ((1, 1),)}, "supports")],
+    [
+        ({"d": 0}, "d"),
+        ({"L": -1}, "L"),
+        ({"sigma2": -0.1}, "sigma2"),
+        ({"covariance": "toeplitz"}, "covariance"),
+        ({"rho": 1.0}, "rho"),
+        ({"supports": ((0, 1),)}, "supports"),
+        ({"supports": ((1, 1),)}, "supports"),
+    ],
 )
 def test_bad_task_parameters_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):

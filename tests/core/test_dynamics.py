@@ -3,9 +3,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from icl.core import theory
 from icl.chapters.ch05_gradient_flow import SymmetricReading, flow_study, phase_table, symmetric_reading
-from icl.core.dynamics import Trajectory, approx_loss_and_grad, flow_phases, gd_approx, gd_approx_heads, small_init, stage_times, symmetric_loss, two_head_flow
+from icl.core import theory
+from icl.core.dynamics import (
+    Trajectory,
+    approx_loss_and_grad,
+    flow_phases,
+    gd_approx,
+    gd_approx_heads,
+    small_init,
+    stage_times,
+    symmetric_loss,
+    two_head_flow,
+)
 
 D, L, S2 = 5, 40, 0.1
 
@@ -21,8 +31,12 @@ def test_batched_loss_and_gradient_match_theory_and_finite_differences():
         h = 1e-6  # central differences of the scalar loss: an independent check of both
         for i in range(3):
             e = np.eye(3)[i] * h
-            fd_w = (theory.approx_loss(w[r] + e, m[r], D, L, S2) - theory.approx_loss(w[r] - e, m[r], D, L, S2)) / (2 * h)
-            fd_m = (theory.approx_loss(w[r], m[r] + e, D, L, S2) - theory.approx_loss(w[r], m[r] - e, D, L, S2)) / (2 * h)
+            fd_w = (theory.approx_loss(w[r] + e, m[r], D, L, S2) - theory.approx_loss(w[r] - e, m[r], D, L, S2)) / (
+                2 * h
+            )
+            fd_m = (theory.approx_loss(w[r], m[r] + e, D, L, S2) - theory.approx_loss(w[r], m[r] - e, D, L, S2)) / (
+                2 * h
+            )
             assert gw[r, i] == pytest.approx(fd_w, rel=1e-6, abs=1e-8)
             assert gm[r, i] == pytest.approx(fd_m, rel=1e-6, abs=1e-8)
 
@@ -195,8 +209,13 @@ def test_symmetric_reading_of_a_constructed_history():
     omega = np.stack([om1, -om1], 1)
     mu = np.stack([mu1, -mu1], 1)
     mu[2, 1] = -0.98  # |μ₁ + μ₂|/|μ₁ − μ₂| = 0.02/1.98
-    hist = SimpleNamespace(omega=omega, mu=mu, offdiag_max=np.full((5, 2), 1e-3), key_y_row=np.full((5, 2), 2e-3),
-                           ov_x_part=np.full((5, 2), 5e-4))
+    hist = SimpleNamespace(
+        omega=omega,
+        mu=mu,
+        offdiag_max=np.full((5, 2), 1e-3),
+        key_y_row=np.full((5, 2), 2e-3),
+        ov_x_part=np.full((5, 2), 5e-4),
+    )
     r = symmetric_reading(hist, np.arange(5) * 10)
     np.testing.assert_allclose(r.omega, om1)
     assert r.i_peak == 2 and r.rises_after_peak == 0 and r.mu_falls == 1

@@ -2,13 +2,23 @@ import pytest
 import torch
 
 from icl.core.data import TaskConfig
-from icl.core.engine import TrainConfig, Trainer, TrainingDiverged, autograd_loss_and_grad, resolve_device, softmax_loss_and_grad
+from icl.core.engine import (
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    autograd_loss_and_grad,
+    resolve_device,
+    softmax_loss_and_grad,
+)
 from icl.core.models import ModelConfig
 
 TASK = TaskConfig()
 SMALL = TrainConfig(steps=60, batch=32, n_snapshots=5)
 # the tests of the engine's mathematics and determinism run on a GPU too, where there is one
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"))]
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
+]
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -109,8 +119,16 @@ def test_device_selection():
             resolve_device("cuda")
 
 
-@pytest.mark.parametrize("kwargs, name", [({"steps": 0}, "steps"), ({"batch": 1.5}, "batch"), ({"lr": -1.0}, "lr"),
-                                          ({"seed": -2}, "seed"), ({"betas": (1.0, 0.9)}, "betas")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"steps": 0}, "steps"),
+        ({"batch": 1.5}, "batch"),
+        ({"lr": -1.0}, "lr"),
+        ({"seed": -2}, "seed"),
+        ({"betas": (1.0, 0.9)}, "betas"),
+    ],
+)
 def test_bad_training_parameters_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):
         TrainConfig(**kwargs)

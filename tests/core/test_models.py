@@ -17,7 +17,9 @@ def full_tokens(P):
 @pytest.mark.parametrize("supports", [None, ((1, 2, 3), (2, 3, 4, 5))])
 def test_fast_forward_equals_full_causal_forward(normalisation, supports):
     task = TaskConfig(supports=supports)
-    model = AttentionModel(task.d, task.n_tasks, ModelConfig(heads=3, normalisation=normalisation), [0, 1], L_train=task.L).double()
+    model = AttentionModel(
+        task.d, task.n_tasks, ModelConfig(heads=3, normalisation=normalisation), [0, 1], L_train=task.L
+    ).double()
     P = sample_prompts(task, 64, torch.Generator().manual_seed(0), dtype=torch.float64)
     Z2 = torch.stack([P.Z, P.Z])
     xq2 = torch.stack([P.x_q, P.x_q])
@@ -69,8 +71,16 @@ def test_opposite_identity_init():
     np.testing.assert_allclose(pat.mu[0], [0.03, -0.03], rtol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, name", [({"heads": 0}, "heads"), ({"normalisation": "tanh"}, "normalisation"),
-                                          ({"init": "zeros"}, "init"), ({"omega0": -1.0}, "omega0"), ({"linear_n": 0}, "linear_n")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"heads": 0}, "heads"),
+        ({"normalisation": "tanh"}, "normalisation"),
+        ({"init": "zeros"}, "init"),
+        ({"omega0": -1.0}, "omega0"),
+        ({"linear_n": 0}, "linear_n"),
+    ],
+)
 def test_bad_model_parameters_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):
         ModelConfig(**kwargs)

@@ -7,7 +7,18 @@ import torch
 from icl.core import theory
 from icl.core.data import TaskConfig, sample_prompts
 from icl.core.estimators import DebiasedGD, VanillaGD, icl_risks, nadaraya_watson, two_kernel
-from icl.core.optimality import approx_error_coefficient, gd_risk_given_X, gd_risk_mc, group_sums, manifold_distance, minimise_mu, minimise_theta, nw_moments, pattern_kind, theta_loss
+from icl.core.optimality import (
+    approx_error_coefficient,
+    gd_risk_given_X,
+    gd_risk_mc,
+    group_sums,
+    manifold_distance,
+    minimise_mu,
+    minimise_theta,
+    nw_moments,
+    pattern_kind,
+    theta_loss,
+)
 
 D, L, S2 = 5, 40, 0.1
 
@@ -180,8 +191,10 @@ def test_mean_square_difference_and_risk_gap_of_gd_and_dgd_by_monte_carlo():
     P = sample_prompts(TaskConfig(d=d, L=Lc, sigma2=s2), 100_000, torch.Generator().manual_seed(9), dtype=torch.float64)
     eta, eta_star = theory.eta_eff(d, Lc, s2), theory.gd_optimal_eta(d, Lc, s2)
     dgd = DebiasedGD(eta)(P)
-    for v, exact in (((dgd - VanillaGD(eta)(P)) ** 2, gd_dgd_mean_square_difference(eta, d, Lc, s2)),
-                     ((dgd - P.y_q) ** 2 - (VanillaGD(eta_star)(P) - P.y_q) ** 2, dgd_gd_risk_gap(d, Lc, s2))):
+    for v, exact in (
+        ((dgd - VanillaGD(eta)(P)) ** 2, gd_dgd_mean_square_difference(eta, d, Lc, s2)),
+        ((dgd - P.y_q) ** 2 - (VanillaGD(eta_star)(P) - P.y_q) ** 2, dgd_gd_risk_gap(d, Lc, s2)),
+    ):
         v = v[:, 0]
         assert abs(v.mean().item() - exact) < 4 * v.std().item() / math.sqrt(len(v))
 
@@ -249,8 +262,8 @@ def test_nw_moment_samples_average_to_nw_moments_and_approx_moments_give_the_sin
 
 
 def test_authors_values_apply_to_their_parameters_only():
-    from icl.core.estimators import Risk
     from icl.chapters.ch07_bayes_and_single_head import AUTHORS_BAYES, authors_se
+    from icl.core.estimators import Risk
 
     assert AUTHORS_BAYES.applies_to(TaskConfig())
     assert not AUTHORS_BAYES.applies_to(TaskConfig(d=3)) and not AUTHORS_BAYES.applies_to(TaskConfig(sigma2=0.5))

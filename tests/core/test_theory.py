@@ -38,7 +38,9 @@ def test_manifold_closed_forms_agree_with_the_loss():
         mu = theory.manifold_mu(w, D, L, S2)
         # two heads (ω, −ω), (μ*, −μ*) on S(ω): μ* is optimal and L̃ has the closed form
         assert theory.mu_star([w, -w], D, L, S2) == pytest.approx([mu, -mu], rel=1e-10)
-        assert theory.approx_loss([w, -w], [mu, -mu], D, L, S2) == pytest.approx(theory.manifold_loss(w, D, L, S2), rel=1e-12)
+        assert theory.approx_loss([w, -w], [mu, -mu], D, L, S2) == pytest.approx(
+            theory.manifold_loss(w, D, L, S2), rel=1e-12
+        )
 
 
 def test_manifold_limits_as_omega_vanishes():

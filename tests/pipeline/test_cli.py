@@ -6,7 +6,22 @@ from icl.cli import main
 
 
 def test_sweep_fills_the_cache_and_reuses_it(tmp_path, capsys):
-    args = ["sweep", "--profile", "smoke", "--steps", "20", "--heads", "1,2", "--seeds", "0,1", "--cache-dir", str(tmp_path), "--quiet", "--device", "cpu"]
+    args = [
+        "sweep",
+        "--profile",
+        "smoke",
+        "--steps",
+        "20",
+        "--heads",
+        "1,2",
+        "--seeds",
+        "0,1",
+        "--cache-dir",
+        str(tmp_path),
+        "--quiet",
+        "--device",
+        "cpu",
+    ]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert first.count("trained 2 model(s)") == 2  # seeds batched, one run per head count
@@ -27,8 +42,16 @@ def test_bench_measures_both_implementations(tmp_path):
     from icl.pipeline.bench import format_table, run_benchmark
 
     out = tmp_path / "bench.json"
-    result = run_benchmark(heads=(1,), batched_models=2, batched_heads=1, device="cpu", seconds=0.05, out=out, echo=lambda s: None,
-                           compiled=False)
+    result = run_benchmark(
+        heads=(1,),
+        batched_models=2,
+        batched_heads=1,
+        device="cpu",
+        seconds=0.05,
+        out=out,
+        echo=lambda s: None,
+        compiled=False,
+    )
     saved = json.loads(out.read_text())
     assert saved["single"][0]["engine"]["steps_per_s"] > 0 and saved["batched"]["models"] == 2
     assert all(b["steps_per_s"] > 0 and b["impl"] == "authors" for b in saved["single"][0]["baseline"])
@@ -42,8 +65,17 @@ def test_a_failed_chapter_prints_one_line_with_the_exception_its_kernel_raised()
 
     from icl.cli import _failure_line
 
-    msg = "the published model results/paper/models/0009279b9a38d39d is corrupt: arrays.safetensors fails its SHA-256 check"
-    err = PapermillExecutionError(3, 4, "run = load_or_train(c)", "CorruptPublication", msg,
-                                  ["\x1b[0;31mTraceback\x1b[0m", f"\x1b[0;31mCorruptPublication\x1b[0m: {msg}"])
+    msg = (
+        "the published model results/paper/models/0009279b9a38d39d is corrupt: "
+        "arrays.safetensors fails its SHA-256 check"
+    )
+    err = PapermillExecutionError(
+        3,
+        4,
+        "run = load_or_train(c)",
+        "CorruptPublication",
+        msg,
+        ["\x1b[0;31mTraceback\x1b[0m", f"\x1b[0;31mCorruptPublication\x1b[0m: {msg}"],
+    )
     assert _failure_line(err) == f"CorruptPublication: {msg}"
     assert _failure_line(RuntimeError("first\nlast line")) == "RuntimeError: last line"

@@ -3,8 +3,6 @@
 import json
 from pathlib import Path
 
-import pytest
-
 from icl.pipeline.execute import chapter_sources
 
 

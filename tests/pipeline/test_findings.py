@@ -6,22 +6,24 @@ from icl.book.claims import Claim, load_tables, published_claims_dir
 from icl.pipeline import findings
 
 
-def _claim(status: str, finding: str | None = None, i=[0]) -> Claim:
-    i[0] += 1
+def _claim(status: str, finding: str | None = None) -> Claim:
     if status == "not evaluated":
-        return Claim(f"c{i[0]}", "s", "r", 1.0, 0.0, 0.5, "abs", evaluated=False)
-    return Claim(f"c{i[0]}", "s", "r", 0.0 if status == "pass" else 1.0, 0.0, 0.5, "abs", finding=finding)
+        return Claim("c", "s", "r", 1.0, 0.0, 0.5, "abs", evaluated=False)
+    return Claim("c", "s", "r", 0.0 if status == "pass" else 1.0, 0.0, 0.5, "abs", finding=finding)
 
 
-@pytest.mark.parametrize("outcomes, expected", [
-    (["pass", "pass"], "holds"),
-    (["pass", ("fail", "reading"), ("fail", "budget"), ("fail", "setup")], "holds with a caveat"),
-    (["pass", "pass", "pass", ("fail", "paper")], "holds with a caveat"),
-    (["pass", "pass", ("fail", "paper"), ("fail", "paper")], "does not hold in our runs"),
-    ([("fail", "paper")], "does not hold in our runs"),
-    (["not evaluated"], "not evaluated"),
-    (["pass", "not evaluated"], "holds"),
-])
+@pytest.mark.parametrize(
+    "outcomes, expected",
+    [
+        (["pass", "pass"], "holds"),
+        (["pass", ("fail", "reading"), ("fail", "budget"), ("fail", "setup")], "holds with a caveat"),
+        (["pass", "pass", "pass", ("fail", "paper")], "holds with a caveat"),
+        (["pass", "pass", ("fail", "paper"), ("fail", "paper")], "does not hold in our runs"),
+        ([("fail", "paper")], "does not hold in our runs"),
+        (["not evaluated"], "not evaluated"),
+        (["pass", "not evaluated"], "holds"),
+    ],
+)
 def test_the_verdict_follows_the_stated_rule(outcomes, expected):
     claims = [_claim(o) if isinstance(o, str) else _claim(*o) for o in outcomes]
     assert findings.verdict(claims) == expected

@@ -7,15 +7,17 @@ import pytest
 
 from icl.pipeline.execute import ChapterFailures, execute_chapters
 
-HEADER = '''# ---
+HEADER = """# ---
 # jupyter:
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
 #     name: python3
 # ---
-'''
-GOOD = HEADER + '''# %% tags=["parameters"]
+"""
+GOOD = (
+    HEADER
+    + """# %% tags=["parameters"]
 profile = "smoke"
 device = "auto"
 d = None  # a task parameter (None: the paper's 5)
@@ -24,13 +26,17 @@ import os, pathlib
 d = pathlib.Path(os.environ["ICL_CLAIMS_DIR"]); d.mkdir(parents=True, exist_ok=True)
 (d / "01_good.json").write_text("{}")
 print("ran", profile)
-'''
-BAD = HEADER + '''# %% tags=["parameters"]
+"""
+)
+BAD = (
+    HEADER
+    + """# %% tags=["parameters"]
 profile = "smoke"
 device = "auto"
 # %%
 raise RuntimeError("this chapter is broken")
-'''
+"""
+)
 
 
 def _write(folder, name, text):

@@ -9,7 +9,6 @@ from tests/reference/03_loss_approximation.ipynb, so nbval would fail too.
 """
 
 import json
-from pathlib import Path
 
 import jupytext
 import nbformat
@@ -19,13 +18,19 @@ import pytest
 from icl.pipeline.execute import ROOT
 
 CHAPTER = "03_loss_approximation"
-BREAK = "import icl.core.theory as _t\n_good_c = _t.c\n_t.c = lambda L, sigma2: 1.5 * _good_c(L, sigma2)  # deliberately wrong"
+BREAK = (
+    "import icl.core.theory as _t\n_good_c = _t.c\n"
+    "_t.c = lambda L, sigma2: 1.5 * _good_c(L, sigma2)  # deliberately wrong"
+)
 CHECK = "nbval-check-output"
 
 
 def checked_outputs(nb) -> list[str]:
-    return ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells
-            if c.cell_type == "code" and CHECK in c.metadata.get("tags", [])]
+    return [
+        "".join(o.get("text", "") for o in c.outputs)
+        for c in nb.cells
+        if c.cell_type == "code" and CHECK in c.metadata.get("tags", [])
+    ]
 
 
 def execute(tmp_path, extra_cell: str | None):
@@ -35,8 +40,14 @@ def execute(tmp_path, extra_cell: str | None):
         i = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
         nb.cells.insert(i + 1, nbformat.v4.new_code_cell(extra_cell))
     out = tmp_path / f"{CHAPTER}.ipynb"
-    pm.execute_notebook(nb, str(out), parameters={"profile": "smoke", "device": "cpu"}, cwd=str(tmp_path),
-                        kernel_name="python3", progress_bar=False)
+    pm.execute_notebook(
+        nb,
+        str(out),
+        parameters={"profile": "smoke", "device": "cpu"},
+        cwd=str(tmp_path),
+        kernel_name="python3",
+        progress_bar=False,
+    )
     claims = json.loads((tmp_path / "claims" / f"{CHAPTER}.json").read_text())["claims"]
     return nbformat.read(out, as_version=4), claims
 

@@ -34,7 +34,11 @@ def test_chapter_01_reruns_with_other_d_L_sigma2(tmp_path, monkeypatch):
 
 
 def test_parameters_are_read_as_literals_and_bad_ones_named():
-    assert parse_parameters(["heads=[1, 2]", "sigma2=0.5", "name=abc"]) == {"heads": [1, 2], "sigma2": 0.5, "name": "abc"}
+    assert parse_parameters(["heads=[1, 2]", "sigma2=0.5", "name=abc"]) == {
+        "heads": [1, 2],
+        "sigma2": 0.5,
+        "name": "abc",
+    }
     import pytest
 
     with pytest.raises(ValueError, match="NAME=VALUE"):

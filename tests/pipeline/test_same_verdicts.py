@@ -57,8 +57,19 @@ def test_chapters_reach_the_same_verdicts_under_another_arithmetic(executed_dir,
 def test_differing_names_a_flipped_verdict_and_ignores_agreement(tmp_path):
     def write(d, measured):
         (d / "claims").mkdir(parents=True)
-        claims = [{"id": "a", "statement": "s", "ref": "r", "measured": measured, "expected": 0.01, "tol": 0.0, "kind": "max",
-                   "evaluated": False}, {"id": "b", "statement": "s", "ref": "r", "measured": True, "kind": "true"}]
+        claims = [
+            {
+                "id": "a",
+                "statement": "s",
+                "ref": "r",
+                "measured": measured,
+                "expected": 0.01,
+                "tol": 0.0,
+                "kind": "max",
+                "evaluated": False,
+            },
+            {"id": "b", "statement": "s", "ref": "r", "measured": True, "kind": "true"},
+        ]
         (d / "claims" / "04_x.json").write_text(json.dumps({"chapter": "04_x", "claims": claims}))
         return verdicts(d / "claims")
 

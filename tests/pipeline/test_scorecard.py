@@ -65,7 +65,9 @@ def mismatches(chapters: list[dict], expected: dict, *, require_all: bool = True
             if c["status"] != e["status"]:
                 problems.append(f"{key}: status {c['status']}, expected {e['status']}")
             if "range" in e and c["measured"] is not None and not e["range"][0] <= c["measured"] <= e["range"][1]:
-                problems.append(f"{key}: measured {c['measured']:.6g} outside {e['range'][0]:.6g} … {e['range'][1]:.6g}")
+                problems.append(
+                    f"{key}: measured {c['measured']:.6g} outside {e['range'][0]:.6g} … {e['range'][1]:.6g}"
+                )
             if "measured" in e and c["measured"] != e["measured"]:
                 problems.append(f"{key}: measured {c['measured']}, expected {e['measured']}")
     if require_all:
@@ -80,12 +82,18 @@ def check_build(executed_dir, profile: str, expected: dict, build: str):
     claims_dir = Path(executed_dir) / "claims"
     chapters = profile_claims(claims_dir, profile)
     if not chapters:
-        pytest.skip(f"no {profile}-profile claims with default parameters in {claims_dir}: run `{build}` "
-                    f"first; the {profile} edition's claims were not checked")
+        pytest.skip(
+            f"no {profile}-profile claims with default parameters in {claims_dir}: run `{build}` "
+            f"first; the {profile} edition's claims were not checked"
+        )
     problems = mismatches(chapters, expected)
     flipped = [p for p in problems if ": status " in p]
-    assert not problems, (f"{len(flipped)} claim(s) whose status differs from the record:\n" + "\n".join(flipped)
-                          + "\nother differences:\n" + "\n".join(p for p in problems if p not in flipped))
+    assert not problems, (
+        f"{len(flipped)} claim(s) whose status differs from the record:\n"
+        + "\n".join(flipped)
+        + "\nother differences:\n"
+        + "\n".join(p for p in problems if p not in flipped)
+    )
 
 
 def test_quick_claims_match_the_expected_scorecard(executed_dir):
@@ -98,17 +106,31 @@ def test_paper_claims_match_the_published_edition(executed_dir):
 
 
 def test_mismatches_names_each_kind_of_change():
-    expected = {"c/a": {"status": "pass", "range": allowed_range(1.0)}, "c/b": {"status": "fail", "measured": True},
-                "c/gone": {"status": "pass", "measured": None}}
-    chapters = [{"chapter": "c", "claims": [{"id": "a", "status": "fail", "measured": 1.5},
-                                            {"id": "b", "status": "fail", "measured": False},
-                                            {"id": "new", "status": "pass", "measured": 0.0}]}]
+    expected = {
+        "c/a": {"status": "pass", "range": allowed_range(1.0)},
+        "c/b": {"status": "fail", "measured": True},
+        "c/gone": {"status": "pass", "measured": None},
+    }
+    chapters = [
+        {
+            "chapter": "c",
+            "claims": [
+                {"id": "a", "status": "fail", "measured": 1.5},
+                {"id": "b", "status": "fail", "measured": False},
+                {"id": "new", "status": "pass", "measured": 0.0},
+            ],
+        }
+    ]
     got = mismatches(chapters, expected)
     assert any("c/a: status fail" in p for p in got) and any("c/a: measured 1.5 outside" in p for p in got)
     assert any("c/b: measured False" in p for p in got) and any("c/new: not in" in p for p in got)
     assert any("c/gone: expected but not produced" in p for p in got)
-    assert mismatches([{"chapter": "c", "claims": [{"id": "a", "status": "pass", "measured": 1.01}]}],
-                      expected, require_all=False) == []
+    assert (
+        mismatches(
+            [{"chapter": "c", "claims": [{"id": "a", "status": "pass", "measured": 1.01}]}], expected, require_all=False
+        )
+        == []
+    )
 
 
 if __name__ == "__main__":  # python tests/pipeline/test_scorecard.py --write CLAIMS_DIR OUT

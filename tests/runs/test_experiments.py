@@ -5,17 +5,18 @@ import pytest
 import torch
 
 import icl.runs.load as load
-from icl.runs import store, training
-from icl.runs.config import group_key
 from icl.core.data import TaskConfig
 from icl.core.engine import TrainConfig, Trainer
-from icl.runs.config import RunConfig
-from icl.runs.load import load_or_train, load_or_train_many
 from icl.core.models import ModelConfig
+from icl.runs import store, training
+from icl.runs.config import RunConfig, group_key
+from icl.runs.load import load_or_train, load_or_train_many
 
 
 def cfg(seed=0, heads=2, steps=40):
-    return RunConfig(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=steps, batch=16, seed=seed, n_snapshots=4))
+    return RunConfig(
+        TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=steps, batch=16, seed=seed, n_snapshots=4)
+    )
 
 
 def test_key_depends_on_every_field():
@@ -90,8 +91,9 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
 
 def test_progress_lines_every_log_every_steps(tmp_path, capsys):
     c = cfg(steps=60)
-    load_or_train_many([c, cfg(seed=1, steps=60)], cache_dir=tmp_path, device="cpu", verbose=False,
-                       checkpoint_every=10, log_every=20)
+    load_or_train_many(
+        [c, cfg(seed=1, steps=60)], cache_dir=tmp_path, device="cpu", verbose=False, checkpoint_every=10, log_every=20
+    )
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[train")]
     assert [x.split(" step ")[1].split(" of ")[0] for x in lines] == ["20", "40", "60"]
     assert f"[train {group_key([c, cfg(seed=1, steps=60)])} H=2 softmax]" in lines[0]

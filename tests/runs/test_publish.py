@@ -1,4 +1,5 @@
-"""Published results (icl.runs.publish), their verification (icl.pipeline.verify) and the model plan (icl.pipeline.plan)."""
+"""Published results (icl.runs.publish), their verification (icl.pipeline.verify) and the model plan
+(icl.pipeline.plan)."""
 
 import json
 import os
@@ -12,18 +13,20 @@ import torch
 from safetensors.numpy import load_file, save_file
 
 import icl.runs.load as load
-from icl.runs import store
 from icl.core.data import TaskConfig
 from icl.core.engine import TrainConfig
+from icl.core.models import ModelConfig
+from icl.pipeline.verify import format_report, verify
+from icl.runs import store
 from icl.runs.config import RunConfig
 from icl.runs.load import cached_run, load_or_train
-from icl.core.models import ModelConfig
 from icl.runs.publish import ROOT, publish_run, published_keys, read_published
-from icl.pipeline.verify import format_report, verify
 
 
 def cfg(seed=0, heads=2, steps=60):
-    return RunConfig(TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=steps, batch=16, seed=seed, n_snapshots=8))
+    return RunConfig(
+        TaskConfig(), ModelConfig(heads=heads), TrainConfig(steps=steps, batch=16, seed=seed, n_snapshots=8)
+    )
 
 
 @pytest.fixture
@@ -77,8 +80,9 @@ def _flip_a_byte(path):
     path.write_bytes(bytes(data))
 
 
-def test_a_corrupt_published_model_raises_naming_the_file_and_how_to_restore_it_instead_of_retraining(published,
-                                                                                                       monkeypatch):
+def test_a_corrupt_published_model_raises_naming_the_file_and_how_to_restore_it_instead_of_retraining(
+    published, monkeypatch
+):
     from icl.runs.publish import CorruptPublication
 
     _, path, empty = published
@@ -103,11 +107,14 @@ def test_a_corrupt_published_model_raises_naming_the_file_and_how_to_restore_it_
         assert cached_run(cfg(), empty) is None
 
 
-@pytest.mark.parametrize("damage, problem", [
-    (lambda p: (p / "meta.json").write_text('{"key": "trunc'), "meta.json cannot be read (JSONDecodeError"),
-    (lambda p: (p / "meta.json").unlink(), "meta.json cannot be read (FileNotFoundError"),
-    (lambda p: (p / "arrays.safetensors").unlink(), "arrays.safetensors cannot be read (FileNotFoundError"),
-])
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        (lambda p: (p / "meta.json").write_text('{"key": "trunc'), "meta.json cannot be read (JSONDecodeError"),
+        (lambda p: (p / "meta.json").unlink(), "meta.json cannot be read (FileNotFoundError"),
+        (lambda p: (p / "arrays.safetensors").unlink(), "arrays.safetensors cannot be read (FileNotFoundError"),
+    ],
+)
 def test_a_published_model_whose_files_cannot_be_read_is_corrupt_not_missing(published, damage, problem):
     from icl.runs.publish import CorruptPublication
 
@@ -118,7 +125,8 @@ def test_a_published_model_whose_files_cannot_be_read_is_corrupt_not_missing(pub
 
 
 def test_icl_plan_and_sweep_stop_at_a_corrupt_publication_with_one_message(tmp_path, monkeypatch, capsys):
-    """The CLI prints the error (no traceback) and exits 2; with ICL_RETRAIN_CORRUPT=1 the plan lists the model to train."""
+    """The CLI prints the error (no traceback) and exits 2; with ICL_RETRAIN_CORRUPT=1 the plan lists the model
+    to train."""
     from icl.cli import main
     from icl.pipeline.plan import chapter_configs
 
@@ -130,7 +138,20 @@ def test_icl_plan_and_sweep_stop_at_a_corrupt_publication_with_one_message(tmp_p
     assert main(["plan", "--profile", "smoke", "--cache-dir", empty, "01_setup"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("icl plan: error: the published model") and "SHA-256" in err and "Traceback" not in err
-    sweep = ["sweep", "--profile", "smoke", "--heads", "2", "--seeds", "0", "--cache-dir", empty, "--quiet", "--device", "cpu"]
+    sweep = [
+        "sweep",
+        "--profile",
+        "smoke",
+        "--heads",
+        "2",
+        "--seeds",
+        "0",
+        "--cache-dir",
+        empty,
+        "--quiet",
+        "--device",
+        "cpu",
+    ]
     assert main(sweep) == 2 and "is corrupt" in capsys.readouterr().err
     monkeypatch.setenv("ICL_RETRAIN_CORRUPT", "1")
     with pytest.warns(UserWarning, match="corrupt"):
@@ -173,15 +194,23 @@ def _verify_in_subprocess(key, capability):
     (everything else as icl pins it): (exit status, output)."""
     env = {k: v for k, v in os.environ.items() if k != "ICL_KERNELS"}
     env.update(ATEN_CPU_CAPABILITY=capability, ICL_RESULTS_DIR=str(ROOT / "results"))
-    out = subprocess.run([sys.executable, "-m", "icl.cli", "verify", key, "--steps", "1000"], env=env,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "icl.cli", "verify", key, "--steps", "1000"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return out.returncode, out.stdout + out.stderr
 
 
 def _a_cpu_paper_model():
     models = ROOT / "results" / "paper" / "models"
-    keys = [k for k in published_keys("paper", ROOT / "results")
-            if json.loads((models / k / "meta.json").read_text())["provenance"]["device"] == "cpu"]
+    keys = [
+        k
+        for k in published_keys("paper", ROOT / "results")
+        if json.loads((models / k / "meta.json").read_text())["provenance"]["device"] == "cpu"
+    ]
     assert keys, "no CPU-trained paper-profile model is published under results/paper/models"
     return keys[0], json.loads((models / keys[0] / "meta.json").read_text())["provenance"]["arithmetic"]
 
@@ -221,8 +250,18 @@ def test_verify_exit_status_separates_mismatch_from_inconclusive():
     assert exact.exit_status == 0
     exact.mismatches.append("seed 0: snapshot 2 OV")
     assert exact.exit_status == 1  # where bit for bit was expected, any difference is real
-    other = Report("k", (0,), 10, 10, "cpu", False, 1e-4, snapshots=3, mismatches=["seed 0: final weights"],
-                   why_not_exact={"torch_cpu_capability": ("AVX2", "AVX512")})
+    other = Report(
+        "k",
+        (0,),
+        10,
+        10,
+        "cpu",
+        False,
+        1e-4,
+        snapshots=3,
+        mismatches=["seed 0: final weights"],
+        why_not_exact={"torch_cpu_capability": ("AVX2", "AVX512")},
+    )
     assert other.exit_status == 3 and "INCONCLUSIVE" in format_report(other)
     assert Report("k", (0,), 10, 10, "cpu", True, 1e-4).exit_status == 1  # nothing compared
 
@@ -318,14 +357,19 @@ def test_plan_trains_missing_groups_in_workers_and_publishes(tmp_path, monkeypat
 
 def test_plan_trains_through_a_submitit_executor(tmp_path, monkeypatch):
     """`icl plan --train --executor local` (the same job objects as Slurm's, as local subprocesses)."""
-    from icl.runs.executors import make_executor
     from icl.pipeline.plan import plan, train_plan
+    from icl.runs.executors import make_executor
 
     monkeypatch.setenv("ICL_RESULTS_DIR", str(tmp_path / "results"))
     cache = tmp_path / "cache"
     groups = plan("smoke", ["01"], cache_dir=cache)
-    train_plan(groups, cache_dir=cache, device="cpu", executor=make_executor("local", tmp_path / "logs"),
-               publish_dir=tmp_path / "results")
+    train_plan(
+        groups,
+        cache_dir=cache,
+        device="cpu",
+        executor=make_executor("local", tmp_path / "logs"),
+        publish_dir=tmp_path / "results",
+    )
     assert plan("smoke", ["01"], cache_dir=cache)[0].available == 1
     assert published_keys("smoke") == [groups[0].configs[0].key()]
 

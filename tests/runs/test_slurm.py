@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from icl.core.data import TaskConfig
-from icl.runs.executors import JobFailures, SlurmOptions, make_executor, submit_groups
 from icl.runs.config import group_key, run_config
+from icl.runs.executors import JobFailures, SlurmOptions, make_executor, submit_groups
 from icl.runs.load import load_or_train_many
 from icl.runs.profiles import get_profile
 
@@ -59,7 +59,10 @@ def test_local_executor_matches_in_process_training(tmp_path):
     assert there[0].provenance["host"]  # read back from the cache the job wrote
     # the job ran under the kernel set of the process that submitted it (icl pins it at import)
     assert there[0].provenance["arithmetic"]["pin"] == here[0].provenance["arithmetic"]["pin"]
-    assert there[0].provenance["arithmetic"]["torch_cpu_capability"] == here[0].provenance["arithmetic"]["torch_cpu_capability"]
+    assert (
+        there[0].provenance["arithmetic"]["torch_cpu_capability"]
+        == here[0].provenance["arithmetic"]["torch_cpu_capability"]
+    )
 
 
 def test_slurm_sweep_of_four_groups_is_bit_identical_to_in_process(tmp_path):
@@ -69,7 +72,10 @@ def test_slurm_sweep_of_four_groups_is_bit_identical_to_in_process(tmp_path):
     ex = make_executor("slurm", tmp_path / "logs", SlurmOptions(partition="debug", time_min=10, cpus=1, mem_gb=1))
     there = load_or_train_many(configs, cache_dir=tmp_path / "b", device="cpu", executor=ex, progress=False)
     _same(here, there)
-    assert there[0].provenance["arithmetic"]["torch_cpu_capability"] == here[0].provenance["arithmetic"]["torch_cpu_capability"]
+    assert (
+        there[0].provenance["arithmetic"]["torch_cpu_capability"]
+        == here[0].provenance["arithmetic"]["torch_cpu_capability"]
+    )
 
 
 def test_a_cancelled_job_is_named_and_its_rerun_resumes_to_the_same_result(tmp_path):
@@ -82,7 +88,9 @@ def test_a_cancelled_job_is_named_and_its_rerun_resumes_to_the_same_result(tmp_p
 
     def submit():
         try:
-            submit_groups([[config]], ex, cache_dir=cache, device="cpu", checkpoint_every=500, progress=False, poll_s=0.2)
+            submit_groups(
+                [[config]], ex, cache_dir=cache, device="cpu", checkpoint_every=500, progress=False, poll_s=0.2
+            )
         except JobFailures as e:
             errors.append(e)
 
@@ -103,7 +111,7 @@ def test_a_cancelled_job_is_named_and_its_rerun_resumes_to_the_same_result(tmp_p
     subprocess.run(["pkill", "-KILL", "-f", str(tmp_path / "logs")])
     th.join(timeout=120)
     assert errors, "the cancelled job was not reported"
-    (job, (state, log)), = errors[0].failed.items()
+    ((job, (state, log)),) = errors[0].failed.items()
     assert "CANCEL" in state.upper() or "FAIL" in state.upper() and log.endswith(".err")
     assert not (cache / config.key()).exists()  # nothing half-written is in the cache
 
@@ -138,8 +146,13 @@ def test_two_overlapping_sweeps_share_one_cache_without_damage(tmp_path):
 def test_the_sbatch_script_carries_the_resource_options(tmp_path):
     opts = SlurmOptions(partition="gpu", time_min=90, cpus=8, gpus=1, mem_gb=16, array_parallelism=4)
     text = make_executor("slurm", tmp_path, opts)._make_submission_file_text("python -c 'print(1)'", "uid")
-    for line in ("#SBATCH --partition=gpu", "#SBATCH --time=90", "#SBATCH --cpus-per-task=8",
-                 "#SBATCH --gpus-per-node=1", "#SBATCH --mem=16384M"):
+    for line in (
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=90",
+        "#SBATCH --cpus-per-task=8",
+        "#SBATCH --gpus-per-node=1",
+        "#SBATCH --mem=16384M",
+    ):
         assert line in text, line
 
 
@@ -160,8 +173,12 @@ def test_plan_trains_a_chapters_missing_models_as_slurm_jobs(tmp_path, monkeypat
     monkeypatch.setenv("ICL_PUBLISHED", "0")
     groups = plan("smoke", ["05"], cache_dir=tmp_path / "cache")
     assert [g.missing for g in groups] == [1]
-    train_plan(groups, cache_dir=tmp_path / "cache", device="cpu",
-               executor=make_executor("slurm", tmp_path / "logs", SlurmOptions(time_min=10, mem_gb=2)))
+    train_plan(
+        groups,
+        cache_dir=tmp_path / "cache",
+        device="cpu",
+        executor=make_executor("slurm", tmp_path / "logs", SlurmOptions(time_min=10, mem_gb=2)),
+    )
     assert plan("smoke", ["05"], cache_dir=tmp_path / "cache")[0].missing == 0
     here = load_or_train_many(groups[0].configs, cache_dir=tmp_path / "here", device="cpu", verbose=False)
     there = load_or_train_many(groups[0].configs, cache_dir=tmp_path / "cache", device="cpu", verbose=False)

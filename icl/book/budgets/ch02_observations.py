@@ -31,12 +31,19 @@ class Budget:
 _P = PROFILES
 BUDGETS = {
     # smoke: one seed, three test lengths, one extra circuit figure: seconds, for the tests
-    "smoke": Budget(seeds=_P["smoke"].seeds, curve_prompts=_P["smoke"].mc_prompts // 5,
-                    claim_prompts=_P["smoke"].mc_prompts, lengths=(5, 40, 200), more_circuits=(3,)),
-    "quick": Budget(seeds=_P["quick"].seeds, curve_prompts=_P["quick"].mc_prompts // 5,
-                    claim_prompts=_P["quick"].mc_prompts),
-    "paper": Budget(seeds=_P["paper"].seeds, curve_prompts=_P["paper"].mc_prompts // 5,
-                    claim_prompts=_P["paper"].mc_prompts),
+    "smoke": Budget(
+        seeds=_P["smoke"].seeds,
+        curve_prompts=_P["smoke"].mc_prompts // 5,
+        claim_prompts=_P["smoke"].mc_prompts,
+        lengths=(5, 40, 200),
+        more_circuits=(3,),
+    ),
+    "quick": Budget(
+        seeds=_P["quick"].seeds, curve_prompts=_P["quick"].mc_prompts // 5, claim_prompts=_P["quick"].mc_prompts
+    ),
+    "paper": Budget(
+        seeds=_P["paper"].seeds, curve_prompts=_P["paper"].mc_prompts // 5, claim_prompts=_P["paper"].mc_prompts
+    ),
 }
 
 

@@ -34,21 +34,51 @@ class Budget:
 # L̃ then ends at the edge of stability, oscillating, and its Σ ω_h μ_h at the last step was 0.8790
 # under AVX2 kernels but 0.9246 under ATen's default ones (|·/η_eff − 1| = 0.0001 or 0.052: the claim
 # dynamics_end_on_eta_eff passed or failed with the float rounding). At 0.01 it is 0.8789 under both.
-_COMMON = dict(seed=0, omega_range=(0.02, 0.8), mu_max=6.0, valley_omega_max=0.3, slice_omegas=(0.1, 0.3, 0.6),
-               error_omegas=(0.1, 0.3), norm_omega=0.3, norm_xi=0.2, norm_lengths_fixed_d=(10, 40, 160, 640),
-               norm_lengths_proportional=(25, 50, 100, 200, 400), heads=4, gd_lr=0.01, gd_records=150,
-               floor_omegas=(0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2))
+_COMMON = dict(
+    seed=0,
+    omega_range=(0.02, 0.8),
+    mu_max=6.0,
+    valley_omega_max=0.3,
+    slice_omegas=(0.1, 0.3, 0.6),
+    error_omegas=(0.1, 0.3),
+    norm_omega=0.3,
+    norm_xi=0.2,
+    norm_lengths_fixed_d=(10, 40, 160, 640),
+    norm_lengths_proportional=(25, 50, 100, 200, 400),
+    heads=4,
+    gd_lr=0.01,
+    gd_records=150,
+    floor_omegas=(0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2),
+)
 _LONG = (10, 20, 40, 80, 160, 320)
 BUDGETS = {
-    "smoke": Budget(mc_prompts=PROFILES["smoke"].mc_prompts, n_grid=9, error_lengths=_LONG[:-1],
-                    norm_prompts=200, gd_steps=2_000,
-                    floor_prompts=PROFILES["smoke"].mc_prompts, **_COMMON),
-    "quick": Budget(mc_prompts=PROFILES["quick"].mc_prompts, n_grid=41, error_lengths=_LONG,
-                    norm_prompts=PROFILES["quick"].mc_prompts // 10, gd_steps=200_000,
-                    floor_prompts=PROFILES["quick"].mc_prompts, **_COMMON),
-    "paper": Budget(mc_prompts=PROFILES["paper"].mc_prompts, n_grid=61, error_lengths=_LONG,
-                    norm_prompts=PROFILES["paper"].mc_prompts // 10, gd_steps=1_000_000,
-                    floor_prompts=PROFILES["paper"].mc_prompts, **_COMMON),
+    "smoke": Budget(
+        mc_prompts=PROFILES["smoke"].mc_prompts,
+        n_grid=9,
+        error_lengths=_LONG[:-1],
+        norm_prompts=200,
+        gd_steps=2_000,
+        floor_prompts=PROFILES["smoke"].mc_prompts,
+        **_COMMON,
+    ),
+    "quick": Budget(
+        mc_prompts=PROFILES["quick"].mc_prompts,
+        n_grid=41,
+        error_lengths=_LONG,
+        norm_prompts=PROFILES["quick"].mc_prompts // 10,
+        gd_steps=200_000,
+        floor_prompts=PROFILES["quick"].mc_prompts,
+        **_COMMON,
+    ),
+    "paper": Budget(
+        mc_prompts=PROFILES["paper"].mc_prompts,
+        n_grid=61,
+        error_lengths=_LONG,
+        norm_prompts=PROFILES["paper"].mc_prompts // 10,
+        gd_steps=1_000_000,
+        floor_prompts=PROFILES["paper"].mc_prompts,
+        **_COMMON,
+    ),
 }
 
 

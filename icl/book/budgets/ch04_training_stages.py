@@ -38,15 +38,37 @@ class Budget:
 #   inner_at_eta_eff     0.0172 fail; 0.0132 fail  →  at 0.01: 1.22e-04 pass under both
 # The step counts are those of 0.05 times five, so every run keeps its flow time (steps · lr;
 # paper 50 000); the trap population's heads_split moves 0.607 → 0.608 (a fraction of 1 000 starts).
-_COMMON = dict(heads=(2, 4, 6), seed=0, lr=0.01, init_scale=0.01, n_records=300, pop_seed=1000, stay_lr=0.01,
-               settle_lr=0.01)
+_COMMON = dict(
+    heads=(2, 4, 6), seed=0, lr=0.01, init_scale=0.01, n_records=300, pop_seed=1000, stay_lr=0.01, settle_lr=0.01
+)
 BUDGETS = {
-    "smoke": Budget(runs=PROFILES["smoke"].seeds, steps=15_000, pop_starts=10, pop_steps=5_000, stay_steps=300,
-                    settle_steps=500, **_COMMON),
-    "quick": Budget(runs=PROFILES["quick"].seeds, steps=1_000_000, pop_starts=200, pop_steps=25_000, stay_steps=20_000,
-                    settle_steps=50_000, **_COMMON),
-    "paper": Budget(runs=PROFILES["paper"].seeds, steps=5_000_000, pop_starts=1_000, pop_steps=25_000,
-                    stay_steps=100_000, settle_steps=50_000, **_COMMON),
+    "smoke": Budget(
+        runs=PROFILES["smoke"].seeds,
+        steps=15_000,
+        pop_starts=10,
+        pop_steps=5_000,
+        stay_steps=300,
+        settle_steps=500,
+        **_COMMON,
+    ),
+    "quick": Budget(
+        runs=PROFILES["quick"].seeds,
+        steps=1_000_000,
+        pop_starts=200,
+        pop_steps=25_000,
+        stay_steps=20_000,
+        settle_steps=50_000,
+        **_COMMON,
+    ),
+    "paper": Budget(
+        runs=PROFILES["paper"].seeds,
+        steps=5_000_000,
+        pop_starts=1_000,
+        pop_steps=25_000,
+        stay_steps=100_000,
+        settle_steps=50_000,
+        **_COMMON,
+    ),
 }
 
 

@@ -33,8 +33,16 @@ class Budget:
 
 BUDGETS = {
     # smoke: seconds, for the tests (its claims read "not evaluated")
-    "smoke": Budget(omegas=5, prompts=300, lengths=(40, 160, 640), dims=(5, 10), theta_heads=(2, 4), starts=4,
-                    fixed_omegas=(0.1, 0.4), patterns=3),
+    "smoke": Budget(
+        omegas=5,
+        prompts=300,
+        lengths=(40, 160, 640),
+        dims=(5, 10),
+        theta_heads=(2, 4),
+        starts=4,
+        fixed_omegas=(0.1, 0.4),
+        patterns=3,
+    ),
     "quick": Budget(),
     "paper": Budget(),  # nothing is trained here: the quick budget is already the full one
 }

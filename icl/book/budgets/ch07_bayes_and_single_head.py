@@ -33,8 +33,16 @@ class Budget:
 _P = PROFILES
 BUDGETS = {
     # smoke: seconds, for the tests; two d per cell so that the 1/d extrapolation still runs
-    "smoke": Budget(seeds=tuple(range(_P["smoke"].seeds)), mc_prompts=_P["smoke"].mc_prompts, prop_xis=(0.2, 1.0),
-                    prop_sigma2s=(3.0,), prop_dims=(10, 20), prop_draws=200, nw_omegas=5, nw_batches=1),
+    "smoke": Budget(
+        seeds=tuple(range(_P["smoke"].seeds)),
+        mc_prompts=_P["smoke"].mc_prompts,
+        prop_xis=(0.2, 1.0),
+        prop_sigma2s=(3.0,),
+        prop_dims=(10, 20),
+        prop_draws=200,
+        nw_omegas=5,
+        nw_batches=1,
+    ),
     "quick": Budget(seeds=tuple(range(_P["quick"].seeds)), mc_prompts=_P["quick"].mc_prompts),
     "paper": Budget(seeds=tuple(range(_P["paper"].seeds)), mc_prompts=_P["paper"].mc_prompts),
 }

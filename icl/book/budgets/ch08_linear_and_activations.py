@@ -37,7 +37,21 @@ class Budget:
     four_head_activation: str = "relu"  # the family also trained with four heads
     activation_seeds: tuple = (0,)  # seeds per activation model (one: the cost cap)
     activation_steps: int | None = 5_000  # Adam steps of the activation models (None: the profile's)
-    length_factors: tuple = (0.25, 0.5, 0.75, 0.875, 1, 1.125, 1.25, 1.5, 2, 3, 5, 7.5, 10)  # L'/L of the curves (and L' = 5)
+    length_factors: tuple = (
+        0.25,
+        0.5,
+        0.75,
+        0.875,
+        1,
+        1.125,
+        1.25,
+        1.5,
+        2,
+        3,
+        5,
+        7.5,
+        10,
+    )  # L'/L of the curves (and L' = 5)
     curve_prompts: int = 10_000  # Monte Carlo prompts of every risk curve (common to all lengths)
     mu_star_prompts: int = 50_000  # prompts of each Monte Carlo best μ*(ω)
     logit_scales: tuple = (0.005, 0.01, 0.02, 0.04)  # ε·max|ω_h| of the (5.2) construction
@@ -49,12 +63,26 @@ class Budget:
 _P = PROFILES
 BUDGETS = {
     # smoke: one seed, the profile's 300 steps, a coarse grid, seconds
-    "smoke": Budget(softmax_seeds=(0,), linear_seeds=(0,), linear_steps=None, activation_steps=None,
-                    length_factors=(0.25, 1, 2, 5, 10), curve_prompts=400, mu_star_prompts=_P["smoke"].mc_prompts,
-                    construction_prompts=500, probe_steps=200),
+    "smoke": Budget(
+        softmax_seeds=(0,),
+        linear_seeds=(0,),
+        linear_steps=None,
+        activation_steps=None,
+        length_factors=(0.25, 1, 2, 5, 10),
+        curve_prompts=400,
+        mu_star_prompts=_P["smoke"].mc_prompts,
+        construction_prompts=500,
+        probe_steps=200,
+    ),
     "quick": Budget(),
-    "paper": Budget(linear_seeds=(0, 1, 2), linear_steps=None, activation_seeds=(0, 1, 2), activation_steps=None,
-                    curve_prompts=_P["paper"].mc_prompts // 4, mu_star_prompts=_P["paper"].mc_prompts),
+    "paper": Budget(
+        linear_seeds=(0, 1, 2),
+        linear_steps=None,
+        activation_seeds=(0, 1, 2),
+        activation_steps=None,
+        curve_prompts=_P["paper"].mc_prompts // 4,
+        mu_star_prompts=_P["paper"].mc_prompts,
+    ),
 }
 
 

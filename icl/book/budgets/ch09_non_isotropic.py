@@ -24,7 +24,9 @@ class Budget:
     diagonal_rho: float | None = 0.5  # the diagonal Σ: the KMS(ρ) spectrum on the axes (None: skip it)
     isotropic_heads: tuple = (2,)  # head counts of the ρ = 0 check (chapter 01/02's models, cached)
     seeds: tuple = (0, 1)  # training seeds per head count at the first KMS ρ
-    other_seeds: tuple = (0,)  # seeds at the other ρ and on the diagonal Σ: one, to keep the cold build within 4 minutes
+    other_seeds: tuple = (
+        0,
+    )  # seeds at the other ρ and on the diagonal Σ: one, to keep the cold build within 4 minutes
     figure_seed: int = 0  # the seed of the models in the figures
     claim_prompts: int = 50_000  # Monte Carlo prompts per risk at L' = L
     lengths: tuple = (10, 20, 40, 80, 160)  # test lengths L' of the risk curves (Fig. 15's equivalent)
@@ -34,10 +36,19 @@ class Budget:
 _P = PROFILES
 BUDGETS = {
     # smoke: one seed, three lengths, seconds
-    "smoke": Budget(seeds=(0,), claim_prompts=_P["smoke"].mc_prompts, lengths=(10, 40, 160),
-                    curve_prompts=_P["smoke"].mc_prompts // 2),
+    "smoke": Budget(
+        seeds=(0,),
+        claim_prompts=_P["smoke"].mc_prompts,
+        lengths=(10, 40, 160),
+        curve_prompts=_P["smoke"].mc_prompts // 2,
+    ),
     "quick": Budget(claim_prompts=_P["quick"].mc_prompts, curve_prompts=_P["quick"].mc_prompts // 5),
-    "paper": Budget(seeds=(0, 1, 2), other_seeds=(0, 1, 2), claim_prompts=_P["paper"].mc_prompts, curve_prompts=_P["paper"].mc_prompts // 5),
+    "paper": Budget(
+        seeds=(0, 1, 2),
+        other_seeds=(0, 1, 2),
+        claim_prompts=_P["paper"].mc_prompts,
+        curve_prompts=_P["paper"].mc_prompts // 5,
+    ),
 }
 
 

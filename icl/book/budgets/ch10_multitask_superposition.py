@@ -1,7 +1,8 @@
 """Chapter 10 (multi-task regression, §5.4, App. A.3, Figs 16–19, Table 2): budget and tolerances.
 
 Targets are computed (ours: the exact risk of support-restricted debiased GD at its optimal rate,
-derived in `icl.chapters.ch10_multitask_superposition` and checked against Monte Carlo in `tests/chapters/test_ch10_multitask_superposition.py`) or the
+derived in `icl.chapters.ch10_multitask_superposition` and checked against Monte Carlo in
+`tests/chapters/test_ch10_multitask_superposition.py`) or the
 paper's words; tolerances are chapter 01's and chapter 02's readings of "≈", or strict comparisons
 after a Monte Carlo margin. Cost: the quick profile trains 5 head counts × 3 seeds (the seeds of one
 H in one Trainer); the cap is 5 minutes added to a cold book build on the shared 2-core machine,
@@ -31,8 +32,13 @@ class Budget:
 _P = PROFILES
 BUDGETS = {
     # smoke: the four head counts of Figs 16–19, one seed, seconds
-    "smoke": Budget(heads=(1, 2, 3, 4), seeds=(0,), claim_prompts=_P["smoke"].mc_prompts, lengths=(12, 48, 192),
-                    curve_prompts=_P["smoke"].mc_prompts // 2),
+    "smoke": Budget(
+        heads=(1, 2, 3, 4),
+        seeds=(0,),
+        claim_prompts=_P["smoke"].mc_prompts,
+        lengths=(12, 48, 192),
+        curve_prompts=_P["smoke"].mc_prompts // 2,
+    ),
     # quick: 15 models of 8 000 steps (the cost cap: 5 minutes added to a cold build; the modes have settled
     # by then except at H = 6, see the chapter's mode history); 5 000 prompts per point of the curves
     "quick": Budget(steps=8_000, claim_prompts=_P["quick"].mc_prompts, curve_prompts=_P["quick"].mc_prompts // 10),

@@ -6,7 +6,8 @@ The chapter has its own setting (x ~ N(0, Λ) in R^D, no label noise, N = 31), s
 flow (τ = 1); a GD step of rate η is Δt = 2η. The authors' code (yedizhang/linattn-icl) sums over the
 N tokens where we divide by N: a model whose Γ is a product of p factors then maps theirs by
 weights × N^{1/p} and rate × N^{2/p} (p = 2 merged, 3 separate). Inits below are in the authors' units,
-as on their command lines; `icl.chapters.ch11_linear_attention_dynamics.init_merged/init_separate` map them (including their
+as on their command lines; `icl.chapters.ch11_linear_attention_dynamics.init_merged/init_separate` map them
+(including their
 separate layers' 1/√numel scaling, which an earlier version of this chapter missed).
 """
 
@@ -60,9 +61,21 @@ class Budget:
 
 BUDGETS = {
     # smoke: seconds; short flows and few sequences, only the mechanics are checked
-    "smoke": Budget(sequences=5_000, mc_prompts=2_000, n_times=150, merged_inits=(1e-2, 1e-4), white_T=3.0,
-                    sep_T=2.0e3, ranks=(8,), ranks_T=2.0e3, merged_T=150.0, duration_seeds=2,
-                    duration_T=2.0e3, softmax_sequences=200, softmax_sep_T=200.0),
+    "smoke": Budget(
+        sequences=5_000,
+        mc_prompts=2_000,
+        n_times=150,
+        merged_inits=(1e-2, 1e-4),
+        white_T=3.0,
+        sep_T=2.0e3,
+        ranks=(8,),
+        ranks_T=2.0e3,
+        merged_T=150.0,
+        duration_seeds=2,
+        duration_T=2.0e3,
+        softmax_sequences=200,
+        softmax_sep_T=200.0,
+    ),
     "quick": Budget(),
     "paper": Budget(),
 }
