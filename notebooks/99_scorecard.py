@@ -18,28 +18,8 @@
 # Every claim checked in this book, collected from the chapters' claims tables as they were
 # executed for this build (profile **{glue:text}`score-profile`**): {glue:text}`score-n-pass`
 # pass, {glue:text}`score-n-fail` fail and {glue:text}`score-n-not-evaluated` are not
-# evaluated at this budget, of {glue:text}`score-n-total`. A failing claim is listed with the
-# reason its chapter gives; the *margin* column says how far inside (+) or outside (−) its
-# tolerance each measured value lies.
-
-# %% tags=["parameters", "remove-cell"]
-profile = "quick"
-device = "auto"
-
-# %% tags=["remove-cell"]
-from IPython.display import Markdown, display
-
-from icl.book.claims import edition_table_markdown, load_tables
-from icl.pipeline import scorecard
-
-tables = load_tables()
-per_chapter = scorecard.glue_counts(tables)
-
-# %% tags=["hide-input"]
-display(per_chapter)
-
-# %% [markdown]
-# ## The two budgets, side by side
+# evaluated at this budget, of {glue:text}`score-n-total`. What the failures mean for the paper's
+# contributions is on the [Findings](97_findings) page; this page is the ledger.
 #
 # The book is published at two budgets: *paper* (the authors' 500 000 Adam steps per model, the
 # main edition) and *quick* (20 000, cheap enough to retrain on a 2-core CPU). This build's claims
@@ -47,17 +27,69 @@ display(per_chapter)
 # (`results/<profile>/claims`, written by `icl publish-claims`). At the quick budget
 # {glue:text}`score-quick-n-pass` of {glue:text}`score-quick-n-total` claims pass and
 # {glue:text}`score-quick-n-fail` fail; at the paper budget {glue:text}`score-paper-n-pass` pass and
-# {glue:text}`score-paper-n-fail` fail ({glue:text}`score-paper-not-run`; the table below). A claim
-# whose status differs between the budgets is listed first: those are the ones the budget decides.
+# {glue:text}`score-paper-n-fail` fail ({glue:text}`score-paper-not-run`).
+
+# %% tags=["parameters", "remove-cell"]
+profile = "quick"
+device = "auto"
 
 # %% tags=["remove-cell"]
-editions = scorecard.glue_editions(tables)
+from IPython.display import HTML, display
 
-# %% tags=["hide-input"]
-display(Markdown(edition_table_markdown(editions)))
+from icl.book.chapter import glue_figure, glue_text
+from icl.book.claims import load_tables
+from icl.book.plotting import use_style
+from icl.pipeline import scorecard
+
+use_style()
+tables = load_tables()
+per_chapter = scorecard.glue_counts(tables)
+frame = scorecard.glue_editions(tables)
+by_edition = scorecard.editions(tables)
+glue_figure("score-overview", scorecard.plot_overview(by_edition))
 
 # %% [markdown]
-# ### How the paper edition was trained
+# ```{glue:figure} score-overview
+# :name: score-overview
+#
+# Every claim of the book, one square each, chapters as rows: green passes; a failing claim is
+# coloured by its finding (red: the paper's statement does not hold in our runs; orange: it fails
+# only under a reading stricter than the paper's words; purple: at our budget; brown: a setup
+# choice of ours); grey is not evaluated at that budget.
+# ```
+#
+# ## Where the two budgets disagree
+#
+# The {glue:text}`score-n-differ` claims whose status differs between the editions: those are the
+# ones the budget decides.
+
+# %% tags=["remove-cell"]
+differ, n_differ = scorecard.differing_claims_html(by_edition)
+glue_text("score-n-differ", n_differ)
+
+# %% tags=["remove-input"]
+display(HTML(differ))
+
+# %% [markdown]
+# ## The failing claims of the paper edition
+#
+# Each with its measured value against its criterion, its finding and the reason its chapter
+# gives.
+
+# %% tags=["remove-input"]
+display(HTML(scorecard.failing_claims_html(by_edition["paper"])))
+
+# %% [markdown]
+# ## Every claim, by chapter (this build)
+#
+# The same tables as at the end of each chapter, with their notes: why a claim fails, where its
+# target and its tolerance come from. Open a chapter to read them.
+
+# %% tags=["remove-input"]
+display(HTML("\n".join(scorecard.chapter_html(t) for t in tables)))
+
+# %% [markdown]
+# ## How the paper edition was trained
 #
 # Its models were trained with this book's engine on a 2-core CPU, the seeds of one configuration
 # together, and published with their provenance (`results/paper/models/`: weights, snapshot
@@ -66,28 +98,22 @@ display(Markdown(edition_table_markdown(editions)))
 # over the groups (two groups trained at once, so the elapsed time was about half that), a median of
 # {glue:text}`score-paper-rate` model-steps/s per group.
 # Anyone can retrain a published model, or its first steps, and compare:
-# `icl verify KEY --steps 2000` (bit for bit on a CPU).
+# `icl verify KEY --steps 2000` (bit for bit on a CPU with the kernel set it was trained with).
 
 # %% tags=["remove-cell"]
 trained = scorecard.glue_paper_training()
 
-# %% tags=["hide-input"]
-display(trained)
+# %% tags=["remove-input"]
+display(HTML(scorecard.folded("<strong>The training groups</strong>", scorecard.html_of(trained))))
+display(
+    HTML(
+        scorecard.folded(
+            "<strong>By chapter</strong>: the models each chapter reads, how many are published, "
+            "and the training time of the groups it is the first to need",
+            scorecard.html_of(scorecard.paper_training_by_chapter()),
+        )
+    )
+)
 
-# %% [markdown]
-# By chapter: the models each chapter reads, how many of them are published, and the training
-# time of the groups it is the first to need (a model read by several chapters counts once, for the
-# first; a chapter that reads no trained model is not listed).
-
-# %% tags=["hide-input"]
-display(scorecard.paper_training_by_chapter())
-
-# %% [markdown]
-# ## Every claim, by chapter
-#
-# The same tables as at the end of each chapter, with their notes: why a claim fails, where its
-# target and its tolerance come from.
-
-# %% tags=["hide-input"]
-for table in tables:
-    display(Markdown(f"### {table.chapter}\n\n{table.summary().split(': ', 1)[1]}\n\n" + table.to_markdown()))
+# %% tags=["remove-cell"]
+display(per_chapter)

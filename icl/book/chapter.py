@@ -29,7 +29,7 @@ from .budgets import budget as _budget
 from .budgets import tolerances as _tolerances
 from .claims import ClaimsTable
 
-__all__ = ["Chapter", "start", "figures_dir", "glue_text"]
+__all__ = ["Chapter", "start", "figures_dir", "glue_text", "glue_figure"]
 
 _TASK_FIELDS = {f.name for f in dataclasses.fields(TaskConfig)}
 
@@ -84,25 +84,8 @@ class Chapter:
                 self.glue(key, *value)
 
     def figure(self, key: str, fig=None):
-        """Glue `fig` (default: the current figure) under `key`, save it as figures/<key>.png, close it.
-
-        The figure is rendered once, at savefig.dpi: the same PNG is saved and glued, displayed at
-        the size the figure's own dpi gives it (so high-dpi screens get the extra pixels)."""
-        import matplotlib as mpl
-        import matplotlib.pyplot as plt
-
-        fig = fig if fig is not None else plt.gcf()
-        out = figures_dir()
-        out.mkdir(parents=True, exist_ok=True)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight")
-        png = buf.getvalue()
-        (out / f"{key}.png").write_bytes(png)
-        dpi = mpl.rcParams["savefig.dpi"]
-        dpi = fig.dpi if dpi == "figure" else float(dpi)
-        width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
-        _glue(key, _png_display(png, round(width * fig.dpi / dpi)))
-        plt.close(fig)
+        """Glue `fig` (default: the current figure) under `key` (`glue_figure`)."""
+        glue_figure(key, fig)
 
     def budget_markdown(self) -> str:
         """One sentence saying what this run was: profile, device, task and the budget's fields."""
@@ -147,6 +130,28 @@ class Chapter:
         self.claims.save()
         for k, n in self.claims.counts().items():
             _glue(f"{self.name}-n-{k.replace(' ', '-')}", str(n))
+
+
+def glue_figure(key: str, fig=None):
+    """Glue `fig` (default: the current figure) under `key`, save it as figures/<key>.png, close it.
+
+    The figure is rendered once, at savefig.dpi: the same PNG is saved and glued, displayed at
+    the size the figure's own dpi gives it (so high-dpi screens get the extra pixels)."""
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    fig = fig if fig is not None else plt.gcf()
+    out = figures_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    png = buf.getvalue()
+    (out / f"{key}.png").write_bytes(png)
+    dpi = mpl.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else float(dpi)
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
+    _glue(key, _png_display(png, round(width * fig.dpi / dpi)))
+    plt.close(fig)
 
 
 def glue_text(key: str, text: str):

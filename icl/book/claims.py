@@ -36,6 +36,7 @@ __all__ = [
     "STATUS_LABEL",
     "published_claims_dir",
     "publish_claims",
+    "FINDINGS",
     "budgets_side_by_side",
     "edition_table_markdown",
     "EDITIONS",
@@ -48,6 +49,20 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 STATUS_LABEL = {"pass": "**pass**", "fail": "**FAIL**", "not evaluated": "*not evaluated*", "not run": "*not run*"}
 
 
+def status_label(status: str, finding: str | None = None) -> str:
+    """The status as the tables show it, with the finding of a failing claim: **FAIL** (budget)."""
+    return STATUS_LABEL[status] + (f" ({finding})" if finding else "")
+
+
+# Why a claim fails (the `finding` of a failing claim; a passing one has none):
+FINDINGS = {
+    "paper": "the paper's statement does not hold in our runs",
+    "reading": "fails only under a reading stricter or looser than the paper's words",
+    "budget": "fails at our budget, with evidence it holds at a larger one",
+    "setup": "a choice of ours that the paper does not make",
+}
+
+
 @dataclass
 class Claim:
     """id: identifier (snake_case, unique in its chapter); statement: the paper's claim in words;
@@ -55,7 +70,10 @@ class Claim:
     "true"); expected: the target or bound; kind: "abs" |m − e| ≤ tol, "rel" |m − e| ≤ tol·|e|,
     "max" m ≤ e, "min" m ≥ e, "true" m is True; target_origin, tol_origin: where the target and
     the tolerance come from; evaluated: False reads "not evaluated"; note: why it fails, or what
-    was chosen."""
+    was chosen; finding: why a failing claim fails, one of `FINDINGS` (None while it passes, or
+    where nobody has classified the failure yet, e.g. a reader's rerun with other parameters);
+    same_as: "chapter/id" of the one claim that counts for this statement, where a chapter shows a
+    claim another chapter already tests (shown, not counted)."""
 
     id: str
     statement: str
@@ -68,9 +86,13 @@ class Claim:
     note: str = ""
     target_origin: str = ""
     tol_origin: str = ""
+    finding: str | None = None
+    same_as: str | None = None
 
     def __post_init__(self):
         where = f"claim {self.id!r}"
+        if self.finding is not None and self.finding not in FINDINGS:
+            raise ValueError(f"{where}: finding must be one of {tuple(FINDINGS)} or None, got {self.finding!r}")
         if not isinstance(self.id, str) or not _ID.match(self.id):
             raise ValueError(f"{where}: id must be snake_case (letters, digits, _), got {self.id!r}")
         if self.kind not in KINDS:
@@ -135,6 +157,7 @@ class Claim:
             "criterion": self.criterion,
             "margin": "—" if margin is None else f"{margin:+.3g}",
             "status": self.status,
+            "finding": self.finding,
         }
 
 
@@ -174,8 +197,14 @@ class ClaimsTable:
         target_origin: str = "",
         tol_origin: str = "",
         always: bool = False,
+        finding: str | None = None,
+        same_as: str | None = None,
     ) -> Claim:
-        """Add a claim. note_if_fail is appended to the note only when the claim fails."""
+        """Add a claim. note_if_fail is appended to the note only when the claim fails. finding: the
+        chapter's classification of a failure at the authors' budget (`FINDINGS`), kept only when the
+        claim fails; at a smaller budget a claim that passes in the published paper edition fails
+        for the budget, and says so. same_as: "chapter/id" of the claim that counts for the same
+        statement (this one is shown in the chapter, not counted on the scorecard)."""
         if id in self.ids():
             raise ValueError(f"claim id {id!r} is already in {self.chapter}'s table")
         if measured is not None and not isinstance(measured, (bool, np.bool_)):
@@ -192,11 +221,28 @@ class ClaimsTable:
             note,
             target_origin,
             tol_origin,
+            finding,
+            same_as,
         )
-        if note_if_fail and c.status == "fail":
+        if c.status == "fail":
             c.note = f"{c.note} {note_if_fail}".strip()
+            if self._passes_in_paper_edition(id):
+                c.finding = "budget"
+                c.note = f"{c.note} It passes at the authors' budget (the paper edition).".strip()
+        else:
+            c.finding = None
         self.claims.append(c)
         return c
+
+    def _passes_in_paper_edition(self, id: str) -> bool:
+        """Whether this chapter's claim `id` passes in the published paper edition (False at the
+        paper profile itself, or under a reader's parameters: a different question)."""
+        if self.meta.get("profile") in (None, "paper") or self.meta.get("params"):
+            return False
+        path = published_claims_dir("paper") / f"{self.chapter}.json"
+        if not path.exists():
+            return False
+        return any(c["id"] == id and c["status"] == "pass" for c in json.loads(path.read_text())["claims"])
 
     def ids(self) -> list[str]:
         return [c.id for c in self.claims]
@@ -210,8 +256,12 @@ class ClaimsTable:
     def rows(self) -> list[dict]:
         return [c.row() for c in self.claims]
 
+    def counted(self) -> list[Claim]:
+        """The claims the scorecard counts: all but those that repeat another chapter's (`same_as`)."""
+        return [c for c in self.claims if c.same_as is None]
+
     def counts(self) -> dict[str, int]:
-        s = [c.status for c in self.claims]
+        s = [c.status for c in self.counted()]
         return {k: s.count(k) for k in ("pass", "fail", "not evaluated")}
 
     def summary(self) -> str:
@@ -226,7 +276,7 @@ class ClaimsTable:
 
         body = "".join(
             f"| {cell(r['ref'])} | {cell(r['claim'])} | {r['measured']} | {r['criterion']} | {r['margin']} | "
-            f"{STATUS_LABEL[r['status']]} |\n"
+            f"{status_label(r['status'], r['finding'])} |\n"
             for r in self.rows()
         )
         notes = []
@@ -240,6 +290,8 @@ class ClaimsTable:
                 )
                 if p
             ]
+            if c.same_as:
+                parts.insert(0, f"The same statement as {c.same_as}, which counts for it on the scorecard.")
             if parts:
                 notes.append(f"\n- *{cell(c.ref)}* ({c.id}) — " + " ".join(parts))
         return head + body + (("\n**Notes.**" + "".join(notes)) if notes else "")
@@ -377,7 +429,7 @@ def budgets_side_by_side(live: list[ClaimsTable], editions=EDITIONS):
             if published_claims_dir(prof).is_dir()
             else []
         )
-        by_edition[prof] = {(t.chapter, c.id): c for t in tables for c in t.claims}
+        by_edition[prof] = {(t.chapter, c.id): c for t in tables for c in t.counted()}
     keys = list(dict.fromkeys(k for prof in editions for k in by_edition[prof]))
     rows = []
     for k in keys:

@@ -105,3 +105,214 @@ def training_by_chapter(profile: str = "paper", root: Path | None = None):
         }
         frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     return frame
+
+
+# --- the page a reader can take in: an overview figure, statements, folded details ---------------
+
+# Colours of a claim's status, a failing claim's by its finding (`icl.book.claims.FINDINGS`).
+STATUS_COLOURS = {
+    "pass": "#4daf4a",
+    "paper": "#e41a1c",
+    "reading": "#ff7f00",
+    "budget": "#984ea3",
+    "setup": "#a65628",
+    "unclassified": "#222222",
+    "not evaluated": "#bdbdbd",
+    "not run": "#f0f0f0",
+}
+
+
+def outcome(c) -> str:
+    """A claim's colour key: "pass", its finding when it fails ("unclassified" if none), or its status."""
+    if c is None:
+        return "not run"
+    if c.status == "fail":
+        return c.finding or "unclassified"
+    return c.status
+
+
+def editions(tables, editions=None) -> dict:
+    """profile → {(chapter, id): Claim}: this build's tables for its own profile, the published ones
+    for the other editions (as `icl.book.claims.budgets_side_by_side` reads them)."""
+    from ..book.claims import EDITIONS, load_tables, published_claims_dir
+
+    out = {}
+    live = {t.meta.get("profile") for t in tables}
+    for prof in editions or EDITIONS:
+        src = (
+            [t for t in tables if t.meta.get("profile") == prof]
+            if prof in live
+            else load_tables(published_claims_dir(prof))
+            if published_claims_dir(prof).is_dir()
+            else []
+        )
+        out[prof] = {(t.chapter, c.id): c for t in src for c in t.counted()}
+    return out
+
+
+def plot_overview(by_edition: dict):
+    """Every claim of the book as one square per edition, chapters as rows, coloured by outcome:
+    green pass, a failure by its finding, grey not evaluated. Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    keys = list(dict.fromkeys(k for claims in by_edition.values() for k in claims))
+    chapters = list(dict.fromkeys(ch for ch, _ in keys))
+    width = max(sum(1 for k in keys if k[0] == ch) for ch in chapters)
+    fig, axes = plt.subplots(
+        1,
+        len(by_edition),
+        figsize=(4.2 * len(by_edition) + 1.5, 0.36 * len(chapters) + 1.4),
+        sharey=True,
+        squeeze=False,
+    )
+    for ax, (prof, claims) in zip(axes[0], by_edition.items()):
+        for row, ch in enumerate(chapters):
+            ids = [k for k in keys if k[0] == ch]
+            for col, k in enumerate(ids):
+                ax.add_patch(
+                    plt.Rectangle(
+                        (col, row - 0.4),
+                        0.86,
+                        0.8,
+                        color=STATUS_COLOURS[outcome(claims.get(k))],
+                        ec="#999999" if claims.get(k) is None else "none",
+                        lw=0.4,
+                    )
+                )
+        n = {s: sum(outcome(c) == s for c in claims.values()) for s in STATUS_COLOURS}
+        ax.set_title(f"{prof} edition: {n['pass']} pass of {len(claims)}", fontsize=10)
+        ax.set_xlim(-0.3, width + 0.2)
+        ax.set_ylim(len(chapters) - 0.4, -0.6)
+        ax.set_xticks([])
+        ax.grid(False)
+        ax.set_xlabel("claims, in chapter order")
+    axes[0, 0].set_yticks(range(len(chapters)), [c.replace("_", " ") for c in chapters], fontsize=8.5)
+    used = {outcome(claims.get(k)) for claims in by_edition.values() for k in keys}
+    labels = {
+        "paper": "fail: the paper's statement",
+        "reading": "fail: a stricter reading",
+        "budget": "fail: our budget",
+        "setup": "fail: our setup",
+        "unclassified": "fail: not classified",
+    }
+    fig.legend(
+        handles=[Patch(color=STATUS_COLOURS[s], label=labels.get(s, s)) for s in STATUS_COLOURS if s in used],
+        loc="outside lower center",
+        ncol=4,
+        fontsize=8.5,
+        frameon=False,
+    )
+    return fig
+
+
+def _esc(text) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
+_TABLE = (
+    '<table class="icl-claims" style="table-layout: fixed; width: 100%; font-size: 0.85em; overflow-wrap: anywhere;">'
+)
+
+
+def html_table(header: list[str], rows: list[list[str]], widths: list[int]) -> str:
+    """An HTML table that fits the page: fixed column widths (percent), long words wrapped. Cells are
+    HTML already (escape text with `_esc`)."""
+    cols = "".join(f'<col style="width: {w}%">' for w in widths)
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"{_TABLE}<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def folded(summary: str, body_html: str, open_: bool = False) -> str:
+    """A <details> block: the summary line always shown, the body when the reader opens it."""
+    return f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n{body_html}\n</details>"
+
+
+def status_html(c) -> str:
+    if c is None:
+        return "<em>not run</em>"
+    label = {"pass": "pass", "fail": "<strong>FAIL</strong>", "not evaluated": "<em>not evaluated</em>"}[c.status]
+    shown = c.row()["measured"]
+    return f"{label}{f' ({c.finding})' if c.status == 'fail' and c.finding else ''}<br><small>{_esc(shown)}</small>"
+
+
+def differing_claims_html(by_edition: dict) -> tuple[str, int]:
+    """The claims whose status differs between the editions (statements, each edition's status and
+    measured value) as an HTML table, and how many there are."""
+    profs = list(by_edition)
+    keys = list(dict.fromkeys(k for claims in by_edition.values() for k in claims))
+    rows = []
+    for k in keys:
+        cs = [by_edition[p].get(k) for p in profs]
+        if len({None if c is None else c.status for c in cs}) > 1:
+            any_c = next(c for c in cs if c is not None)
+            rows.append(
+                [
+                    _esc(k[0][:2]),
+                    f"{_esc(any_c.statement)} <small>({_esc(any_c.ref)})</small>",
+                    *[status_html(c) for c in cs],
+                ]
+            )
+    return html_table(["ch.", "claim", *profs], rows, [5, 59, *[36 // len(profs)] * len(profs)]), len(rows)
+
+
+def failing_claims_html(claims: dict) -> str:
+    """Every failing claim of one edition: its statement, measured against criterion, finding and note."""
+    rows = [
+        [
+            _esc(ch[:2]),
+            f"{_esc(c.statement)} <small>({_esc(c.ref)})</small>",
+            f"{_esc(c.row()['measured'])} vs {_esc(c.criterion)}",
+            _esc(c.finding or "not classified"),
+            _esc(c.note),
+        ]
+        for (ch, _), c in claims.items()
+        if c.status == "fail"
+    ]
+    return html_table(["ch.", "claim", "measured vs criterion", "finding", "why"], rows, [5, 35, 14, 9, 37])
+
+
+def chapter_html(table) -> str:
+    """One chapter's full claims table, folded: statement, measured, criterion, margin, status, and
+    the notes (why it fails; where its target and tolerance come from)."""
+    rows = []
+    for c in table.claims:
+        r = c.row()
+        origin = " ".join(
+            p
+            for p in (
+                c.same_as and f"Not counted here: the same statement as {c.same_as}.",
+                c.note,
+                c.target_origin and f"Target: {c.target_origin}.",
+                c.tol_origin and f"Tolerance: {c.tol_origin}.",
+            )
+            if p
+        )
+        rows.append(
+            [
+                f"{_esc(c.statement)} <small>({_esc(c.ref)}; <code>{_esc(c.id)}</code>)</small>",
+                _esc(r["measured"]),
+                _esc(r["criterion"]),
+                _esc(r["margin"]),
+                status_html(c).split("<br>")[0],
+                f"<small>{_esc(origin)}</small>",
+            ]
+        )
+    n = table.counts()
+    summary = f"<strong>{_esc(table.chapter.replace('_', ' '))}</strong>: {n['pass']} pass, {n['fail']} fail" + (
+        f", {n['not evaluated']} not evaluated" if n["not evaluated"] else ""
+    )
+    return folded(
+        summary,
+        html_table(["claim", "measured", "criterion", "margin", "status", "notes"], rows, [34, 9, 11, 7, 9, 30]),
+    )
+
+
+def html_of(shown) -> str:
+    """HTML of a table to display (a pandas Styler or DataFrame), or of a Markdown sentence."""
+    if hasattr(shown, "to_html"):
+        return shown.to_html()
+    return f"<p>{_esc(shown.data)}</p>"

@@ -107,3 +107,40 @@ def test_not_run_clause_reads_the_count():
 
     assert not_run_clause(0) == "every claim has been run at this budget"
     assert not_run_clause(12) == "12 have not been run at this budget yet"
+
+
+def test_a_finding_is_one_of_four_and_kept_only_on_a_failing_claim():
+    with pytest.raises(ValueError, match="finding must be one of"):
+        Claim("a", "s", "r", 1.0, 0.0, 0.5, finding="bad luck")
+    t = ClaimsTable("01_x", meta={"profile": "paper"})
+    assert t.add("ok", "s", "r", 0.1, 0.0, 0.5, finding="paper").finding is None
+    assert t.add("bad", "s", "r", 0.9, 0.0, 0.5, finding="paper").finding == "paper"
+    assert t.add("unclassified", "s", "r", 0.9, 0.0, 0.5).finding is None
+    assert "(paper)" in t.to_markdown()
+
+
+def test_a_smaller_budget_fails_for_the_budget_where_the_paper_edition_passes(tmp_path, monkeypatch):
+    import json
+
+    from icl.book import claims as claims_module
+
+    (tmp_path / "01_x.json").write_text(
+        json.dumps(
+            {"chapter": "01_x", "claims": [{"id": "holds_later", "status": "pass"}, {"id": "never", "status": "fail"}]}
+        )
+    )
+    monkeypatch.setattr(claims_module, "published_claims_dir", lambda profile: tmp_path)
+    quick = ClaimsTable("01_x", meta={"profile": "quick"})
+    later = quick.add("holds_later", "s", "r", 0.9, 0.0, 0.5, finding="paper")
+    assert later.finding == "budget" and "passes at the authors' budget" in later.note
+    assert quick.add("never", "s", "r", 0.9, 0.0, 0.5, finding="paper").finding == "paper"
+    rerun = ClaimsTable("01_x", meta={"profile": "quick", "params": {"d": 10}})  # another question: no inference
+    assert rerun.add("holds_later", "s", "r", 0.9, 0.0, 0.5, finding="paper").finding == "paper"
+
+
+def test_a_claim_repeating_another_chapters_is_shown_not_counted():
+    t = ClaimsTable("01_x", meta={"profile": "paper"})
+    t.add("mine", "s", "r", 0.1, 0.0, 0.5)
+    t.add("repeat", "s", "r", 0.9, 0.0, 0.5, same_as="02_y/theirs")
+    assert t.counts() == {"pass": 1, "fail": 0, "not evaluated": 0}
+    assert [c.id for c in t.counted()] == ["mine"] and "same statement as 02_y/theirs" in t.to_markdown()

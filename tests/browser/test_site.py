@@ -18,6 +18,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
+READER_PAGES = {"97_findings", "99_scorecard"}  # the summary pages (issue 29): short, no table wider than the page
+MAX_HEIGHT = 15_000  # px at a 1280 px wide window
 
 
 def _chromium() -> str:
@@ -64,6 +66,9 @@ CHECK_JS = """() => {
     raw_math: (text.match(/\\\\\\(|\\\\\\[|\\$\\$/g) || []).length,
     hrefs: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     tables: document.querySelectorAll('table').length,
+    height: document.documentElement.scrollHeight,
+    wide_tables: [...document.querySelectorAll('table')]
+      .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1).length,
   };
 }"""
 
@@ -107,6 +112,11 @@ def test_every_page_loads_offline_with_images_math_and_links(site_dir):
             if info["math_nodes"] and not info["mathjax"]:
                 bad.append(f"{info['math_nodes']} math nodes but no MathJax container")
             bad += [f"dead link: {h}" for h in _dead_links(path, info["hrefs"], cache)]
+            if path.stem in READER_PAGES:  # pages a reader takes in at a glance: short, tables within the width
+                if info["height"] > MAX_HEIGHT:
+                    bad.append(f"{info['height']} px tall at 1280 px width (at most {MAX_HEIGHT})")
+                if info["wide_tables"]:
+                    bad.append(f"{info['wide_tables']} tables wider than the page")
             summary.append(
                 f"{name:45s} images {info['images']:3d}  math {info['mathjax']:4d}  tables {info['tables']:3d}  "
                 f"links {len(info['hrefs']):4d}  {'OK' if not bad else 'FAIL'}"
@@ -115,4 +125,6 @@ def test_every_page_loads_offline_with_images_math_and_links(site_dir):
                 problems[name] = bad
         browser.close()
     print("\n" + "\n".join(summary))
+    built = {p.stem for p in pages}
+    assert READER_PAGES <= built, f"summary pages missing from the build: {READER_PAGES - built}"
     assert not problems, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in problems.items())
