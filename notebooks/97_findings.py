@@ -75,7 +75,13 @@ display(HTML(findings.overview_html(paper)))
 # %% tags=["remove-input"]
 for contribution in findings.CONTRIBUTIONS:
     display(HTML(f"<h3>{contribution.title}</h3>" + findings.contribution_html(contribution, paper)))
-    png = figures_dir() / f"{contribution.figure}.png"
+    chapter, key = contribution.figure.split("/")
+    png = figures_dir() / f"{key}.png"
     if png.exists():
-        display(Image(filename=str(png), width=760))
-        display(HTML(f"<p><small>The chapter's figure <code>{contribution.figure}</code>.</small></p>"))
+        display(Image(filename=str(png), width=560))
+        display(
+            HTML(
+                f'<p><small>From chapter {chapter[:2]}: <a href="{chapter}.html#{key}">its figure {key}</a>, '
+                f"with its caption.</small></p>"
+            )
+        )

@@ -104,13 +104,13 @@ display(HTML("\n".join(scorecard.chapter_html(t) for t in tables)))
 trained = scorecard.glue_paper_training()
 
 # %% tags=["remove-input"]
-display(HTML(scorecard.folded("<strong>The training groups</strong>", scorecard.html_of(trained))))
+display(HTML(scorecard.folded("<strong>The training groups</strong>", trained)))
 display(
     HTML(
         scorecard.folded(
             "<strong>By chapter</strong>: the models each chapter reads, how many are published, "
             "and the training time of the groups it is the first to need",
-            scorecard.html_of(scorecard.paper_training_by_chapter()),
+            scorecard.paper_training_by_chapter(),
         )
     )
 )

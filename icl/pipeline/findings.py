@@ -41,7 +41,7 @@ VERDICT_COLOURS = {
 class Contribution:
     """key: a short tag; title: the contribution in a few words; ref: where the paper says it;
     quote: the paper's words; claims: the deciding claims, "chapter/id" with shell wildcards
-    ("08_linear_and_activations/rate_*"); figure: the chapter figure that shows it (its glue key)."""
+    ("08_linear_and_activations/rate_*"); figure: the chapter figure that shows it, "chapter/glue key"."""
 
     key: str
     title: str
@@ -65,7 +65,7 @@ CONTRIBUTIONS = (
             "02_observations/ov_x_part_zero",
             "02_observations/group_ov_x_part_zero",
         ),
-        "obs-circuits",
+        "02_observations/obs-circuits",
     ),
     Contribution(
         "signs",
@@ -74,7 +74,7 @@ CONTRIBUTIONS = (
         "The diagonal entries of the KQ weights and the effective OV weights share the same sign. These patterns "
         "lead to the automatic grouping of positive and negative heads.",
         ("01_setup/sign_matching", "02_observations/sign_matching_all_models"),
-        "obs-circuits",
+        "01_setup/setup-circuits",
     ),
     Contribution(
         "homogeneous",
@@ -83,7 +83,7 @@ CONTRIBUTIONS = (
         "In the trained model, the diagonal KQ weights across all heads are nearly homogeneous in magnitude, and "
         "the average effective OV weight is approximately zero.",
         ("01_setup/zero_sum_ov", "02_observations/zero_sum_all_models", "02_observations/homogeneous_kq"),
-        "obs-circuits",
+        "02_observations/obs-dynamics-more",
     ),
     Contribution(
         "dynamics",
@@ -99,7 +99,7 @@ CONTRIBUTIONS = (
             "02_observations/group_mu_monotone",
             "05_gradient_flow/adam_*",
         ),
-        "obs-dynamics",
+        "02_observations/obs-dynamics",
     ),
     Contribution(
         "theory",
@@ -107,7 +107,7 @@ CONTRIBUTIONS = (
         "§1.1 (iii), §4.1–4.2, App. B",
         "We provide theoretical insights into how these patterns emerge through training dynamics.",
         ("03_loss_approximation/*", "04_training_stages/*", "05_gradient_flow/phase1_*", "05_gradient_flow/flow_*"),
-        "stages-trajectories",
+        "04_training_stages/stages-trajectories",
     ),
     Contribution(
         "dgd",
@@ -123,7 +123,7 @@ CONTRIBUTIONS = (
             "02_observations/multi_head_same_risk",
             "06_approximation_optimality/*",
         ),
-        "obs-risk",
+        "02_observations/obs-risk",
     ),
     Contribution(
         "single",
@@ -136,7 +136,7 @@ CONTRIBUTIONS = (
             "07_bayes_and_single_head/trained_single_head_is_best_nw",
             "07_bayes_and_single_head/single_head_*",
         ),
-        "bayes-single-head",
+        "07_bayes_and_single_head/bayes-single-head",
     ),
     Contribution(
         "bayes",
@@ -144,7 +144,7 @@ CONTRIBUTIONS = (
         "§1.1 (iv), Thm 4.2 (iii)",
         "we prove that the learned model is nearly Bayesian optimal up to a proportional factor",
         ("02_observations/bayes_factor", "07_bayes_and_single_head/bayes_*", "07_bayes_and_single_head/proportional_*"),
-        "bayes-proportional",
+        "07_bayes_and_single_head/bayes-proportional",
     ),
     Contribution(
         "length",
@@ -158,7 +158,7 @@ CONTRIBUTIONS = (
             "08_linear_and_activations/linear_*",
             "08_linear_and_activations/construction_*",
         ),
-        "actv-length",
+        "08_linear_and_activations/actv-length",
     ),
     Contribution(
         "activations",
@@ -168,7 +168,7 @@ CONTRIBUTIONS = (
         "§3 remain valid … However, the training dynamics are more subtle, which seem to rely on the choice of "
         "activation function.",
         ("08_linear_and_activations/activations_*", "08_linear_and_activations/rate_*"),
-        "actv-risks",
+        "08_linear_and_activations/actv-risks",
     ),
     Contribution(
         "noniso",
@@ -177,7 +177,7 @@ CONTRIBUTIONS = (
         "In the non-isotropic case, we find that the learned model implements a pre-conditioned version of "
         "debiased gradient descent.",
         ("09_non_isotropic/*",),
-        "noniso-gammas",
+        "09_non_isotropic/noniso-gammas",
     ),
     Contribution(
         "multitask",
@@ -186,7 +186,7 @@ CONTRIBUTIONS = (
         "when the number of tasks exceeds the number of heads but remains below twice that number, we observe a "
         "superposition phenomenon, where individual heads encode multiple tasks simultaneously",
         ("10_multitask_superposition/*",),
-        "mt-modes",
+        "10_multitask_superposition/mt-modes",
     ),
     Contribution(
         "linear",
@@ -196,7 +196,7 @@ CONTRIBUTIONS = (
         "trajectory exhibits a single, abrupt drop … For the separate parametrization … the loss exhibits "
         "saddle-to-saddle dynamics",
         ("11_linear_attention_dynamics/*",),
-        "lin-separate",
+        "11_linear_attention_dynamics/lin-separate",
     ),
 )
 
@@ -233,31 +233,35 @@ def finding_counts(claims: dict) -> dict:
 
 def contribution_html(contribution: Contribution, claims: dict) -> str:
     """The contribution's verdict and its deciding claims (statement, measured, status, finding, why)."""
-    from .scorecard import _esc, html_table, status_html
+    from .scorecard import esc, folded, html_table, status_html
 
     dec = deciding(contribution, claims)
     v = verdict(dec)
     n = sum(c.status == "pass" for c in dec)
     badge = (
         f'<p><span style="background: {VERDICT_COLOURS[v]}; color: white; padding: 0.15em 0.5em; '
-        f'border-radius: 0.3em; font-weight: bold;">{_esc(v)}</span> '
+        f'border-radius: 0.3em; font-weight: bold;">{esc(v)}</span> '
         f"{n} of {len(dec)} deciding claims pass.</p>"
     )
-    quote = f"<blockquote><p>“{_esc(contribution.quote)}” ({_esc(contribution.ref)})</p></blockquote>"
+    quote = f"<blockquote><p>“{esc(contribution.quote)}” ({esc(contribution.ref)})</p></blockquote>"
     rows = [
         [
-            f"{_esc(c.statement)} <small>({_esc(c.ref)})</small>",
+            f"{esc(c.statement)} <small>({esc(c.ref)})</small>",
             status_html(c),
-            f"<small>{_esc(c.note) if c.status == 'fail' else ''}</small>",
+            f"<small>{esc(c.note) if c.status == 'fail' else ''}</small>",
         ]
         for c in dec
     ]
-    return quote + badge + html_table(["claim", "status", "why it fails"], rows, [50, 16, 34])
+    failing = [c for c in dec if c.status == "fail"]
+    kinds = [c.finding or "not classified" for c in failing]
+    why = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+    summary = f"The {len(dec)} deciding claims" + (f" ({len(failing)} fail: {why})" if failing else "")
+    return quote + badge + folded(summary, html_table(["claim", "status", "why it fails"], rows, [50, 16, 34]))
 
 
 def overview_html(claims: dict) -> str:
     """One row per contribution: its verdict and how many of its deciding claims pass."""
-    from .scorecard import _esc, html_table
+    from .scorecard import esc, html_table
 
     rows = []
     for c in CONTRIBUTIONS:
@@ -265,8 +269,8 @@ def overview_html(claims: dict) -> str:
         v = verdict(dec)
         rows.append(
             [
-                f"{_esc(c.title)} <small>({_esc(c.ref)})</small>",
-                f'<span style="color: {VERDICT_COLOURS[v]}; font-weight: bold;">{_esc(v)}</span>',
+                f"{esc(c.title)} <small>({esc(c.ref)})</small>",
+                f'<span style="color: {VERDICT_COLOURS[v]}; font-weight: bold;">{esc(v)}</span>',
                 f"{sum(x.status == 'pass' for x in dec)} of {len(dec)}",
             ]
         )

@@ -13,6 +13,7 @@ __all__ = [
     "glue_counts",
     "glue_editions",
     "glue_paper_training",
+    "frame_html",
     "not_run_clause",
     "paper_training_by_chapter",
     "training_by_chapter",
@@ -44,11 +45,9 @@ def not_run_clause(n: int) -> str:
     return "every claim has been run at this budget" if n == 0 else f"{n} have not been run at this budget yet"
 
 
-def glue_paper_training(profile: str = "paper"):
-    """The published models' training (keys score-paper-models, -hours, -rate); returns the table
-    to display (a Styler), or a sentence when nothing is published."""
-    from IPython.display import Markdown
-
+def glue_paper_training(profile: str = "paper") -> str:
+    """The published models' training (keys score-paper-models, -hours, -rate); returns its table as
+    HTML (`frame_html`), or a sentence when nothing is published."""
     from ..runs.publish import training_summary
 
     t = training_summary(profile)
@@ -56,16 +55,16 @@ def glue_paper_training(profile: str = "paper"):
     glue_text("score-paper-hours", f"{t['wall (min)'].sum() / 60:.1f}" if len(t) else "0")
     glue_text("score-paper-rate", f"{t['model-steps/s'].median():.0f}" if len(t) else "—")
     if not len(t):
-        return Markdown(f"*No {profile}-profile model is published yet.*")
-    return t.style.format({"wall (min)": "{:.1f}", "model-steps/s": "{:.0f}", "model-steps": "{:,}"}).hide(axis="index")
+        return f"<p><em>No {profile}-profile model is published yet.</em></p>"
+    return frame_html(t, {"wall (min)": "{:.1f}", "model-steps/s": "{:.0f}", "model-steps": "{:,}"})
 
 
-def paper_training_by_chapter(profile: str = "paper"):
-    """`training_by_chapter` as a table to display."""
-    t = training_by_chapter(profile)
-    return t.style.format(
-        {"training wall (h)": "{:.1f}", "models read": "{:.0f}", "published": "{:.0f}"}, na_rep=""
-    ).hide(axis="index")
+def paper_training_by_chapter(profile: str = "paper") -> str:
+    """`training_by_chapter` as HTML (`frame_html`)."""
+    return frame_html(
+        training_by_chapter(profile),
+        {"training wall (h)": "{:.1f}", "models read": "{:.0f}", "published": "{:.0f}"},
+    )
 
 
 def training_by_chapter(profile: str = "paper", root: Path | None = None):
@@ -206,7 +205,7 @@ def plot_overview(by_edition: dict):
     return fig
 
 
-def _esc(text) -> str:
+def esc(text) -> str:
     import html
 
     return html.escape(str(text))
@@ -219,10 +218,11 @@ _TABLE = (
 
 def html_table(header: list[str], rows: list[list[str]], widths: list[int]) -> str:
     """An HTML table that fits the page: fixed column widths (percent), long words wrapped. Cells are
-    HTML already (escape text with `_esc`)."""
+    HTML already (escape text with `esc`)."""
     cols = "".join(f'<col style="width: {w}%">' for w in widths)
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    cell = 'style="text-align: left; vertical-align: top;"'  # the notebook theme right-aligns table cells
+    head = "".join(f"<th {cell}>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td {cell}>{c}</td>" for c in r) + "</tr>" for r in rows)
     return f"{_TABLE}<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -236,7 +236,7 @@ def status_html(c) -> str:
         return "<em>not run</em>"
     label = {"pass": "pass", "fail": "<strong>FAIL</strong>", "not evaluated": "<em>not evaluated</em>"}[c.status]
     shown = c.row()["measured"]
-    return f"{label}{f' ({c.finding})' if c.status == 'fail' and c.finding else ''}<br><small>{_esc(shown)}</small>"
+    return f"{label}{f' ({c.finding})' if c.status == 'fail' and c.finding else ''}<br><small>{esc(shown)}</small>"
 
 
 def differing_claims_html(by_edition: dict) -> tuple[str, int]:
@@ -251,8 +251,8 @@ def differing_claims_html(by_edition: dict) -> tuple[str, int]:
             any_c = next(c for c in cs if c is not None)
             rows.append(
                 [
-                    _esc(k[0][:2]),
-                    f"{_esc(any_c.statement)} <small>({_esc(any_c.ref)})</small>",
+                    esc(k[0][:2]),
+                    f"{esc(any_c.statement)} <small>({esc(any_c.ref)})</small>",
                     *[status_html(c) for c in cs],
                 ]
             )
@@ -263,11 +263,11 @@ def failing_claims_html(claims: dict) -> str:
     """Every failing claim of one edition: its statement, measured against criterion, finding and note."""
     rows = [
         [
-            _esc(ch[:2]),
-            f"{_esc(c.statement)} <small>({_esc(c.ref)})</small>",
-            f"{_esc(c.row()['measured'])} vs {_esc(c.criterion)}",
-            _esc(c.finding or "not classified"),
-            _esc(c.note),
+            esc(ch[:2]),
+            f"{esc(c.statement)} <small>({esc(c.ref)})</small>",
+            f"{esc(c.row()['measured'])} vs {esc(c.criterion)}",
+            esc(c.finding or "not classified"),
+            esc(c.note),
         ]
         for (ch, _), c in claims.items()
         if c.status == "fail"
@@ -293,16 +293,16 @@ def chapter_html(table) -> str:
         )
         rows.append(
             [
-                f"{_esc(c.statement)} <small>({_esc(c.ref)}; <code>{_esc(c.id)}</code>)</small>",
-                _esc(r["measured"]),
-                _esc(r["criterion"]),
-                _esc(r["margin"]),
+                f"{esc(c.statement)} <small>({esc(c.ref)}; <code>{esc(c.id)}</code>)</small>",
+                esc(r["measured"]),
+                esc(r["criterion"]),
+                esc(r["margin"]),
                 status_html(c).split("<br>")[0],
-                f"<small>{_esc(origin)}</small>",
+                f"<small>{esc(origin)}</small>",
             ]
         )
     n = table.counts()
-    summary = f"<strong>{_esc(table.chapter.replace('_', ' '))}</strong>: {n['pass']} pass, {n['fail']} fail" + (
+    summary = f"<strong>{esc(table.chapter.replace('_', ' '))}</strong>: {n['pass']} pass, {n['fail']} fail" + (
         f", {n['not evaluated']} not evaluated" if n["not evaluated"] else ""
     )
     return folded(
@@ -311,8 +311,16 @@ def chapter_html(table) -> str:
     )
 
 
-def html_of(shown) -> str:
-    """HTML of a table to display (a pandas Styler or DataFrame), or of a Markdown sentence."""
-    if hasattr(shown, "to_html"):
-        return shown.to_html()
-    return f"<p>{_esc(shown.data)}</p>"
+def frame_html(frame, formats: dict | None = None) -> str:
+    """A DataFrame as an `html_table` that fits the page: equal column widths, each column's values
+    through its str.format pattern in `formats` (missing values left blank)."""
+    formats = formats or {}
+
+    def cell(col, v):
+        if v is None or v != v:  # None or NaN
+            return ""
+        return esc(formats[col].format(v) if col in formats else v)
+
+    rows = [[cell(col, v) for col, v in zip(frame.columns, r)] for r in frame.itertuples(index=False)]
+    n = len(frame.columns)
+    return html_table([esc(c) for c in frame.columns], rows, [100 // n] * n)

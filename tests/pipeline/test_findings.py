@@ -58,3 +58,12 @@ def test_every_published_failure_is_classified_and_every_repeat_points_at_a_coun
             assert len(c.statement.split()) >= 4, f"{where}: a statement a reader understands without the id"
             assert (c.finding is not None) == (c.status == "fail"), f"{where}: {c.status} with finding {c.finding}"
             assert c.same_as is None or c.same_as in counted, f"{where}: same_as {c.same_as} is not a counted claim"
+
+
+def test_every_contribution_shows_a_figure_its_chapter_glues():
+    from pathlib import Path
+
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+    for c in findings.CONTRIBUTIONS:
+        chapter, key = c.figure.split("/")
+        assert f"```{{glue:figure}} {key}\n" in (notebooks / f"{chapter}.py").read_text().replace("# ", ""), c.figure
