@@ -133,7 +133,7 @@ def _pattern_numbers(st: Study) -> dict:
     h3 = _of(st, 3)
     out["mt-iv-one-task"] = _one_task_heads(h3) or "no H = 3 model"
     out["mt-iv-both-best"] = (max((float(both_task_ratio(m.circuits.mu).min()) for m in h3), default=nan), "{:.1%}")
-    out["mt-table2-both"] = (float(both_task_ratio(TABLE2[:, 3:]).min()), "{:.2f}")
+    out["mt-table2-both"] = (float(both_task_ratio(TABLE2[:, 3:]).min()), "{:.0%}")
     out["mt-iv-all-both"] = f"{sum(both_task_ratio(m.circuits.mu).min() > small for m in h3)} of {len(h3)}"
     signs = [set(signed_heads(m.circuits.omega, m.circuits.mu, small)) - {0} for m in h3]
     out["mt-iv-posneg"] = f"{sum(s == {-1, 1} for s in signs)} of {len(h3)}"
