@@ -317,10 +317,10 @@ def _rate_claim(ch, st: Study):
         note=f"The optimal Γ_dGD has tr Γ_dGD / d = {r['opt']:.4f}; the models' d / tr Γ_TF⁻¹ is {r['harmonic']:.4f} "
         f"(Γ_dGD's: η_eff = {r['eta']:.4f}).",
         note_if_fail="The words fix no normalisation of Γ in (5.3), and the value of 2ωμ depends on it. With ω_h "
-        "read as the mean diagonal the models' rate is the optimal Γ_dGD's tr / d, not the isotropic η_eff: they "
-        "learn Γ_dGD with its scale (claims risk_matches_pdgd_*). Normalised instead so that Γ⁻¹ has unit mean "
-        "diagonal, as Σ, the rate is d / tr Γ_TF⁻¹, and Γ_dGD's is then η_eff exactly (tr Σ = d): under that "
-        "reading the sentence holds.",
+        f"read as the mean diagonal the models' rate is {r['k1'] / r['opt'] - 1:+.1%} from the optimal Γ_dGD's "
+        f"tr / d and {r['k1'] / r['iso'] - 1:+.1%} from the isotropic models'. Normalised instead so that Γ⁻¹ has "
+        f"unit mean diagonal, as Σ, the rate is d / tr Γ_TF⁻¹, {r['harmonic'] / r['eta'] - 1:+.1%} from η_eff, "
+        "which is Γ_dGD's rate exactly under that normalisation (tr Σ = d).",
         finding="reading",
     )
 

@@ -408,7 +408,7 @@ def _one_task_heads(h3) -> str:
         t = int(np.argmax(np.abs(mu[h])))
         out.append(
             f"seed {m.seed}: head {h + 1}, task {t + 1} ({'+' if mu[h, t] > 0 else '−'}), the other at "
-            f"{both_task_ratio(mu)[h]:.1%}"
+            f"{both_task_ratio(mu)[h]:.2%}"
         )
     return "; ".join(out)
 
