@@ -1,6 +1,8 @@
 """Chapter 09's formulas: the optimal pre-conditioner of debiased GD under Σ, the exact risk, the
 circuit reading Γ_TF = Σ_h μ_h A_h, and the diagonal covariance."""
 
+import types
+
 import numpy as np
 import pytest
 import torch
@@ -123,3 +125,39 @@ def test_diagonal_covariance_validates_rho_and_keeps_existing_cache_keys():
 
     assert "covariance" in RunConfig().to_dict()["task"] and RunConfig().to_dict()["task"]["covariance"] == "isotropic"
     assert set(RunConfig().to_dict()["task"]) == {"d", "L", "sigma2", "covariance", "rho", "supports", "shared_beta"}
+
+
+# --- §5.3's pattern readings (ours) ----------------------------------------------------------------
+
+
+def test_beyond_tridiagonal_tells_the_optimal_entries_from_sigma_inverse_zeros():
+    S = _kms(5, 0.5)
+    opt, sinv = pc.gamma_dgd_opt(S, 40, 0.1), np.linalg.inv(S)
+    assert pc.beyond_tridiagonal(opt, opt)[0] == pytest.approx(-1)
+    assert pc.beyond_tridiagonal(3.0 * opt, opt)[0] == pytest.approx(-1)  # scale-free
+    assert pc.beyond_tridiagonal(sinv, opt) == pytest.approx((1, 0), abs=1e-9)  # Σ⁻¹ is tridiagonal
+    assert 0 < pc.beyond_tridiagonal(opt, opt)[1] < 0.05  # Γ_dGD's entries there are small but not zero
+    rng = np.random.default_rng(0)
+    for _ in range(10):  # Σ⁻¹ plus noise of the size of Γ_dGD's entries there: never closer to Γ_dGD
+        noise = 0.02 * rng.standard_normal((5, 5))
+        assert pc.beyond_tridiagonal(sinv + noise, opt)[0] > 0
+
+
+def test_harmonic_rate_of_the_optimal_preconditioner_is_eta_eff_when_tr_sigma_is_d():
+    for S in (np.eye(5), _kms(5, 0.5), _kms(5, 0.8)):
+        assert pc.harmonic_rate(pc.gamma_dgd_opt(S, 40, 0.1)) == pytest.approx(theory.eta_eff(5, 40, 0.1))
+    assert pc.harmonic_rate(2.0 * np.eye(3)) == pytest.approx(2.0)
+
+
+def test_read_run_rate_is_the_trace_of_gamma_tf_and_its_pattern_readings():
+    G, d = _kms(), D
+    kq, ov = np.zeros((2, d + 1, d + 1)), np.zeros((2, d + 1, d + 1))
+    kq[0, :d, :d], kq[1, :d, :d] = 0.1 * G, -0.1 * G
+    ov[0, d, d], ov[1, d, d] = 3.0, -3.0
+    ov[0, d, 0] = 0.3  # an OV x-part entry, 1/10 of |μ_1|
+    run = types.SimpleNamespace(config=types.SimpleNamespace(task=TaskConfig(d=d)), kq=kq, ov=ov)
+    r = pc.read_run(run)
+    assert r.rate == pytest.approx(np.trace(r.gamma) / d) and r.rate == pytest.approx(0.6 * np.trace(G) / d)
+    assert np.allclose(r.ov_x, [0.1, 0.0])
+    off = np.abs(G - np.diag(np.diag(G))).max()  # KMS: unit diagonal, so the spread is 0
+    assert np.allclose(r.not_identity, off)

@@ -195,3 +195,55 @@ def test_task_risks_average_to_icl_risks():
     per = mt.task_risks({"r": p}, AUTH, 4_000, seed=5)["r"]
     avg = icl_risks({"r": p}, AUTH, 4_000, seed=5)["r"]
     assert np.mean([r.mean for r in per]) == pytest.approx(avg.mean, rel=1e-10)
+
+
+# --- §5.4's statements beyond the modes: (5.8), zero-sum per task, Mode IV (i)–(ii) -----------------
+
+
+def _structured(omega, M, d=6):
+    """Circuits in the exact global pattern (5.8): KQ x-block diag(ω_h), OV y-block M_h, zeros elsewhere."""
+    H, T = M.shape[:2]
+    kq, ov = np.zeros((H, d + T, d + T)), np.zeros((H, d + T, d + T))
+    kq[:, np.arange(d), np.arange(d)] = omega
+    ov[:, d:, d:] = M
+    return kq, ov
+
+
+def test_pattern_residual_is_zero_on_the_global_pattern_and_reads_each_broken_part():
+    omega = np.stack([0.1 * W_T1, -0.1 * W_T1])
+    M = np.array([[[3.0, 0.4], [0.0, 0.0]], [[-3.0, 0.0], [0.0, 0.0]]])  # OV cross-task entries are free in (5.8)
+    kq, ov = _structured(omega, M)
+    assert np.allclose(mt.pattern_residual(mt.read_circuits(kq, ov, 6)), 0)
+    kq[0, 4, 1] = 0.03  # KQ off-diagonal: 0.3 of max |ω_1|
+    kq[1, 6, 2] = 0.01  # key-y row: 0.1 of max |ω_2|
+    ov[1, 7, 0] = 0.6  # OV x-part: 0.2 of max |μ_2|
+    assert np.allclose(mt.pattern_residual(mt.read_circuits(kq, ov, 6)), [0.3, 0.2])
+
+
+def test_live_heads_are_the_heads_head_roles_does_not_call_dummies():
+    omega = np.stack([0.1 * W_T1, -0.1 * W_T1, 0.1 * W_T2, -0.1 * W_T2, 1e-4 * W_ALL])
+    mu = np.array([[5.0, 0.1], [-5.0, 0.0], [0.0, 4.0], [0.2, -4.0], [1e-3, 0.0]])
+    live = [r != "dummy" for r in mt.head_roles(omega, mu, MASK, SMALL)]
+    assert list(mt.live_heads(omega, mu)) == live == [True] * 4 + [False]
+
+
+def test_mode_iv_measures_hold_on_the_papers_table2():
+    omega, mu = mt.table2_circuits(AUTH)
+    assert (mt.both_task_ratio(mu) > SMALL).all()  # (i): every head writes both tasks (smallest 2.34 / 6.92)
+    assert list(mt.signed_heads(omega, mu, SMALL)) == [-1, 1, 0]  # (ii): head 1 negative, head 2 positive
+    assert (mt.zero_sum_per_task(mu) < 0.005).all()  # the OV sums to zero per task
+
+
+def test_signed_heads_needs_both_tasks_written_with_one_sign_and_omega_of_that_sign():
+    mu = np.array([[-6.9, -0.001], [5.0, 6.0], [5.0, 6.0], [-1.8, 6.2]])
+    omega = np.stack([-0.08 * W_T1, 0.1 * W_ALL, 0.1 * W_SUP, 0.1 * W_SUP])
+    # a one-task head, a positive head, a one-sign OV over a ± ω, a superposed head
+    assert list(mt.signed_heads(omega, mu, SMALL)) == [0, 1, 0, 0]
+    assert mt.both_task_ratio(mu)[0] == pytest.approx(0.001 / 6.9)
+
+
+def test_per_task_risks_are_column_means_with_their_standard_errors():
+    e = torch.tensor([[1.0, 2.0], [3.0, 6.0], [2.0, 4.0]], dtype=torch.float64)
+    r = mt.per_task_risks(e)
+    assert [x.mean for x in r] == pytest.approx([2.0, 4.0])
+    assert [x.se for x in r] == pytest.approx([1 / np.sqrt(3), 2 / np.sqrt(3)])

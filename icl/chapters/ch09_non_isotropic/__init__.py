@@ -21,6 +21,10 @@ The formulas (ours, derived in the chapter; unit tests in `tests/chapters/test_c
 
 - Shapes are compared by the sine of the Frobenius angle, sin∠(G, R) = min_a ‖G − aR‖_F / ‖G‖_F
   (scale-free), the learned rate by ‖Γ_TF − Γ_dGD‖_F / ‖Γ_dGD‖_F.
+- The rate 2ωμ of (5.5) depends on how Γ is normalised: Σ_h ω_h μ_h = tr Γ_TF / d with ω_h the mean
+  diagonal (the isotropic chapters' reading), or d / tr Γ_TF⁻¹ (`harmonic_rate`: Γ⁻¹ of unit mean
+  diagonal, as Σ; Γ_dGD then has rate η_eff exactly when tr Σ = d).
+- App. A.2's entries beyond the tridiagonal (where the KMS Σ⁻¹ is zero): `beyond_tridiagonal`.
 
 Cases are keyed by ids ("kms05", "kms08", "diag05", "iso"); display names live in `case_label`.
 The chapter's public face (`icl.chapters`): `Study`, `numbers`, `claims` (`report`), `plot_gammas`,
@@ -33,10 +37,12 @@ from .analysis import (
     RunReading,
     Study,
     best_scale,
+    beyond_tridiagonal,
     case_label,
     configs,
     gamma_dgd_opt,
     gamma_tf,
+    harmonic_rate,
     head_alignment,
     kq_blocks,
     make_cases,
@@ -59,6 +65,8 @@ __all__ = [
     "head_alignment",
     "sin_angle",
     "rel_distance",
+    "beyond_tridiagonal",
+    "harmonic_rate",
     "Case",
     "RunReading",
     "make_cases",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...core import theory
-from ...core.circuits import dummy_heads, sign_matching, zero_sum_ratio
+from ...core.circuits import dummy_heads, effective_rate, extract, sign_matching, zero_sum_ratio
 from ...core.data import TaskConfig, covariance_matrix
 from ...core.estimators import bayes, icl_risks
 from ...runs.config import run_config
@@ -103,6 +103,26 @@ def rel_distance(G, R) -> float:
     return float(np.linalg.norm(np.asarray(G) - R) / np.linalg.norm(R))
 
 
+def beyond_tridiagonal(G, R) -> tuple[float, float]:
+    """App. A.2's entries beyond the tridiagonal (|i − j| ≥ 2, where the inverse of a KMS Σ is zero), B(·).
+    With G put on R's scale (a = ⟨G, R⟩/‖G‖²_F): (‖B(aG) − B(R)‖_F − ‖B(aG)‖_F) / ‖B(R)‖_F, in [−1, 1],
+    below 0 when G's entries there are closer to R's than to zeros (−1: R's, +1: zeros, as Σ⁻¹); and
+    max |B(G)| / max |G| (how small they are)."""
+    G, R = np.asarray(G, float), np.asarray(R, float)
+    d = len(G)
+    B = np.abs(np.subtract.outer(np.arange(d), np.arange(d))) >= 2
+    aG = np.sum(G * R) / np.sum(G * G) * G
+    closer = (np.linalg.norm((aG - R)[B]) - np.linalg.norm(aG[B])) / np.linalg.norm(R[B])
+    return float(closer), float(np.abs(G[B]).max() / np.abs(G).max())
+
+
+def harmonic_rate(G) -> float:
+    """d / tr(G⁻¹): the rate of G = η Γ when Γ is normalised so that Γ⁻¹ has unit mean diagonal (as a KMS Σ;
+    Γ_dGD = (Σ + cI)⁻¹ then gives η = 1/(1 + c) = η_eff exactly when tr Σ = d)."""
+    G = np.asarray(G, float)
+    return float(len(G) / np.trace(np.linalg.inv(G)))
+
+
 # --- the study ---------------------------------------------------------------------------------
 
 
@@ -177,20 +197,30 @@ class RunReading:
 
     A: np.ndarray  # (H, d, d) KQ x-blocks
     mu: np.ndarray  # (H,)
+    omega: np.ndarray  # (H,) mean diagonal of A_h, the isotropic chapters' ω_h
+    not_identity: np.ndarray  # (H,) max(diagonal spread, largest |off-diagonal|) / |ω_h| (chapter 02's reading)
+    ov_x: np.ndarray  # (H,) largest |OV x-part entry| / |μ_h|
     gamma: np.ndarray  # Γ_TF
     omega_t: np.ndarray  # signed head scales along Γ_TF's direction
     residual: np.ndarray  # per head, ‖A_h − ω̃_h Ĝ‖/‖A_h‖
     dummy: np.ndarray
     risk: object = None  # Monte Carlo risk at L' = L
 
+    @property
+    def rate(self) -> float:
+        """Σ_h ω_h μ_h = tr Γ_TF / d: the effective rate 2ωμ read as the isotropic chapters read it."""
+        return float(effective_rate(self.omega, self.mu))
+
 
 def read_run(run) -> RunReading:
     """A trained model read as pre-conditioned debiased GD (its risk is set by `Study.readings`)."""
     d = run.config.task.d
     A, mu = kq_blocks(run.kq, d), np.asarray(run.ov, float)[:, d, d]
+    p = extract(run.kq, run.ov, d)
     G = gamma_tf(run.kq, run.ov, d)
     w, res = head_alignment(A, G)
-    return RunReading(A, mu, G, w, res, dummy_heads(w, mu))
+    not_id = np.maximum(p.diag_spread, p.offdiag_max) / np.abs(p.omega)
+    return RunReading(A, mu, p.omega, not_id, p.ov_x_part / np.abs(mu), G, w, res, dummy_heads(w, mu))
 
 
 @dataclass

@@ -4,14 +4,16 @@ among T tasks, and superposition. The chapter's face (`icl.chapters` says what e
 - `Study(ch)`: the trained models, read and classified, their per-task risks, the references and the
   risk curves, lazy (`analysis`, which also holds the task, the circuits, the classifier and the
   predictors with their exact risks);
-- `numbers(st)`, `claims(ch, st)` and the tables the notebook shows (`report`);
+- `numbers(st)`, `claims(ch, st)` (`report`) and the tables the notebook shows (`tables`);
 - `plot_model`, `plot_modes`, `plot_risk_curves` and `figure_seed` (`figures`);
+- the global pattern (5.8), zero-sum OV per task and Mode IV's head measures (`patterns`);
 - `configs(ch)`: the models it trains; `task_params`: its task (read by `icl plan`).
 """
 
 from .analysis import (
     MODES,
     PAPER_D,
+    PAPER_HEADS,
     PAPER_L,
     PAPER_SIGMA2,
     TABLE2,
@@ -29,6 +31,7 @@ from .analysis import (
     diag_dgd_risk,
     groups,
     head_roles,
+    per_task_risks,
     read_circuits,
     restricted_dgd,
     restricted_ridge,
@@ -40,7 +43,9 @@ from .analysis import (
     task_risks,
 )
 from .figures import PAPER_MODE, figure_seed, plot_model, plot_modes, plot_risk_curves
-from .report import circuit_table, claims, mode_history, mode_table, numbers, risk_table, table2
+from .patterns import both_task_ratio, live_heads, pattern_residual, signed_heads, zero_sum_per_task
+from .report import claims, numbers
+from .tables import circuit_table, mode_history, mode_table, risk_table, table2
 
 __all__ = [
     "Study",
@@ -57,6 +62,7 @@ __all__ = [
     "table2",
     "risk_table",
     "PAPER_D",
+    "PAPER_HEADS",
     "PAPER_L",
     "PAPER_SIGMA2",
     "default_supports",
@@ -77,6 +83,12 @@ __all__ = [
     "diag_dgd_risk",
     "best_common_gamma",
     "task_risks",
+    "per_task_risks",
+    "live_heads",
+    "pattern_residual",
+    "zero_sum_per_task",
+    "both_task_ratio",
+    "signed_heads",
     "restricted_ridge",
     "TABLE2",
     "table2_circuits",

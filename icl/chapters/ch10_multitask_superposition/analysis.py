@@ -51,6 +51,7 @@ __all__ = [
     "PAPER_D",
     "PAPER_L",
     "PAPER_SIGMA2",
+    "PAPER_HEADS",
     "default_supports",
     "task_params",
     "task_moments",
@@ -68,6 +69,7 @@ __all__ = [
     "diag_dgd_risk",
     "best_common_gamma",
     "task_risks",
+    "per_task_risks",
     "restricted_ridge",
     "TABLE2",
     "table2_circuits",
@@ -79,6 +81,7 @@ __all__ = [
 ]
 
 PAPER_D, PAPER_L, PAPER_SIGMA2 = 6, 48, 0.1  # §5.4 / App. A.3 and the authors' notebook (noise_std = √0.1)
+PAPER_HEADS = (1, 2, 3, 4)  # the head counts the paper trains, one per mode (App. A.3, Figs 16–19)
 DUMMY_REL = 0.1  # a head is a dummy when |ω|·|μ| is below 1/10 of the largest head's (`circuits.dummy_heads`)
 
 
@@ -322,13 +325,12 @@ def task_risks(
 ) -> dict:
     """Per-task Monte Carlo risks on common prompts: id → (Risk per task, a list of T `Risk`s)."""
     errs = paired_errors(predictors, task, n_prompts, L=L, seed=seed, batch=batch, per_task=True)
-    out = {}
-    for k in predictors:
-        e = errs[k]
-        out[k] = [
-            Risk(float(e[:, t].mean()), float(e[:, t].std() / np.sqrt(len(e))), len(e)) for t in range(e.shape[1])
-        ]
-    return out
+    return {k: per_task_risks(e) for k, e in errs.items()}
+
+
+def per_task_risks(e) -> list:
+    """T `Risk`s (mean, standard error over prompts) from per-prompt, per-task errors e: (n, T)."""
+    return [Risk(float(e[:, t].mean()), float(e[:, t].std() / np.sqrt(len(e))), len(e)) for t in range(e.shape[1])]
 
 
 def restricted_ridge(task: TaskConfig, name: str = "ridge on S_t") -> Predictor:
@@ -389,6 +391,7 @@ class Model:
     risk: list  # model, Monte Carlo, T Risks
     kernel_risk: list  # its weighted kernel sum reading (Monte Carlo)
     first_order_risk: np.ndarray  # its first-order reading, γ_t = Σ_h μ_{h,t} ω_h (exact)
+    vs_dgd: list  # T Risks of the paired difference: model − dGD on S_t at η*, on the same prompts
 
     @property
     def gamma(self) -> np.ndarray:
@@ -442,13 +445,18 @@ class Study:
 
     @cached_property
     def risks(self) -> dict:
-        """Per-task risks at L' = L on common prompts (`task_risks`): ("model", H, seed) each model,
-        ("kernel", H, seed) its weighted kernel sum, ("ridge",) ridge on S_t."""
+        """Per-task risks at L' = L on common prompts (T `Risk`s each): ("model", H, seed) each model,
+        ("kernel", H, seed) its weighted kernel sum, ("ridge",) ridge on S_t, ("dgd",) dGD on S_t at η*; and
+        ("vs_dgd", H, seed) the paired difference model − dGD on S_t, prompt by prompt."""
         b = self.ch.budget
         preds = {("model",) + k: run.predictor() for k, run in self.runs.items()}
         preds |= {("kernel",) + k: WeightedKernelSum(c.omega, c.M) for k, c in self.circuits.items()}
         preds[("ridge",)] = restricted_ridge(self.task)
-        return task_risks(preds, self.task, b.claim_prompts, seed=b.seed)
+        preds[("dgd",)] = restricted_dgd(self.task)
+        errs = paired_errors(preds, self.task, b.claim_prompts, seed=b.seed, per_task=True)
+        out = {k: per_task_risks(e) for k, e in errs.items()}
+        out |= {("vs_dgd",) + k: per_task_risks(errs[("model",) + k] - errs[("dgd",)]) for k in self.runs}
+        return out
 
     @cached_property
     def models(self) -> dict:
@@ -468,6 +476,7 @@ class Study:
                 r[("model", H, s)],
                 r[("kernel", H, s)],
                 diag_dgd_risk(c.gamma, task),
+                r[("vs_dgd", H, s)],
             )
         return models
 
