@@ -295,6 +295,7 @@ def claims(ch, st: Study):
         f"move that rate by at most a tenth of the {1 - t.rate_drop:.0%} drop that ends Phase I",
         note_if_fail="the ratio is still off one when the exponential growth stops",
         always=True,
+        finding="reading",
     )
     cl.add(
         "flow_single_peak",
@@ -304,6 +305,7 @@ def claims(ch, st: Study):
         kind="true",
         target_origin="the paper",
         always=True,
+        finding="paper",
     )
     cl.add(
         "flow_omega_decreases",
@@ -313,6 +315,7 @@ def claims(ch, st: Study):
         kind="true",
         target_origin="the paper",
         always=True,
+        finding="paper",
     )
     cl.add(
         "flow_mu_increases",
@@ -322,6 +325,7 @@ def claims(ch, st: Study):
         kind="true",
         target_origin="the paper",
         always=True,
+        finding="paper",
     )
     cl.add(
         "flow_product_limit",
@@ -333,6 +337,7 @@ def claims(ch, st: Study):
         target_origin="the paper's limit 1/(2(1+cd)), computed by theory.eta_eff",
         tol_origin=f"'converges' read as within {t.product_flow_rel:.1%} at t_max = {study.t_max:.0e} (ours)",
         always=True,
+        finding="budget",
     )
     cl.add(
         "adam_symmetric",
@@ -344,6 +349,7 @@ def claims(ch, st: Study):
         target_origin="the paper (symmetry is preserved under the flow)",
         tol_origin=f"for two heads of opposite signs |μ₁+μ₂|/|μ₁−μ₂| is the zero-sum measure of Obs. 2, so 'preserved' "
         f"gets chapter 01's reading of '≈ 0': at most {t.symmetry:.0%}",
+        finding="reading",
     )
     rise, fall, first = adam.reversals()
     spread = adam.spread_after(first) if first >= 0 else float("nan")
@@ -351,7 +357,9 @@ def claims(ch, st: Study):
         (
             f"every counted snapshot comes at step {first:,} or later, when ω and μ are within {spread:.1%} of their "
             f"final values: fluctuations of Adam's stochastic steps as the run comes to rest (largest rise of ω after "
-            f"its peak {rise:.1%}, largest fall of μ {fall:.1%}), not a second peak"
+            f"its peak {rise:.1%}, largest fall of μ {fall:.1%}), not a second peak. The paper's words: 'the "
+            "magnitude of [ω_h] first increases and then decreases to converge, while the [μ_h] monotonically "
+            "increase until convergence' (Obs. 4): counting every snapshot, also after convergence, is stricter"
         )
         if spread <= 0.05
         else ""
@@ -365,6 +373,7 @@ def claims(ch, st: Study):
         kind="max",
         target_origin="the paper (ω first rises, then falls)",
         note_if_fail=late,
+        finding="reading",
     )
     cl.add(
         "adam_mu_monotone",
@@ -375,6 +384,7 @@ def claims(ch, st: Study):
         kind="max",
         target_origin="the paper",
         note_if_fail=late,
+        finding="reading",
     )
     limit = study.phases[study.cases[0]].product_limit
     cl.add(
@@ -388,6 +398,7 @@ def claims(ch, st: Study):
         target_origin="the paper's limit, computed by theory.eta_eff",
         tol_origin=f"'≈' read as {t.product_adam_rel:.0%} (ours), tighter than the {ch01.eta_rel:.0%} chapter 01 "
         "allows Σ_h ω_h μ_h ≈ η_eff from a random start",
+        finding="reading",
     )
 
 

@@ -293,18 +293,25 @@ def claims(ch, st: Study):
 
 
 def _approximation_claims(ch, a: Approximation):
-    """Theorem 4.2 (i): the rates of the approximation error (targets ours, the printed bound is lost)."""
-    t, b = ch.tol, ch.budget
+    """Theorem 4.2 (i): the error decays with ω (the paper's words) and shrinks with L (our rate; the printed
+    bound is lost). The ω² law of our expansion is a unit test (`tests/core/test_optimality.py`): its measured
+    exponent checks our derivation, not the paper."""
+    t = ch.tol
+    sweeps = {**{("L", L): e for L, e in a.by_L.items()}, **{("d", d): e for d, e in a.by_d.items()}}
+    bad = [f"{k} = {v}" for (k, v), e in sweeps.items() if not np.all(np.diff(e.error) > 0)]
     ch.claims.add(
-        "error_rate_in_omega",
-        f"E|ŷ_TF − ŷ_dGD| ∝ ω² on S(ω) with 2ωμ = η (log-log slope over ω ≤ {b.fit_omega_max:g})",
-        "Thm 4.2 (i)",
-        a.slope_omega,
-        2.0,
-        tol=t.exponent,
-        target_origin="ours: the odd part of the log-softmax's cumulant expansion gives η ω² R + O(ω⁴) "
-        "(the paper's printed bound is lost)",
-        tol_origin=f"an exponent read to one decimal (±{t.exponent:g})",
+        "error_decays_with_omega",
+        "on S(ω) with 2ωμ = η_eff, the two-kernel model's error against debiased GD, E|ŷ_TF − ŷ_dGD|, decays as ω "
+        f"decreases: strictly increasing in ω over the grid [{a.by_L[ch.L].omegas[0]:g}, "
+        f"{a.by_L[ch.L].omegas[-1]:g}], for every L and d of the sweeps",
+        "Thm 4.2 (i), §4.3",
+        not bad,
+        kind="true",
+        target_origin="the paper: 'the approximation error decays with ω, i.e., when ω is small, the multi-head "
+        "attention model is a good approximation of the debiased GD predictor' (§4.3, after Thm 4.2)",
+        tol_origin="'decays' read as strictly monotone on our grid; every ω of a sweep shares its prompts",
+        note_if_fail="not monotone at " + ", ".join(bad),
+        finding="paper",
     )
     ch.claims.add(
         "error_rate_in_length",
@@ -314,14 +321,18 @@ def _approximation_claims(ch, a: Approximation):
         -0.5,
         tol=t.exponent,
         target_origin="ours: at L → ∞ the error vanishes by Stein's lemma, so only the O(L^(−1/2)) "
-        "fluctuation of a sample mean remains ('L sufficiently large')",
+        "fluctuation of a sample mean remains ('L sufficiently large'); measured on the exact model by Monte Carlo",
         tol_origin=f"an exponent read to one decimal (±{t.exponent:g}); the fit's Monte Carlo s.e. is "
         f"{a.slope_L_se:.3f}",
+        finding="reading",
     )
 
 
 def _optimality_claims(ch, o: Optimality):
-    """Theorem 4.2 (ii) (App. D.2) with our reading of Θ (4.13)."""
+    """Theorem 4.2 (ii) (App. D.2) with our reading of Θ (4.13): where the numerical minimisers of L̃ over the
+    non-convex Θ lie. The values the minimisers reach (the floor 1 + σ² − 1/(1 + cd), Σ ω_h μ_h = η_eff, the
+    predictor = debiased GD, the fixed-scale loss increasing in ω) are closed forms of our own derivation of L̃ on
+    S(ω), checked against the minimisation in the unit tests (tests/chapters/test_ch06_approximation_optimality.py)."""
     t, pm = ch.tol, o.pm
     theta = "Θ (4.13) is our reading: ω_h ∈ {±ω, 0}, μ free"
     ch.claims.add(
@@ -332,26 +343,11 @@ def _optimality_claims(ch, o: Optimality):
         t.on_manifold_fixed,
         kind="max",
         note=theta,
+        target_origin="the paper: 'within [Θ], [L̃] is minimized by the predictor in (4.9)' (§4.3; symbols lost "
+        "in our text), i.e. on S(ω); found by random sign patterns and starts over the non-convex Θ(ω)",
         tol_origin="numerical: BFGS stops at gradient norm 1e-12; components that cannot reach S(ω) sit at "
         "relative distance ≥ 1/√2",
-    )
-    ch.claims.add(
-        "fixed_scale_loss_increasing",
-        "min over Θ(ω) of L̃ increases with ω (infimum as ω → 0)",
-        "Thm 4.2 (ii), (D.21)",
-        o.profile_increasing,
-        kind="true",
-        target_origin="the paper: L̃ on S(ω) is monotonically increasing in ω",
-    )
-    ch.claims.add(
-        "joint_minimum_at_floor",
-        "joint minimisation, ± starts: max L̃ − (1 + σ² − 1/(1 + cd))",
-        "Thm 4.2 (ii), (D.23)",
-        float(pm.excess.max()),
-        t.floor_excess,
-        kind="max",
-        target_origin="the paper's infimum 1 + σ² − 1/(1 + cd), computed by theory.approx_floor",
-        tol_origin="the floor read to six decimals",
+        finding="paper",
     )
     ch.claims.add(
         "joint_minimiser_omega_to_zero",
@@ -360,17 +356,10 @@ def _optimality_claims(ch, o: Optimality):
         float(pm.omega_end.max()),
         t.omega_end,
         kind="max",
+        target_origin="the paper: '[L̃ on S(ω)] is monotonically increasing in [ω]' (§4.3), so the infimum over Θ is "
+        "approached as ω → 0",
         tol_origin="2.5 times below the smallest starting scale (starts log-uniform in [0.05, 1])",
-    )
-    ch.claims.add(
-        "joint_minimiser_rate",
-        "minimiser implements dGD with η = 1/(1 + cd): max |Σ ω_h μ_h / η_eff − 1|",
-        "Thm 4.2 (ii)",
-        float(np.abs(pm.eta / o.eta_eff - 1).max()),
-        t.eta_rel,
-        kind="max",
-        target_origin="η_eff = 1/(1 + cd), computed by theory.eta_eff",
-        tol_origin="three significant digits",
+        finding="paper",
     )
     ch.claims.add(
         "joint_minimisers_on_manifold",
@@ -379,20 +368,16 @@ def _optimality_claims(ch, o: Optimality):
         float((pm.rel_distance <= o.on_manifold).mean()),
         1.0,
         kind="min",
+        target_origin="our reading of Thm 4.2 (ii) ('within [Θ], [L̃] is minimized by the predictor in (4.9)'): "
+        "every joint minimisation that can reach S ends on it",
         tol_origin="'on S' read as within 1 % relative distance (components that cannot reach S(ω) sit at ≥ 71 %)",
         note_if_fail=f"{len(o.stalled)} ± starts, {'all' if o.stalled_with_dummy else 'not all'} with dummy "
         "heads, stall between S(ω) and the 'one sign + dummy' valley, which reaches the same "
         "infimum as ω → 0 (excess O(ω²) against O(ω⁴)); their L̃ is within "
-        f"{o.stalled_excess:.0e} of the floor; at fixed ω S(ω) is strictly better.",
-    )
-    ch.claims.add(
-        "best_minimiser_is_dgd",
-        "best minimiser's predictor ≈ dGD(η_eff): E|Δŷ| / E|ŷ_dGD|",
-        "Thm 4.2 (ii)",
-        o.best_pred_gap,
-        t.predictor_rel,
-        kind="max",
-        tol_origin="'coincides' read as 1 % of the prediction's mean size",
+        f"{o.stalled_excess:.0e} of the floor; at fixed ω S(ω) is strictly better. The infimum over Θ is not "
+        "attained, and the theorem's words (the minimum over Θ(ω) is on S(ω), the infimum is approached as ω → 0) "
+        "hold; only our reading that every route to the infimum ends on S fails.",
+        finding="reading",
     )
 
 

@@ -194,3 +194,58 @@ def test_lsoda_and_dop853_flows_agree(s):
     t = np.geomspace(1, 3000, 60)
     a, b = ld.flow(p, y0, s, t, method="LSODA"), ld.flow(p, y0, s, t)
     np.testing.assert_allclose(a.loss, b.loss, rtol=1e-4)
+
+
+# --- checks of our own formulas that an earlier version counted as claims (issue 29) --------------------------
+
+
+def test_loss_at_zero_is_the_trace_and_merged_gd_rests_there_first(s):
+    """L(Γ = 0) = tr Λ (an identity of the loss); a merged run from a tiny init reads its first plateau there."""
+    assert ld.population_loss(np.zeros((4, 4)), s.Lam, s.N) == pytest.approx(s.trace, rel=1e-14)
+    p, y0 = ld.init_merged(4, 4, 1e-6, s.N, seed=0)
+    run = ld.gd(p, y0, s, ld.sample_sequences(s, 20_000, seed=1), 0.05, 3000, np.unique(np.geomspace(1, 3000, 200)))
+    r = ld.read(run, ld_tol())
+    assert len(r.drops) == 1 and r.plateaus[0] == pytest.approx(s.trace, rel=1e-3)
+
+
+def test_flow_escape_slope_is_the_linearised_rate(s):
+    """Our linearisation around Γ = 0: the flow's half-way time grows like ln(1/init)/‖Λ²‖_F."""
+    p, direction = ld.init_merged(4, 4, 1.0, s.N, seed=2)
+    inits = (1e-2, 1e-3, 1e-4, 1e-5)
+    t = np.geomspace(0.1, 300, 400)
+    esc = [ld.halfway_time(t, ld.flow(p, e * direction, s, t).loss, s.trace, ld.converged_loss(s)) for e in inits]
+    assert ld.escape_slope(esc, inits) == pytest.approx(1 / np.linalg.norm(s.Lam @ s.Lam), rel=0.02)
+
+
+def test_fewer_rank_one_heads_than_directions_stall_at_the_plateau_of_H_directions(s):
+    """rank Γ ≤ H, so H = 2 < D = 4 heads end at L(M_2) and the flow ends there (our inference, our flow)."""
+    p, y0 = ld.init_separate(2, 4, 1, 0.05, s.N, seed=0)
+    tr = ld.flow(p, y0, s, np.geomspace(1, 2e4, 100), method="LSODA")
+    assert tr.loss[-1] == pytest.approx(ld.plateau_losses(s)[2], rel=1e-3)
+
+
+def test_learning_times_and_the_law_slope():
+    s4 = ld.setting(4, N=31)
+    lv = ld.plateau_losses(s4)
+    t = np.geomspace(1, 1e4, 2000)
+    centres = 5 / s4.lam**2  # t_m ∝ λ_m⁻² exactly
+    loss = lv[-1] + sum((lv[m] - lv[m + 1]) / (1 + (t / centres[m]) ** 12) for m in range(4))
+    tr = ld.Trajectory(ld.Params("separate", 4, 4), t, loss, np.zeros((len(t), 1)))
+    times = ld.learning_times(tr, s4)
+    np.testing.assert_allclose(times, centres, rtol=0.02)
+    np.testing.assert_allclose(ld.time_law_slopes(np.stack([times, np.full(4, np.nan)]), s4.lam), [-2], atol=0.02)
+    short = ld.Trajectory(tr.p, t[:800], loss[:800], tr.y[:800])
+    assert np.isnan(ld.learning_times(short, s4)[-1])
+
+
+def test_detector_floor_is_half_the_smallest_step_below_the_budget_floor():
+    tol = ld_tol()
+    assert ld.detector_floor(ld.setting(4, N=31), tol) == tol.drop_min_frac  # D = 4: the smallest step is 9 %
+    lv = ld.plateau_losses(ld.setting(8, N=31))
+    assert ld.detector_floor(ld.setting(8, N=31), tol) == pytest.approx(0.5 * (lv[-2] - lv[-1]) / (lv[0] - lv[-1]))
+
+
+def ld_tol():
+    from icl.book.budgets.ch11_linear_attention_dynamics import TOLERANCES
+
+    return TOLERANCES

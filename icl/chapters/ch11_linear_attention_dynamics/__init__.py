@@ -19,7 +19,9 @@ from .analysis import (
     Run,
     Study,
     Summary,
+    detector_floor,
     learned_order,
+    learning_times,
     max_rel,
     plateau_durations,
     plateau_indices,
@@ -27,6 +29,7 @@ from .analysis import (
     run_both,
     scalar_comparison,
     scalar_gaps,
+    time_law_slopes,
 )
 from .dynamics import (
     Drop,
@@ -115,6 +118,9 @@ __all__ = [
     "Readings",
     "read",
     "learned_order",
+    "learning_times",
+    "time_law_slopes",
+    "detector_floor",
     "plateau_durations",
     "plateau_indices",
     "max_rel",

@@ -3,6 +3,7 @@ chapter's detector, and gathered in a lazy `Study` (the mathematics is in `dynam
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,6 +42,9 @@ __all__ = [
     "learned_order",
     "plateau_durations",
     "plateau_indices",
+    "detector_floor",
+    "learning_times",
+    "time_law_slopes",
     "max_rel",
     "SCALAR_START",
     "scalar_comparison",
@@ -114,10 +118,39 @@ def max_rel(measured, target) -> float:
     return float(np.max(np.abs(np.asarray(measured) - np.asarray(target)) / np.abs(np.asarray(target))))
 
 
-def plateau_indices(traj: Trajectory, s: Setting, tol) -> list[int]:
-    """The m whose L(M_m) some plateau of the curve sits at (within tol.loss_rel), by the chapter's detector."""
-    levels, r = plateau_losses(s), read(traj, tol)
+def detector_floor(s: Setting, tol) -> float:
+    """The detector's smallest counted drop for setting s: tol.drop_min_frac, or half the smallest step
+    L(M_{m−1}) − L(M_m) (as a share of the whole descent) where that is smaller. The budget's 2 % is chosen so that
+    the smallest step the paper predicts always counts, which holds at D = 4 (9 %) but not at D = 8 (1.6 %)."""
+    lv = plateau_losses(s)
+    return float(min(tol.drop_min_frac, 0.5 * np.min(-np.diff(lv)) / (lv[0] - lv[-1])))
+
+
+def plateau_indices(traj: Trajectory, s: Setting, tol, floor: float | None = None) -> list[int]:
+    """The m whose L(M_m) some plateau of the curve sits at (within tol.loss_rel), by the chapter's detector with
+    the floor `floor` (None: `detector_floor(s, tol)`)."""
+    levels = plateau_losses(s)
+    r = read(traj, dataclasses.replace(tol, drop_min_frac=detector_floor(s, tol) if floor is None else floor))
     return sorted({m for x in r.plateaus for m, Lm in enumerate(levels) if abs(x - Lm) <= tol.loss_rel * Lm})
+
+
+def learning_times(traj: Trajectory, s: Setting) -> np.ndarray:
+    """(D,): the time t_m at which the loss first crosses half-way from L(M_{m−1}) to L(M_m) (ln-t interpolated),
+    counted from the start t = 0: when e_m is learned. NaN for a step the run does not complete."""
+    lv = plateau_losses(s)
+    return np.array(
+        [
+            halfway_time(traj.t, traj.loss, lv[m], lv[m + 1]) if traj.loss[-1] < (lv[m] + lv[m + 1]) / 2 else np.nan
+            for m in range(s.D)
+        ]
+    )
+
+
+def time_law_slopes(times: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Per seed (rows of times, (seeds, D)), the least-squares slope of ln t_m against ln λ_m (−2 for t ∝ λ⁻²);
+    seeds with a missing time are left out."""
+    full = times[~np.isnan(times).any(axis=1)]
+    return np.array([np.polyfit(np.log(lam), np.log(row), 1)[0] for row in full])
 
 
 SCALAR_START = 1e-3  # the share of its direction at which a new head is compared with the scalar ODE
@@ -155,9 +188,10 @@ class Summary:
     merged_final: float
     converged: float
     trace: float
-    escape_times: np.ndarray
+    escape_times: np.ndarray  # (inits,): half-way times of GD from one init direction at each scale
     escape_slope: float
     escape_slope_theory: float
+    merged_rests: dict  # (seed, init) → the plateau levels of that GD run that are neither tr Λ nor L(Γ*)
     white_dev: float
     white_D: int
     sep: Readings
@@ -170,11 +204,14 @@ class Summary:
     pcr: np.ndarray
     stall_final: float
     stall_target: float
+    rank_floor: float  # the detector's floor for D = ranks_D (`detector_floor`)
     rank_drops: dict
     rank_plateaus: dict
+    rank_plateaus_budget_floor: dict  # the same with the budget's floor tol.drop_min_frac
     rank_final: dict
     ranks_targets: np.ndarray
-    seed_durations: np.ndarray  # (seeds, D − 1): `Study.durations`
+    seed_durations: np.ndarray  # (seeds, D − 1): `Study.seeds`
+    seed_times: np.ndarray  # (seeds, D): `Study.seeds`, when e_m is learned
     scalar_gaps: list  # per direction: `scalar_gaps` of `Study.comparison`
 
     @property
@@ -182,6 +219,22 @@ class Summary:
         """Per plateau m = 1 … D − 1, the median duration over the seeds that show all D drops."""
         full = self.seed_durations[~np.isnan(self.seed_durations).any(axis=1)]
         return np.median(full, axis=0) if len(full) else np.full(self.seed_durations.shape[1], np.nan)
+
+    @property
+    def two_rest_share(self) -> float:
+        """The share of the merged GD runs (seeds × init scales) whose loss rests only at tr Λ and L(Γ*)."""
+        return float(np.mean([not v for v in self.merged_rests.values()]))
+
+    @property
+    def law_slopes(self) -> np.ndarray:
+        """Per seed that learns every direction, the slope of ln t_m against ln λ_m (`time_law_slopes`)."""
+        return time_law_slopes(self.seed_times, self.sep_s.lam)
+
+    @property
+    def law_slope(self) -> tuple[float, float]:
+        """(mean, standard error) of `law_slopes` over the seeds (NaN with fewer than two)."""
+        x = self.law_slopes
+        return (float(np.mean(x)), float(np.std(x, ddof=1) / np.sqrt(len(x)))) if len(x) > 1 else (np.nan, np.nan)
 
     @property
     def ordered_seeds(self) -> tuple[int, int]:
@@ -201,7 +254,9 @@ class Study:
     @cached_property
     def merged(self) -> dict:
         """Fig. 1: merged D = merged_D, H = merged_H (flow + GD), "main"; the init scan (flow), "scan"
-        (init → trajectory); white Λ (flow + GD), "white", from Γ(0) = white_s0·I."""
+        (init → trajectory); white Λ (flow + GD), "white", from Γ(0) = white_s0·I; "starts": GD on the main run's
+        sequences from `duration_seeds` init seeds × the scales `merged_inits`, (seed offset, init) → trajectory
+        (offset 0 is the scan's direction)."""
         b = self.ch.budget
         s = setting(b.merged_D, b.N, b.seed)
         main = run_both(s, *init_merged(b.merged_H, s.D, b.merged_init, b.N, b.seed), b.merged_T, b.merged_lr, b)
@@ -212,7 +267,19 @@ class Study:
         }
         white = setting(b.merged_D, b.N, b.seed, lam=np.ones(b.merged_D))
         wrun = run_both(white, *white_init(b.merged_H, s.D, b.white_init), b.white_T, b.white_lr, b)
-        return {"main": main, "scan": scan, "white": wrun, "white_s0": b.merged_H * b.white_init**2 / np.sqrt(s.D)}
+        data, (steps, rec) = sample_sequences(s, b.sequences, b.seed + 1), _steps(b.merged_T, b.merged_lr, b.n_times)
+        starts = {
+            (k, e): gd(*init_merged(b.merged_H, s.D, e, b.N, b.seed + k), s, data, b.merged_lr, steps, rec)
+            for k in range(b.duration_seeds)
+            for e in b.merged_inits
+        }
+        return {
+            "main": main,
+            "scan": scan,
+            "white": wrun,
+            "white_s0": b.merged_H * b.white_init**2 / np.sqrt(s.D),
+            "starts": starts,
+        }
 
     @cached_property
     def separate(self) -> dict:
@@ -226,18 +293,21 @@ class Study:
         return {"main": main, "stall": stall}
 
     @cached_property
-    def durations(self) -> np.ndarray:
-        """Plateau durations (flow) of the separate rank-one model from `duration_seeds` init seeds: (seeds, D − 1),
-        NaN where a run shows fewer than D drops by `duration_T`; the chapter's detector (`read` with `ch.tol`)."""
+    def seeds(self) -> dict:
+        """The separate rank-one model's flow from `duration_seeds` init seeds, read two ways: "durations" (seeds,
+        D − 1), the plateau durations between the detector's drops (`read` with `ch.tol`), NaN where a run shows
+        fewer than D drops by `duration_T`; "times" (seeds, D), when each e_m is learned (`learning_times`)."""
         b = self.ch.budget
         s, out = setting(b.sep_D, b.N, b.seed), np.full((b.duration_seeds, b.sep_D - 1), np.nan)
+        times = np.full((b.duration_seeds, b.sep_D), np.nan)
         for k in range(b.duration_seeds):
             tr = flow(
                 *init_separate(b.sep_H, s.D, 1, b.sep_init, b.N, b.seed + k), s, _times(b.duration_T, b.n_times, 0.1)
             )
             dur = plateau_durations(read(tr, self.ch.tol))
             out[k, : min(len(dur), s.D - 1)] = dur[: s.D - 1]
-        return out
+            times[k] = learning_times(tr, s)
+        return {"durations": out, "times": times}
 
     @cached_property
     def ranks(self) -> dict:
@@ -266,7 +336,12 @@ class Study:
         b, tol = self.ch.budget, self.ch.tol
         merged, sep, ranks = self.merged, self.separate, self.ranks
         m, s = merged["main"], merged["main"].s
-        esc = np.array([halfway_time(tr.t, tr.loss, s.trace, converged_loss(s)) for tr in merged["scan"].values()])
+        L0, Ls = s.trace, converged_loss(s)
+        esc = np.array([halfway_time(tr.t, tr.loss, L0, Ls) for (k, _), tr in merged["starts"].items() if k == 0])
+        rests = {
+            key: [x for x in read(tr, tol).plateaus if min(abs(x - L0) / L0, abs(x - Ls) / Ls) > tol.loss_rel]
+            for key, tr in merged["starts"].items()
+        }
         w = merged["white"]
         sw = w.s
         white_dev = float(np.max(np.abs(w.gd.loss - white_loss(w.gd.t, sw.D, sw.N, merged["white_s0"]))))
@@ -275,14 +350,16 @@ class Study:
         fresh = sample_sequences(ss, b.mc_prompts, b.seed + 2)
         st = sep["stall"].flow
         rs = setting(b.ranks_D, b.N, b.seed)
+        rtol = dataclasses.replace(tol, drop_min_frac=detector_floor(rs, tol))
         return Summary(
             read(m.gd, tol),
             float(m.gd.loss[-1]),
             converged_loss(s),
             s.trace,
             esc,
-            escape_slope(esc, list(merged["scan"])),
+            escape_slope(esc, b.merged_inits),
             1 / float(np.linalg.norm(s.Lam @ s.Lam)),
+            rests,
             white_dev,
             sw.D,
             r,
@@ -295,11 +372,14 @@ class Study:
             pcr_gaps(g, ss, r.idx, fresh),
             float(st.loss[-1]),
             float(plateau_losses(ss)[b.stall_H]),
-            {R: len(read(tr, tol).drops) for R, tr in ranks.items()},
+            rtol.drop_min_frac,
+            {R: len(read(tr, rtol).drops) for R, tr in ranks.items()},
             {R: plateau_indices(tr, rs, tol) for R, tr in ranks.items()},
+            {R: plateau_indices(tr, rs, tol, floor=tol.drop_min_frac) for R, tr in ranks.items()},
             {R: float(tr.loss[-1]) for R, tr in ranks.items()},
             plateau_losses(rs),
-            self.durations,
+            self.seeds["durations"],
+            self.seeds["times"],
             scalar_gaps(self.comparison),
         )
 

@@ -40,7 +40,7 @@ def plot_merged(st: Study):
     ins.plot(x, sm.escape_times.mean() + sm.escape_slope_theory * (x - x.mean()), "k--", lw=1)
     ins.set_xlabel("ln(1/init)", fontsize=7), ins.set_ylabel("t½", fontsize=7), ins.tick_params(labelsize=6)
     ax[1].set_xscale("log"), ax[1].set_xlabel("time t"), ax[1].legend(fontsize=7, loc="upper right")
-    ax[1].set_title("(b) flow from several init scales")
+    ax[1].set_title("(b) flow from several init scales; inset: GD")
     w = merged["white"]
     _curve(ax[2], w, "white Λ", "C2")
     ax[2].plot(w.flow.t, white_loss(w.flow.t, w.s.D, w.s.N, merged["white_s0"]), "k--", lw=1, label="analytic L(t)")
