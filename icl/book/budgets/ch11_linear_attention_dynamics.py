@@ -43,8 +43,9 @@ class Budget:
     #                     shift the escapes of e_2 and e_3, which lie close in time, enough to merge them
     sep_T: float = 2.0e4
     stall_H: int = 2  # H < D rank-one heads (beyond the paper; flow)
-    duration_seeds: int = 6  # init seeds whose flows give the plateau durations (the paper's Fig. 3 runs 6 seeds)
-    duration_T: float = 4.0e4  # their flow time (the slowest of the 6 learns e_4 at t ≈ 2.5e4)
+    duration_seeds: int = 12  # init seeds whose flows give the plateau durations and the time law: twice the
+    #                           paper's Fig. 3 (6), so that the law's slope has s.e. ≈ 0.11 (0.13 at 6 seeds)
+    duration_T: float = 4.0e4  # their flow time (each of the 12 learns every direction before it)
     # --- ranks (Fig. 4): D = 8, H = 9 (flow) ---
     ranks_D: int = 8
     ranks_H: int = 9
