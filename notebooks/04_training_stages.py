@@ -71,7 +71,7 @@ ch.show_budget()
 # uses in their code (the cells behind their Figs. 21–22 in `plots.ipynb`: step
 # {glue:text}`stages-authors-lr`); their loss is $\tilde{\mathcal{L}}/2$, so in our units their
 # step is {glue:text}`stages-authors-lr-ours` and ours moves {glue:text}`stages-lr-ratio` times as far
-# per step (both far below the edge of stability at our end points, below). Until issue 27 the step
+# per step (both below the edge of stability at our end points; see the manifold section). Until issue 27 the step
 # was ours, 0.05: the runs then ended at the edge of stability and the end-point claims read the
 # phase of an oscillation (details in the manifold section). The rest is ours:
 # $\omega_h, \mu_h \sim N(0, s^2)$ i.i.d. with $s =$
@@ -225,11 +225,11 @@ display(st.homogeneity)
 # reach (4.3), from the first record where $\langle\omega,\mu\rangle$ is within
 # {glue:text}`stages-opt` of $\eta_\mathrm{eff}$ it never falls back below its running maximum by
 # more than {glue:text}`stages-fall-back` of $\eta_\mathrm{eff}$ and never exceeds
-# $\eta_\mathrm{eff}$ by more than {glue:text}`stages-overshoot`: it creeps up to
-# $\eta_\mathrm{eff}$. And "the later stage of the training dynamics essentially corresponds to
-# decreasing $\omega$" (§4.3): in {glue:text}`stages-n-slide` of the {glue:text}`stages-n-split`
-# runs that split, from the end of Stage I and homogeneity on, the scale $\omega$ falls and the
-# positive heads' OV weight rises at every record.
+# $\eta_\mathrm{eff}$ by more than {glue:text}`stages-overshoot`. And "the later stage of the
+# training dynamics essentially corresponds to decreasing $\omega$" (§4.3): in
+# {glue:text}`stages-n-slide` of the {glue:text}`stages-n-split` runs that split, from the end of
+# Stage I and homogeneity on, the scale $\omega$ falls and the positive heads' OV weight rises at
+# every record.
 #
 # ## The solution manifold
 #
