@@ -217,7 +217,12 @@ def _claims_stage1(ch, st: Study):
             target_origin=STAGE1_QUOTE,
             tol_origin="none: every start",
             note=f"{never}; among the {k} that split the fraction is {_frac(among)}.",
-            note_if_fail=""
+            note_if_fail=(
+                "Every start whose Stage I ends has sign matching by then; the starts that fail never end Stage I "
+                "(the trap of claim heads_split), so the paper's Stage I does not hold for them."
+                if round(getattr(summary, col + "_all") * n) == n1
+                else ""
+            )
             if key == "sign"
             else "The zero-sum term has weight c = (1+σ²)/L: Σμ_h decays at rate ≈ 2cH only once (4.3) holds, so "
             "zero-sum OV is reached after Stage I (measured rates in the text); at the end of Stage I the zero-sum "
