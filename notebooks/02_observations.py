@@ -116,7 +116,7 @@ ch.figure("obs-circuits-more", obs.plot_circuits_more(st))
 # the model's largest (our threshold); the others are **positive** or **negative** by the sign of
 # $\omega_h$. The paper groups heads by their KQ scale instead ("depending on the signs of the KQ
 # parameters"), a dummy head being one with $\omega_h \approx 0$, which then has "nearly zero KQ and
-# OV matrices". Grouped that way (|ω_h| at most a fifth of the model's largest), the $H \ge 2$
+# OV matrices". Grouped that way ($|\omega_h|$ at most a fifth of the model's largest), the $H \ge 2$
 # models have {glue:text}`obs-kq-dummies` dummy heads in {glue:text}`obs-kq-dummy-models` models,
 # against {glue:text}`obs-out-dummies` by our rule: the difference are heads at the common KQ scale
 # to which their group gives little OV weight. The claim on dummy heads uses the paper's grouping.
