@@ -134,9 +134,11 @@ ch.figure("setup-training", setup.plot_training(st))
 # ## Claims
 #
 # Each tolerance and the reading of "≈" behind it is stated in the notes under the table
-# (chosen in `icl/book/budgets/ch01_setup.py`, before looking at the numbers). How the learned
-# predictor compares with debiased GD at every test length, for every head count, is the
-# next chapter's subject.
+# (chosen in `icl/book/budgets/ch01_setup.py`, before looking at the numbers). This page's model is
+# one of the next chapter's, which checks the same four statements on every head count and seed;
+# there they count on the scorecard, and here they are shown for this one model (on a page rerun
+# with other parameters they are this page's own). How the learned predictor compares with
+# debiased GD at every test length, for every head count, is the next chapter's subject.
 
 # %%
 ch.glue_numbers(setup.numbers(st))

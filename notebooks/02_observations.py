@@ -114,7 +114,13 @@ ch.figure("obs-circuits-more", obs.plot_circuits_more(st))
 # diagonal (max − min), its largest off-diagonal entry, the largest entry of the key-y row, and the
 # largest entry of $u_h$'s $x$-part. A head is **dummy** when $|\omega_h\mu_h|$ is below a tenth of
 # the model's largest (our threshold); the others are **positive** or **negative** by the sign of
-# $\omega_h$. The models of {numref}`obs-circuits`, head by head:
+# $\omega_h$. The paper groups heads by their KQ scale instead ("depending on the signs of the KQ
+# parameters"), a dummy head being one with $\omega_h \approx 0$, which then has "nearly zero KQ and
+# OV matrices". Grouped that way ($|\omega_h|$ at most a fifth of the model's largest), the $H \ge 2$
+# models have {glue:text}`obs-kq-dummies` dummy heads in {glue:text}`obs-kq-dummy-models` models,
+# against {glue:text}`obs-out-dummies` by our rule: the difference are heads at the common KQ scale
+# to which their group gives little OV weight. The claim on dummy heads uses the paper's grouping.
+# The models of {numref}`obs-circuits`, head by head:
 
 # %% tags=["hide-input"]
 ph = st.per_head
@@ -143,6 +149,14 @@ for cols in (obs.SCALE_COLUMNS, obs.ERROR_COLUMNS):
 # models learn $|\omega| =$ {glue:text}`obs-single-omega` and $|\mu| =$ {glue:text}`obs-single-mu`
 # (mean over seeds); the approximate loss (4.1) puts the single-head optimum at
 # $\omega = 1/\sqrt d =$ {glue:text}`obs-single-opt` (4.12).
+#
+# The paper reads its Figs 1 and 3 as a two- and a four-head model with the same KQ scale and the
+# same OV weight per group, so the same predictor, and with a smaller KQ scale and a larger OV weight
+# than the single head. Over every $H \ge 2$ model, the common scale $\omega$ (the mean $|\omega_h|$
+# of the non-dummy heads) lies between {glue:text}`obs-model-omega-lo` and
+# {glue:text}`obs-model-omega-hi`, and a group's OV weight (the mean of $\sum_{h\in+}\mu_h$ and
+# $-\sum_{h\in-}\mu_h$) between {glue:text}`obs-model-mu-lo` and {glue:text}`obs-model-mu-hi`; the
+# claims below compare these ranges with each other and with the single head's.
 #
 # Why the OV $x$-part can stay large in one head (column "OV x/|μ|"): once heads of one group
 # share $|\omega_h|$ they compute the same attention weights, so only the **group's summed**
@@ -183,7 +197,9 @@ ch.figure("obs-risk", obs.plot_risk(st))
 # $\omega = 1/\sqrt d$ with its best $\mu$). The closed forms give {glue:text}`obs-dgd-exact` for
 # debiased GD at $\eta_\mathrm{eff}$ and {glue:text}`obs-gd-exact` for vanilla GD at $\eta^*$;
 # whether the two-head model matches the first is {doc}`01_setup`'s claim, and the claims below
-# extend it to every head count and every $L'$.
+# extend it to every head count and every $L'$. Observation 3 names vanilla GD as the predictor the
+# models approximate: over the whole $L'$ grid their risk is at most {glue:text}`obs-vs-gd` away from
+# vanilla GD's at $\eta^*$ (same prompts; the claim's note says at which $L'$).
 
 # %% tags=["hide-input"]
 display(st.at_L.table().style.format("{:.4f}"))
@@ -273,6 +289,14 @@ display(st.halfway.style.format({"mean |ω_h|": "{:.3f}", "Σ μ_h": "{:.3f}"}))
 
 # %% tags=["hide-input"]
 display(st.trend.rename(columns=obs.ERROR_COLUMNS).style.format("{:.3f}"))
+
+# %% [markdown]
+# The median hides the worst model. The model with the largest x-block error at the end,
+# {glue:text}`obs-worst-kq-model`, has a worst-head error (diagonal spread or off-diagonal entry over
+# $|\omega_h|$) of {glue:text}`obs-worst-kq-traj` at the same snapshots, and of
+# {glue:text}`obs-worst-kq-peak` at its largest after the first tenth of training:
+# {glue:text}`obs-worst-kq-verdict`. Its worst head, head {glue:text}`obs-worst-kq-head`, carries
+# {glue:text}`obs-worst-kq-share` of its group's OV weight.
 
 # %% [markdown]
 # ## Claims

@@ -66,9 +66,15 @@ st = stages.Study(ch)
 ch.show_budget()
 
 # %% [markdown]
-# The paper's learning rate, initial scale and head counts for Figs. 7/8 are lost. The step size is
-# that of the authors' own gradient descent on $\tilde{\mathcal{L}}$ (their Figs. 21–22),
-# {glue:text}`stages-lr`; the rest is ours: $\omega_h, \mu_h \sim N(0, s^2)$ i.i.d. with $s =$
+# The paper's learning rate, initial scale and head counts for Figs. 7/8 are lost. The step size,
+# {glue:text}`stages-lr`, is the number the authors' own gradient descent on $\tilde{\mathcal{L}}$
+# uses in their code (the cells behind their Figs. 21–22 in `plots.ipynb`: step
+# {glue:text}`stages-authors-lr`); their loss is $\tilde{\mathcal{L}}/2$, so in our units their
+# step is {glue:text}`stages-authors-lr-ours` and ours moves {glue:text}`stages-lr-ratio` times as far
+# per step (both below the edge of stability at our end points; see the manifold section). Until issue 27 the step
+# was ours, 0.05: the runs then ended at the edge of stability and the end-point claims read the
+# phase of an oscillation (details in the manifold section). The rest is ours:
+# $\omega_h, \mu_h \sim N(0, s^2)$ i.i.d. with $s =$
 # {glue:text}`stages-init`, head counts $H =$ {glue:text}`stages-heads` with
 # {glue:text}`stages-runs` random start(s) each, {glue:text}`stages-steps` steps (flow time
 # {glue:text}`stages-flow-time`). The pattern criteria are ours too: Stage I ends at the first
@@ -105,12 +111,19 @@ display(st.table)
 
 # %% [markdown]
 # Of {glue:text}`stages-n-runs` runs, {glue:text}`stages-n-split` end with positive and negative
-# heads (the last column; the others are the trap below). Among those, sign matching is reached by
-# the end of Stage I in {glue:text}`stages-frac-sign`, zero-sum OV in {glue:text}`stages-frac-zs`,
-# and homogeneity only after Stage I in {glue:text}`stages-frac-hom-after` (reached at all:
+# heads (the last column; the others are the trap below) and {glue:text}`stages-n-stage1` end
+# Stage I at all. Stage I is stated for every small start ("We start from a small initialization
+# … the model quickly develops the sign matching and zero-sum OV patterns"), so its claims count
+# every start, a start whose Stage I never ends as one without the pattern: sign matching is
+# reached by the end of Stage I in {glue:text}`stages-frac-sign-all` of the starts and zero-sum OV
+# in {glue:text}`stages-frac-zs-all`. Stage II is stated for "the regime where (4.2) and (4.3) are
+# well-established after Stage I", the runs that split: among those, sign matching comes by the end
+# of Stage I in {glue:text}`stages-frac-sign`, zero-sum OV in {glue:text}`stages-frac-zs`, and
+# homogeneity only after Stage I in {glue:text}`stages-frac-hom-after` (reached at all:
 # {glue:text}`stages-frac-hom`; homogeneous before Stage I ends: {glue:text}`stages-early-hom`).
-# The paper puts zero-sum OV in Stage I; the next paragraph shows why, from a generic small start,
-# it can come later.
+# The paper puts zero-sum OV in Stage I; at the end of Stage I the zero-sum ratio of the runs is
+# {glue:text}`stages-zs-s1`, against the criterion's {glue:text}`stages-zs-tol`. The next paragraph
+# shows why, from a generic small start, it comes later.
 #
 # ### Why zero-sum OV comes late
 #
@@ -205,6 +218,19 @@ display(st.homogeneity)
 # $\tilde{\mathcal{L}}$ are also far smaller than the error of the approximation itself, of order
 # $\eta_\mathrm{eff}/L =$ {glue:text}`stages-approx-error`; {doc}`03_loss_approximation`.)
 #
+# ## After Stage I
+#
+# "After this condition is met, as we continue the gradient-descent algorithm, the value of
+# $\langle\omega,\mu\rangle$ does not change much": in the {glue:text}`stages-n-meet` runs that
+# reach (4.3), from the first record where $\langle\omega,\mu\rangle$ is within
+# {glue:text}`stages-opt` of $\eta_\mathrm{eff}$ it never falls back below its running maximum by
+# more than {glue:text}`stages-fall-back` of $\eta_\mathrm{eff}$ and never exceeds
+# $\eta_\mathrm{eff}$ by more than {glue:text}`stages-overshoot`. And "the later stage of the
+# training dynamics essentially corresponds to decreasing $\omega$" (§4.3): in
+# {glue:text}`stages-n-slide` of the {glue:text}`stages-n-split` runs that split, from the end of
+# Stage I and homogeneity on, the scale $\omega$ falls and the positive heads' OV weight rises at
+# every record.
+#
 # ## The solution manifold
 #
 # On $S(\omega)$ the total OV weight of the positive heads is $\mu^*(\omega)$ (4.6), the model
@@ -259,8 +285,10 @@ display(st.ends)
 # ## Claims
 #
 # Each tolerance and its origin is in the notes under the table (chosen in
-# `icl/book/budgets/ch04_training_stages.py`); fractions are over the runs that split, since the
-# manifold and the stages describe those.
+# `icl/book/budgets/ch04_training_stages.py`). The Stage I claims count every small start, as §4.2
+# states Stage I; the Stage II and manifold claims count the runs in which Stage I established
+# (4.2) and (4.3), as §4.2 states those, and say how many that is; how often a start splits at all
+# is the first claim.
 
 # %%
 ch.glue_numbers(stages.numbers(st))

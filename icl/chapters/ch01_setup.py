@@ -77,31 +77,44 @@ def numbers(st: Study) -> dict:
     }
 
 
+def _at_paper(ch, value):
+    """`value` (a claim's finding or same_as) at the paper's parameters; None under a reader's own (the
+    rerun page's: another model, another question, which nobody has classified)."""
+    return None if ch.claims.meta.get("params") else value
+
+
 def claims(ch, st: Study):
-    """Obs. 1–3 as one model can check them; targets from `theory`, tolerances from `ch.tol`."""
+    """Obs. 1–3 as one model can check them; targets from `theory`, tolerances from `ch.tol`. Each repeats
+    a claim of chapter 02 on this one model (one of 02's), so it is shown here and counted there
+    (`same_as`)."""
     t, pat = ch.tol, st.pattern
     dummy = dummy_heads(pat.omega, pat.mu)
+    obs = "02_observations/"
     ch.claims.add(
         "sign_matching",
-        "sign ω_h = sign μ_h in every non-dummy head",
+        "this page's model has sign ω_h = sign μ_h in every non-dummy head",
         "Obs. 1",
         float(sign_matching(pat.omega, pat.mu, dummy)),
         1.0,
         kind="min",
         target_origin="the paper (every non-dummy head)",
+        finding=_at_paper(ch, "paper"),
+        same_as=_at_paper(ch, obs + "sign_matching_all_models"),
     )
     ch.claims.add(
         "zero_sum_ov",
-        "zero-sum OV: |Σ μ_h| / Σ |μ_h| small",
+        "this page's model has zero-sum OV: |Σ_h μ_h| / Σ_h |μ_h| ≈ 0",
         "Obs. 2",
         float(zero_sum_ratio(pat.mu)),
         t.zero_sum,
         kind="max",
         tol_origin="'≈ 0' read as at most 5 % of the OV mass",
+        finding=_at_paper(ch, "paper"),
+        same_as=_at_paper(ch, obs + "zero_sum_all_models"),
     )
     ch.claims.add(
         "eta_learned",
-        "Σ_h ω_h μ_h ≈ η_eff = L/(L + d(1+σ²))",
+        "this page's model learns Σ_h ω_h μ_h ≈ η_eff = L/(L + d(1+σ²))",
         "§3, (4.3)",
         st.eta_learned,
         ch.eta_eff,
@@ -109,10 +122,12 @@ def claims(ch, st: Study):
         kind="rel",
         target_origin="(4.3), computed by theory.eta_eff",
         tol_origin="'≈' read as 3 %; the paper's own model has 2ωμ = 0.90, 2.4 % above η_eff",
+        finding=_at_paper(ch, "paper"),
+        same_as=_at_paper(ch, obs + "eta_learned_all_models"),
     )
     ch.claims.add(
         "risk_matches_dgd",
-        "test risk at L' = L ≈ debiased GD's at η_eff",
+        "this page's model's test risk at L' = L ≈ that of debiased GD at η_eff",
         "Obs. 3, Thm 4.2 (i)",
         st.risk.mean,
         st.dgd_risk,
@@ -120,6 +135,8 @@ def claims(ch, st: Study):
         target_origin="ours: exact risk of debiased GD at η_eff, theory.dgd_risk",
         tol_origin=f"'≈' read as {t.risk_rel:.0%} of the target plus {t.risk_se:g} Monte Carlo s.e. "
         f"({st.risk.se:.4f}) of the model's risk",
+        finding=_at_paper(ch, "paper"),
+        same_as=_at_paper(ch, obs + "risk_matches_dgd_all_heads"),
     )
 
 

@@ -189,8 +189,65 @@ def _pattern_study(mu_scale=1.0):
 def test_claims_pass_for_models_in_the_exact_pattern_at_the_theory_s_optimum():
     claims = _pattern_study().ch.claims
     for c in claims.claims:
-        if c.id != "bayes_factor":  # the two-kernel model is not debiased GD itself; see the next test
+        if c.id == "kq_dummy_heads_vanish":  # no head's KQ scale vanishes: nothing to judge
+            assert c.status == "not evaluated"
+        elif c.id not in ("bayes_factor", "track_vanilla_gd"):  # not debiased or vanilla GD itself; see below
             assert c.status == "pass", (c.id, c.measured, c.criterion)
+
+
+def test_every_claim_can_be_classified_and_none_is_under_a_reader_s_parameters():
+    for c in _pattern_study(mu_scale=0.5).ch.claims.claims:
+        assert c.status != "fail" or c.finding is not None, c.id
+    ch = fake_chapter()
+    ch.claims.meta["params"] = {"d": D}
+    st = obs.Study(ch)
+    st.models = _pattern_study(mu_scale=0.5).models
+    obs.claims(ch, st)
+    assert all(c.finding is None for c in ch.claims.claims)
+
+
+def _with_heads(omegas, mus, kq_extra=None):
+    """One three-head model in the pattern at (omegas, mus), its KQ circuits plus kq_extra (H, D, D)."""
+    run = constant(omegas, mus)
+    if kq_extra is not None:
+        run.snapshot_kq[-1] = run.snapshot_kq[-1] + kq_extra
+    return models_of({(3, 0): run})
+
+
+def test_a_head_whose_kq_scale_vanishes_is_found_with_the_size_of_its_circuits():
+    clean = obs.kq_dummy_heads(_with_heads([0.1, -0.1, 0.0], [3.0, -3.0, 0.0]), 0.2)
+    assert list(clean.index) == [(3, 0, 3)] and clean["KQ / ω"].iloc[0] == 0 and clean["OV / μ"].iloc[0] == 0
+    extra = np.zeros((3, D + 1, D + 1))
+    extra[2, D, 0] = 0.05  # a key-y entry of the dead head: half the live heads' scale
+    dirty = obs.kq_dummy_heads(_with_heads([0.1, -0.1, 0.0], [3.0, -3.0, 0.0], extra), 0.2)
+    assert dirty["KQ / ω"].iloc[0] == pytest.approx(0.5)
+    live_ov = obs.kq_dummy_heads(_with_heads([0.1, -0.1, 0.0], [3.0, -3.0, 1.5]), 0.2)
+    assert live_ov["OV / μ"].iloc[0] == pytest.approx(0.5)
+    assert obs.kq_dummy_heads(_with_heads([0.1, -0.1, 0.1], [3.0, -2.0, 1.0]), 0.2).empty
+
+
+def test_model_scales_read_the_common_kq_scale_and_a_group_s_ov_weight():
+    runs = {(1, 0): constant([0.4], [-1.5]), (3, 0): constant([0.1, -0.12, 0.1], [1.0, -4.0, 3.0])}
+    sc = obs.model_scales(models_of(runs))
+    assert sc.loc[(1, 0), "omega"] == pytest.approx(0.4) and sc.loc[(1, 0), "mu"] == pytest.approx(1.5)
+    assert sc.loc[(3, 0), "omega"] == pytest.approx(0.32 / 3) and sc.loc[(3, 0), "mu"] == pytest.approx(4.0)
+
+
+def test_the_worst_head_and_its_error_along_training():
+    w = np.linspace(0.02, 0.1, len(STEPS))
+    run = fake_run(np.stack([w, -w], 1), np.stack([3 * w, -2 * w], 1))
+    run.snapshot_kq[:, 1, 0, 1] = 0.05 * np.array([4, 3, 2, 1, 0, 0])  # head 2's off-diagonal entry shrinks
+    run.snapshot_kq[-1, 1, 0, 1] = 0.03
+    tr = obs.error_trajectory(run, int(STEPS[-1]))
+    assert [s for s, _ in tr["at"]] == [10, 20, 80, 160]  # the first snapshots at or after 1, 16, 53, 160
+    assert tr["at"][-1][1] == pytest.approx(0.3) and tr["peak"] == (20, pytest.approx(0.1 / w[2]))
+    head = obs.worst_head(run)
+    assert (head["head"], head["share"]) == (2, 1.0) and head["error"] == pytest.approx(0.3)
+
+
+def test_length_steps_are_falls_in_standard_errors_of_the_difference():
+    cv = SimpleNamespace(mean={"m": np.array([1.0, 0.8, 0.9])}, se={"m": np.array([0.03, 0.04, 0.0])})
+    assert obs.length_steps(cv, ["m"])["m"] == pytest.approx(-0.1 / 0.04)
 
 
 def test_risk_claims_fail_for_a_model_at_half_the_ov_scale():

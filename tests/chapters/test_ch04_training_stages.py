@@ -11,6 +11,7 @@ from icl.chapters.ch04_training_stages import (
     excess_at_fixed_omega,
     hessian,
     homogeneity_table,
+    inner_after_stage1,
     manifold_deviations,
     mu_star_any,
     mu_star_signed,
@@ -20,6 +21,8 @@ from icl.chapters.ch04_training_stages import (
     stage_summary,
     trap_point,
     trap_population,
+    valley_slide,
+    zero_sum_at_stage1_end,
     zero_sum_rates,
 )
 from icl.core import theory
@@ -166,11 +169,68 @@ def test_stage_summary_counts_only_runs_that_split():
         homogeneous=np.array([40, -1]),
     )
     s = stage_summary(_runs_from(ends_w, ends_m, times))
-    assert (s.n_runs, s.n_split) == (2, 1)
+    assert (s.n_runs, s.n_split, s.n_stage1) == (2, 1, 2)
     assert s.sign_in_stage1 == 1 and s.zero_sum_in_stage1 == 0
+    assert s.sign_in_stage1_all == 1 and s.zero_sum_in_stage1_all == 0  # over both starts
     assert s.homogeneous_after_stage1 == 0 and s.homogeneous_reached == 1 and s.early_homogeneous == ((2, 0),)
     none = stage_summary(_runs_from(np.abs(ends_w), np.abs(ends_m), times))
     assert none.n_split == 0 and none.sign_in_stage1 is None
+
+
+def test_over_all_starts_a_run_whose_stage1_never_ends_counts_as_not_showing_the_pattern():
+    w, m = _on_manifold(0.1)
+    ends_w, ends_m = np.stack([w, np.abs(w)]), np.stack([m, np.abs(m)])
+    times = StageTimes(
+        stage1_end=np.array([50, -1]),
+        sign=np.array([10, 10]),
+        zero_sum=np.array([40, -1]),
+        homogeneous=np.array([60, 5]),
+    )
+    s = stage_summary(_runs_from(ends_w, ends_m, times))
+    assert (s.n_stage1, s.sign_in_stage1_all, s.zero_sum_in_stage1_all) == (1, 0.5, 0.5)
+    assert (s.sign_in_stage1, s.zero_sum_in_stage1, s.homogeneous_after_stage1) == (1, 1, 1)
+
+
+def _records(W, M, steps, split=True, times=None):
+    """A results dict for one head count from records W, M: (S, R, H)."""
+    W, M = np.asarray(W, float), np.asarray(M, float)
+    R = W.shape[1]
+    tr = Trajectory(np.asarray(steps), W, M, np.zeros(W.shape[:2]), lr=0.01)
+    times = times or StageTimes(*(np.zeros(R, int),) * 4)
+    return {W.shape[2]: HeadCountRuns(W.shape[2], tr, times, np.full(R, split))}
+
+
+def test_inner_after_stage1_reads_the_fall_back_and_the_overshoot_from_the_first_meeting():
+    eta = theory.eta_eff(D, L, S2)
+    x = np.array([0.2, 0.96, 0.93, 0.99, 1.02, 1.0])  # ⟨ω, μ⟩/η_eff: meets (4.3) at record 1, falls back 0.03
+    W = np.stack([np.sqrt(x * eta), -np.sqrt(x * eta)], -1)[:, None] / np.sqrt(2)
+    M = W.copy()  # ω_h μ_h = x η_eff / 2 in each head
+    tab = inner_after_stage1(_records(W, M, np.arange(6)), D, L, S2, 0.05)
+    row = tab.iloc[0]
+    assert row["first meets (4.3)"] == 1
+    assert row["largest fall back"] == pytest.approx(0.03) and row["largest overshoot"] == pytest.approx(0.02)
+    never = inner_after_stage1(_records(W * 0.1, M * 0.1, np.arange(6)), D, L, S2, 0.05)
+    assert never.empty
+
+
+def test_valley_slide_finds_a_rise_of_omega_and_a_fall_of_the_ov_weight():
+    w = np.array([0.3, 0.2, 0.1, 0.12, 0.08])
+    m = np.array([1.0, 1.5, 2.0, 1.9, 2.5])
+    W, M = np.stack([w, -w], -1)[:, None], np.stack([m, -m], -1)[:, None]
+    times = StageTimes(*(np.array([1]),) * 4)  # Stage I and homogeneity at step 1
+    row = valley_slide(_records(W, M, np.arange(5), times=times)).iloc[0]
+    assert row["from step"] == 1
+    assert row["largest rise of ω"] == pytest.approx(0.2) and row["largest fall of Σ₊μ_h"] == pytest.approx(0.05)
+    clean = valley_slide(_records(W[[0, 1, 2, 4]], M[[0, 1, 2, 4]], np.arange(4), times=times)).iloc[0]
+    assert clean["largest rise of ω"] == 0 and clean["largest fall of Σ₊μ_h"] == 0
+    assert valley_slide(_records(W, M, np.arange(5), split=False, times=times)).empty
+
+
+def test_zero_sum_at_stage1_end_is_read_at_the_stage1_record():
+    W = np.array([[[0.1, -0.1]], [[0.3, -0.3]]])
+    M = np.array([[[1.0, -0.5]], [[2.0, -2.0]]])
+    times = StageTimes(stage1_end=np.array([0]), sign=np.array([0]), zero_sum=np.array([1]), homogeneous=np.array([0]))
+    np.testing.assert_allclose(zero_sum_at_stage1_end(_records(W, M, [0, 10], times=times)), [0.5 / 1.5])
 
 
 def test_end_points_on_the_manifold_have_zero_deviation():

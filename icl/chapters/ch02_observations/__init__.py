@@ -1,7 +1,8 @@
 """Chapter 02, the four observations of §3 over many trained models: the chapter's public face.
 
-`analysis` holds the `Study` (the models and every result read off them), `report` the prose's
-numbers and the claims, `figures` the figures.
+`analysis` holds the `Study` (the models and every result read off them), `heads` the readings beyond
+the model table (scales across models, dummy heads, errors along training), `report` the prose's
+numbers and the claims (those about risk in `risk`, shared wording in `common`), `figures` the figures.
 """
 
 from .analysis import (
@@ -45,6 +46,7 @@ from .figures import (
     plot_dynamics_more,
     plot_risk,
 )
+from .heads import error_trajectory, kq_dummy_heads, length_steps, model_scales, worst_head
 from .report import by_H, claims, numbers
 
 __all__ = [
@@ -89,4 +91,9 @@ __all__ = [
     "RisksAtL",
     "risks_at_L",
     "by_H",
+    "model_scales",
+    "kq_dummy_heads",
+    "error_trajectory",
+    "worst_head",
+    "length_steps",
 ]

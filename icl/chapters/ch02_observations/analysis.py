@@ -37,6 +37,7 @@ from ...core.estimators import (
 )
 from ...runs.config import run_config
 from ...runs.load import load_or_train_many
+from .heads import error_trajectory, error_trend, kq_dummy_heads, model_scales, worst_head
 
 __all__ = [
     "LABELS",
@@ -404,24 +405,6 @@ def halfway_table(models: Models, per_model, keys, zero_sum_tol: float):
     return t
 
 
-def error_trend(models: Models):
-    """Median over the H ≥ 2 models of each worst-head relative pattern error at the snapshots nearest
-    steps/100, steps/10, steps/3 and the end (index: snapshot step; columns: ERROR_COLUMNS' ids)."""
-    import pandas as pd
-
-    keys = ("rel_diag_spread", "rel_offdiag", "rel_key_y", "rel_ov_x")
-    trend = {}
-    for s in [s for s in (models.steps // 100, models.steps // 10, models.steps // 3, models.steps) if s > 0]:
-        vals = []
-        for k in models.multi:
-            r = models.runs[k]
-            i = int(np.searchsorted(r.snapshot_steps, s))
-            vals.append(pattern_summary(r.snapshot_kq[i], r.snapshot_ov[i], r.config.task.d))
-            step = int(r.snapshot_steps[i])
-        trend[step] = {c: float(np.median([v[c] for v in vals])) for c in keys}
-    return pd.DataFrame(trend).T.rename_axis("step")
-
-
 # --- Observation 3: risk on common prompts -----------------------------------------------------
 
 
@@ -567,6 +550,24 @@ class Study:
     @cached_property
     def trend(self):
         return error_trend(self.models)
+
+    @cached_property
+    def worst_kq(self) -> dict:
+        """The model with the largest x-block error of Obs. 1 ("key"), its worst head (`worst_head`)
+        and its error along training (`error_trajectory`)."""
+        k = self.table[["rel_diag_spread", "rel_offdiag"]].max(axis=1).idxmax()
+        run = self.models.runs[k]
+        return {"key": k, **worst_head(run), **error_trajectory(run, self.models.steps)}
+
+    @cached_property
+    def scales(self):
+        """Each model's KQ scale ω and group OV weight μ (`model_scales`)."""
+        return model_scales(self.models)
+
+    @cached_property
+    def kq_dummies(self):
+        """The heads of H ≥ 2 models whose KQ scale vanishes (`kq_dummy_heads`, the chapter's 1/5 rule)."""
+        return kq_dummy_heads(self.models, self.ch.tol.small)
 
     @cached_property
     def curves(self) -> RiskCurves:

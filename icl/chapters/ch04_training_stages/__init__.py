@@ -3,8 +3,8 @@ training stages, the two-head trap and the solution manifold S(ω).
 
 The public face (`icl.chapters`): `Study(ch)`, `numbers(st)`, `claims(ch, st)` and the figures
 `plot_trajectories`, `plot_trap`, `plot_manifold`; `analysis` also keeps its pure functions public
-(the unit tests call them). Modules: `analysis` (the computations and the Study), `report`
-(numbers and claims), `figures`.
+(the unit tests call them). Modules: `analysis` (the computations and the Study), `later`
+(after Stage I: ⟨ω, μ⟩ at η_eff, the slide down the valley), `report` (numbers and claims), `figures`.
 """
 
 from .analysis import (
@@ -33,6 +33,7 @@ from .analysis import (
     zero_sum_rates,
 )
 from .figures import plot_manifold, plot_trajectories, plot_trap
+from .later import inner_after_stage1, valley_slide, zero_sum_at_stage1_end
 from .report import claims, numbers
 
 __all__ = [
@@ -64,4 +65,7 @@ __all__ = [
     "manifold_deviations",
     "recent_deviations",
     "settled_deviations",
+    "inner_after_stage1",
+    "valley_slide",
+    "zero_sum_at_stage1_end",
 ]

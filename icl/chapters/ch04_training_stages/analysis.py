@@ -35,6 +35,7 @@ from ...core.dynamics import (
     small_init,
     stage_times,
 )
+from .later import inner_after_stage1, valley_slide, zero_sum_at_stage1_end
 
 __all__ = [
     "Criteria",
@@ -164,12 +165,17 @@ def stage_table(results: dict[int, HeadCountRuns]):
 
 @dataclass(frozen=True)
 class StageSummary:
-    """Over the runs that split (n_split of n_runs): the fraction with sign matching and with zero-sum
-    OV by the end of Stage I, with homogeneity only after it, and with homogeneity at all (None when
-    no run splits); early_homogeneous: (H, run) of split runs homogeneous before Stage I ends."""
+    """n_runs starts, n_split of which split, n_stage1 of which end Stage I. Over all starts (a run
+    whose Stage I never ends counts as not showing it): sign_in_stage1_all, zero_sum_in_stage1_all,
+    the fractions with sign matching and with zero-sum OV by the end of Stage I. Over the runs that
+    split (None when none does): the same two fractions, with homogeneity only after Stage I, and
+    with homogeneity at all; early_homogeneous: (H, run) of split runs homogeneous before Stage I ends."""
 
     n_runs: int
     n_split: int
+    n_stage1: int
+    sign_in_stage1_all: float
+    zero_sum_in_stage1_all: float
     sign_in_stage1: float | None
     zero_sum_in_stage1: float | None
     homogeneous_after_stage1: float | None
@@ -180,15 +186,21 @@ class StageSummary:
 def stage_summary(results: dict[int, HeadCountRuns]) -> StageSummary:
     t = stage_table(results)
     s = t[t["ends with ± heads"]]
-    end = s["end of Stage I"]
     frac = (lambda ok: float(np.mean(ok))) if len(s) else (lambda ok: None)
-    early = s[(s["homogeneous |ω_h|"] >= 0) & (s["homogeneous |ω_h|"] <= end)]
+
+    def by_stage1(x, col):  # reached, and by the end of Stage I (which must end)
+        return (x[col] >= 0) & (x["end of Stage I"] >= 0) & (x[col] <= x["end of Stage I"])
+
+    early = s[(s["homogeneous |ω_h|"] >= 0) & (s["homogeneous |ω_h|"] <= s["end of Stage I"])]
     return StageSummary(
         len(t),
         len(s),
-        frac((s["sign matching"] >= 0) & (s["sign matching"] <= end)),
-        frac((s["zero-sum OV"] >= 0) & (s["zero-sum OV"] <= end)),
-        frac(s["homogeneous |ω_h|"] > end),
+        int((t["end of Stage I"] >= 0).sum()),
+        float(by_stage1(t, "sign matching").mean()),
+        float(by_stage1(t, "zero-sum OV").mean()),
+        frac(by_stage1(s, "sign matching")),
+        frac(by_stage1(s, "zero-sum OV")),
+        frac(s["homogeneous |ω_h|"] > s["end of Stage I"]),
         frac(s["homogeneous |ω_h|"] >= 0),
         tuple(zip(early["H"].tolist(), early["run"].tolist())),
     )
@@ -480,6 +492,22 @@ class Study:
     @cached_property
     def summary(self) -> StageSummary:
         return stage_summary(self.runs)
+
+    @cached_property
+    def inner_after(self):
+        """`inner_after_stage1`: how far ⟨ω, μ⟩ strays from η_eff once (4.3) is first met."""
+        ch = self.ch
+        return inner_after_stage1(self.runs, ch.d, ch.L, ch.sigma2, ch.tol.opt_tol)
+
+    @cached_property
+    def zs_at_stage1(self) -> np.ndarray:
+        """The zero-sum ratio at the end of Stage I of every run whose Stage I ends (`zero_sum_at_stage1_end`)."""
+        return zero_sum_at_stage1_end(self.runs)
+
+    @cached_property
+    def slide(self):
+        """`valley_slide`: whether the runs that split slide down the valley after Stage I and homogeneity."""
+        return valley_slide(self.runs)
 
     @cached_property
     def rates(self):
