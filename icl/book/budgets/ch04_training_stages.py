@@ -26,8 +26,10 @@ class Budget:
     settle_steps: int  # its GD steps
 
 
-# The step size is the authors' own for gradient descent on L̃ (their Figs. 21–22: lr 0.01, see
-# ../shared/PAPER_NOTES.md), the stable regime the paper's gradient-flow analysis assumes: at the
+# The step size is the number in the authors' code for gradient descent on L̃ (plots.ipynb, the cells
+# behind Figs. 21–22: lr 0.01). Their loss is L̃/2, so their step is 0.005 in our units and ours moves
+# twice as far per step; both stay below the edge of stability. It is the stable regime the paper's
+# gradient-flow analysis assumes: at the
 # paper budget the runs that split end with λ_max ≈ 98, half the edge of stability 2/0.01 = 200,
 # still sliding down the valley. Until issue 27 it was ours, 0.05: those runs then end at the edge
 # (λ_max ≈ 1.01 × 2/η) and oscillate about S(ω), and the end-point claims read the oscillation's
