@@ -64,6 +64,7 @@ CONTRIBUTIONS = (
             "02_observations/kq_key_y_row_zero",
             "02_observations/ov_x_part_zero",
             "02_observations/group_ov_x_part_zero",
+            "02_observations/kq_dummy_heads_vanish",
         ),
         "02_observations/obs-circuits",
     ),
@@ -121,6 +122,9 @@ CONTRIBUTIONS = (
             "02_observations/risk_matches_dgd_all_heads",
             "02_observations/track_dgd",
             "02_observations/multi_head_same_risk",
+            "02_observations/track_vanilla_gd",
+            "02_observations/same_kq_scale_across_heads",
+            "02_observations/same_ov_weight_across_heads",
             "06_approximation_optimality/*",
         ),
         "02_observations/obs-risk",
@@ -133,6 +137,8 @@ CONTRIBUTIONS = (
         (
             "02_observations/multi_head_beats_single",
             "02_observations/single_head_matches_optimum",
+            "02_observations/multi_kq_scale_below_single",
+            "02_observations/multi_ov_weight_above_single",
             "07_bayes_and_single_head/trained_single_head_is_best_nw",
             "07_bayes_and_single_head/single_head_*",
         ),
@@ -153,7 +159,7 @@ CONTRIBUTIONS = (
         "softmax attention outperforms linear attention in linear ICL tasks, as it learns an algorithm that "
         "successfully generalizes to longer sequences at test time",
         (
-            "02_observations/length_generalisation",
+            "02_observations/risk_falls_with_length_all_heads",
             "08_linear_and_activations/softmax_*",
             "08_linear_and_activations/linear_*",
             "08_linear_and_activations/construction_*",
