@@ -228,6 +228,42 @@ def test_softmax_pairs_reproduce_linear_attention_on_centred_tokens_at_order_eps
     assert abs(slope - 2) < 0.05 and err[0] < 1e-4
 
 
+def test_on_prompts_as_they_come_the_softmax_pairs_differ_by_the_second_term_of_5_2():
+    # (5.2): the pair equals linear attention minus (L/n) Σ_h (u_hᵀ z̄)(z̄ᵀ W_h z_q), up to O(ε²)
+    d, H, n = 5, 2, 40
+    g = torch.Generator().manual_seed(3)
+    kq = torch.randn(H, d + 1, d + 1, generator=g, dtype=torch.float64) * 0.3
+    ov = torch.randn(H, d + 1, d + 1, generator=g, dtype=torch.float64)
+    task = TaskConfig(L=n)
+    P = sample_prompts(task, 200, torch.Generator().manual_seed(4), dtype=torch.float64)
+    lin_model = AttentionModel.from_circuits(kq, ov, d, ModelConfig(heads=H, normalisation="linear", linear_n=n))
+    zbar = P.Z.mean(1)  # (B, D)
+    zq = torch.cat([P.x_q, torch.zeros(len(P), 1, dtype=torch.float64)], 1)  # (B, D)
+    second = task.L / n * torch.einsum("hd,bd,be,hef,bf->b", ov[:, d, :], zbar, zbar, kq, zq)
+    resid = []
+    with torch.no_grad():
+        y_lin = lin_model(P.Z[None], P.x_q[None])[0, :, 0]
+        for eps in (1e-3, 2e-3, 4e-3):
+            kq2, ov2 = lin.softmax_pair_from_linear(kq, ov, eps, n, n)
+            y = AttentionModel.from_circuits(kq2, ov2, d, ModelConfig(heads=2 * H))(P.Z[None], P.x_q[None])[0, :, 0]
+            resid.append(float((y - (y_lin - second)).abs().max()))
+    assert float(second.abs().max()) > 1e-2  # the second term is there on prompts as they come
+    assert resid[0] < 1e-4 and resid[2] / resid[0] == pytest.approx(16, rel=0.1)  # O(ε²)
+    raw = lin.construction_errors(kq, ov, d, task, n, [1e-3], 200, seed=4, centred=False)[0]
+    assert raw == pytest.approx(float((second**2).mean().sqrt() / (y_lin**2).mean().sqrt()), rel=1e-3)
+
+
+def test_construction_risks_are_the_two_models_risks_on_common_prompts():
+    d, n = 5, 40
+    kq, ov, _ = _structured_linear([0.3], [2.8], d, n)
+    task = TaskConfig(L=n)
+    r_lin, r_soft, se = lin.construction_risks(kq, ov, d, task, n, 1e-3, 2000, seed=5)
+    P = sample_prompts(task, 2000, torch.Generator().manual_seed(5), dtype=torch.float64)
+    eta = float(lin.linear_rate(kq, ov, d, n, n))
+    assert r_lin == pytest.approx(float(((VanillaGD(eta)(P) - P.y_q) ** 2).mean()), rel=1e-10)
+    assert 0 < se < 0.01 and abs(r_soft - r_lin) < 0.05 * r_lin
+
+
 # --- length curves ---------------------------------------------------------------------------------
 
 

@@ -29,10 +29,12 @@ from .activations import (
     signal_gain,
 )
 from .basins import probe, probe_table
+from .heads import omega_rise_fall, shared_start, split_history
 from .linear import (
     LengthCurves,
     OptimalGD,
     construction_errors,
+    construction_risks,
     linear_best_length,
     linear_gd_residual,
     linear_rate,
@@ -110,10 +112,16 @@ class Study:
 
     @cached_property
     def curves(self) -> LengthCurves:
-        """Every model's risk and the references' at every test length, on common prompts."""
+        """Every model's risk and the references' at every test length, on common prompts; for every two-head
+        model k, ("dgd_own", k): debiased GD at its own first-order rate a Σ_h ω_h μ_h (Fig. 11's reference),
+        ("dgd_impl", k): at the rate it implements, μ̂ G(ω̂) (ours)."""
         ch = self.ch
         preds = {k: r.predictor() for k, r in self.runs.items()}
         preds |= {"gd_opt": OptimalGD(ch.sigma2), "dgd": DebiasedGD(ch.eta_eff), "bayes": bayes(ch.task)}
+        for k in self.keys(heads=2):
+            if k[0] != "linear":
+                preds[("dgd_own", k)] = DebiasedGD(self.own_rate(k))
+                preds[("dgd_impl", k)] = DebiasedGD(self.implemented_rate(k))
         lengths = test_lengths(ch.L, ch.budget.length_factors)
         return risk_vs_length(preds, ch.task, lengths, ch.budget.curve_prompts, seed=ch.budget.seed)
 
@@ -122,6 +130,34 @@ class Study:
 
     def activation_keys(self):
         return [k for k in self.runs if k[0] not in ("softmax", "linear")]
+
+    def own_rate(self, key) -> float:
+        """A model's first-order rate a Σ_h ω_h μ_h (Table 1's 2aωμ for a ± pair)."""
+        p = self.runs[key].pattern()
+        return float(activation_of(key[0]).a * (p.omega * p.mu).sum())
+
+    def implemented_rate(self, key) -> float:
+        """The debiased-GD rate a model implements by the general-f loss (ours): μ̂ G(ω̂), μ̂ = Σ_h μ_h sign(ω_h)/2
+        and ω̂ the mean |ω_h| over the non-dummy heads."""
+        p = self.runs[key].pattern()
+        w = float(np.abs(p.omega[~dummy_heads(p.omega, p.mu)]).mean())
+        return float(signal_gain(activation_of(key[0]), w, self.ch.d) * (p.mu * np.sign(p.omega)).sum() / 2)
+
+    def starts(self, key) -> list:
+        """The other models of the chapter that start from `key`'s circuits (`heads.shared_start`)."""
+        return shared_start(self.runs, key)
+
+    @cached_property
+    def rise_fall(self) -> dict:
+        """Every activation and softmax model with two heads: (f, 2, seed) → `heads.RiseFall` of its ω̂(t)."""
+        return {k: omega_rise_fall(self.runs[k]) for k in self.keys(heads=2) if k[0] != "linear"}
+
+    @cached_property
+    def splits(self) -> dict:
+        """Every four-head activation model: (f, 4, seed) → `heads.Split` (its |ω_h| from the snapshot where
+        their spread starts to grow for good, after the pattern settled, to the end)."""
+        settled = {r.key: r.settled for r in self.reads}
+        return {k: split_history(self.runs[k], settled[k]) for k in self.activation_keys() if k[1] == 4}
 
     @cached_property
     def softmax_rates(self) -> list[float]:
@@ -176,16 +212,22 @@ class Study:
 
     @cached_property
     def construction(self) -> Construction:
-        """(5.2) from the first linear model with the most heads."""
-        ch = self.ch
+        """(5.2) from every linear model: on centred tokens for the first model with the most heads (the
+        figure's), on the prompts as they come for all, with the ICL risks at the smallest scale."""
+        ch, b = self.ch, self.ch.budget
+        scales = np.asarray(b.logit_scales, float)
+        raw, risks = {}, {}
+        for k in self.keys("linear"):
+            r = self.runs[k]
+            eps = scales / float(np.abs(r.pattern().omega).max())
+            args = (r.kq, r.ov, ch.d, ch.task, self.n)
+            raw[k] = construction_errors(*args, eps, b.construction_prompts, seed=b.seed, centred=False)
+            risks[k] = construction_risks(*args, float(eps[0]), b.construction_prompts, seed=b.seed)
         key = self.keys("linear", max(k[1] for k in self.keys("linear")))[0]
         r = self.runs[key]
-        w = float(np.abs(r.pattern().omega).max())
-        scales = np.asarray(ch.budget.logit_scales, float)
-        err = construction_errors(
-            r.kq, r.ov, ch.d, ch.task, self.n, scales / w, ch.budget.construction_prompts, seed=ch.budget.seed
-        )
-        return Construction(key, scales, err, loglog_slope(scales, err)[0])
+        eps = scales / float(np.abs(r.pattern().omega).max())
+        err = construction_errors(r.kq, r.ov, ch.d, ch.task, self.n, eps, b.construction_prompts, seed=b.seed)
+        return Construction(key, scales, err, loglog_slope(scales, err)[0], raw, risks)
 
     @cached_property
     def paper_check(self) -> pd.DataFrame:
@@ -306,10 +348,17 @@ class ActivationReading:
     implemented: float
     sign_match: float
     zero_sum: float
+    n_pos: int = 1  # non-dummy heads with ω_h > 0
+    n_neg: int = 1  # non-dummy heads with ω_h < 0
     spread: float = 1.0  # max |ω_h| / min |ω_h| over the non-dummy heads (1: homogeneous)
     target_own: float = float("nan")  # λ* a Σ_h ω_h μ_h, λ* the best scale at the trained ω_h (Monte Carlo)
     risk: float = float("nan")  # ICL risk at L' = L (common prompts)
     settled: int | None = None  # first snapshot step from which sign matching and zero-sum OV hold throughout
+
+    @property
+    def pm(self) -> bool:
+        """The ± pattern: sign ω_h = sign μ_h in every non-dummy head, and both a positive and a negative head."""
+        return self.sign_match == 1.0 and self.n_pos > 0 and self.n_neg > 0
 
 
 def read_activation(ch, run, key, risk: float = float("nan")) -> ActivationReading:
@@ -334,6 +383,8 @@ def read_activation(ch, run, key, risk: float = float("nan")) -> ActivationReadi
         float(G * (p.mu * np.sign(p.omega)).sum() / 2),
         float(sign_matching(p.omega, p.mu, dummy)),
         float(zero_sum_ratio(p.mu)),
+        int(((p.omega > 0) & ~dummy).sum()),
+        int(((p.omega < 0) & ~dummy).sum()),
         float(np.abs(p.omega[~dummy]).max() / np.abs(p.omega[~dummy]).min()),
         lam * rate,
         risk,
@@ -384,10 +435,15 @@ def kink_fraction(b: float, omega: float, d: int) -> float:
 
 @dataclass
 class Construction:
-    """(5.2) built from one trained linear model: the KQ scales ε (as logit scales ε·max|ω_h|),
-    the relative RMS error against the linear model, and the log-log slope of the error."""
+    """(5.2) built from the trained linear models: the KQ scales ε (as logit scales ε·max|ω_h|); for the
+    model `key`, the relative RMS error against the linear model on centred tokens and its log-log slope;
+    raw: linear key → the relative RMS errors on prompts as they come (not centred), per scale; risks:
+    linear key → (the linear model's ICL risk, its softmax model's at the smallest scale, s.e. of the
+    paired difference), on those prompts."""
 
     key: tuple
     scales: np.ndarray
     errors: np.ndarray
     slope: float
+    raw: dict
+    risks: dict

@@ -63,15 +63,21 @@ def plot_length_generalisation(st: Study):
 
 def plot_construction(st: Study):
     """(5.2): the relative RMS difference of the 2H-head softmax model and the linear model against the
-    logit scale, with the slope 2 of the expansion."""
+    logit scale, on centred tokens (with the slope 2 of the expansion) and on the prompts as they come
+    (every linear model: the second term of (5.2) is left)."""
     import matplotlib.pyplot as plt
 
     con = st.construction
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.loglog(con.scales, con.errors, "o-", label=f"2H-head softmax vs linear (slope {con.slope:.2f})")
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    ax.loglog(con.scales, con.errors, "o-", color="C0", label=f"centred tokens (slope {con.slope:.2f})")
     ref = con.errors[-1] * (con.scales / con.scales[-1]) ** 2
     ax.loglog(con.scales, ref, "k--", lw=1, label="slope 2 (the expansion's order)")
+    raw = "tokens as they come (each linear model)"
+    for i, e in enumerate(con.raw.values()):
+        ax.loglog(con.scales, e, "s-", color="C3", lw=1, alpha=0.6, label=None if i else raw)
     ax.set(xlabel="logit scale ε · max|ω_h|", ylabel="relative RMS difference")
+    ax.set_xticks(con.scales, [f"{x:g}" for x in con.scales], minor=False)
+    ax.set_xticks([], minor=True)
     ax.legend(fontsize=8)
     return fig
 

@@ -11,7 +11,9 @@ with rate η̂ L'/n, whose exact risk (`theory.gd_risk`) is lowest at L' = n/η�
 
 (5.2), ours in detail. A pair of softmax heads (εW, c u) and (−εW, −c u) gives
 c Σ_l (u·z_l)(p_l(ε) − p_l(−ε)); p(ε) − p(−ε) is odd in ε, = (2ε/L)(s_l − s̄) + O(ε³), so with
-c = L/(2εn) the pair equals linear attention on tokens with s̄ = 0 (centred tokens) up to O(ε²).
+c = L/(2εn) the pair equals linear attention minus the second term (L/n)(uᵀz̄)(z̄ᵀWz_q) up to O(ε²):
+linear attention itself on centred tokens (z̄ = 0), and on prompts as they come a difference of the
+size of z̄, which ICL regression makes small (z̄ = O(1/√L)).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "linear_best_length",
     "softmax_pair_from_linear",
     "construction_errors",
+    "construction_risks",
 ]
 
 # --- length generalisation ---------------------------------------------------------------
@@ -184,12 +187,29 @@ def softmax_pair_from_linear(kq, ov, eps: float, L: int, n: int):
     return torch.cat([eps * kq, -eps * kq]), torch.cat([c * ov, -c * ov])
 
 
-def construction_errors(kq, ov, d: int, task: TaskConfig, n: int, eps_grid, n_prompts: int, seed: int = 0):
+def construction_errors(
+    kq, ov, d: int, task: TaskConfig, n: int, eps_grid, n_prompts: int, seed: int = 0, *, centred: bool = True
+):
     """Relative RMS difference between the (5.2) softmax model and the linear model (normaliser n)
-    on prompts of the task's length with centred tokens z_l − z̄, for each ε (float64)."""
+    on prompts of the task's length, for each ε (float64). centred: tokens z_l − z̄ (the second term
+    of (5.2) vanishes, the difference is O(ε²)); False: the prompts as the models see them."""
+    return _construction(kq, ov, d, task, n, eps_grid, n_prompts, seed, centred)[0]
+
+
+def construction_risks(kq, ov, d: int, task: TaskConfig, n: int, eps: float, n_prompts: int, seed: int = 0):
+    """ICL risks of the linear model and of its (5.2) softmax model at one ε on the prompts as they come
+    (not centred), and the standard error of their paired difference: (linear, softmax, s.e.)."""
+    _, e_lin, e_soft = _construction(kq, ov, d, task, n, [eps], n_prompts, seed, False)
+    diff = e_soft[0] - e_lin
+    return float(e_lin.mean()), float(e_soft[0].mean()), float(diff.std(ddof=1) / math.sqrt(len(diff)))
+
+
+def _construction(kq, ov, d, task, n, eps_grid, n_prompts, seed, centred):
+    """(relative RMS differences per ε, the linear model's per-prompt squared errors (B,), the softmax
+    model's per ε (len(eps), B))."""
     H = np.asarray(kq).shape[0]
     P = sample_prompts(task, n_prompts, torch.Generator().manual_seed(seed), dtype=torch.float64)
-    Z = (P.Z - P.Z.mean(1, keepdim=True))[None]
+    Z = (P.Z - P.Z.mean(1, keepdim=True) if centred else P.Z)[None]  # (1, B, L, D)
     xq = P.x_q[None]
     lin = AttentionModel.from_circuits(
         torch.as_tensor(kq, dtype=torch.float64),
@@ -198,10 +218,11 @@ def construction_errors(kq, ov, d: int, task: TaskConfig, n: int, eps_grid, n_pr
         ModelConfig(heads=H, normalisation="linear", linear_n=n),
     )
     with torch.no_grad(), one_thread():
-        y_lin = lin(Z, xq)
-        out = []
+        y_lin = lin(Z, xq)  # (1, B, 1)
+        errs, sq = [], []
         for eps in eps_grid:
             kq2, ov2 = softmax_pair_from_linear(kq, ov, eps, task.L, n)
-            soft = AttentionModel.from_circuits(kq2, ov2, d, ModelConfig(heads=2 * H))
-            out.append(float(((soft(Z, xq) - y_lin) ** 2).mean().sqrt() / (y_lin**2).mean().sqrt()))
-    return np.array(out)
+            y_soft = AttentionModel.from_circuits(kq2, ov2, d, ModelConfig(heads=2 * H))(Z, xq)
+            errs.append(float(((y_soft - y_lin) ** 2).mean().sqrt() / (y_lin**2).mean().sqrt()))
+            sq.append(((y_soft[0] - P.y_q) ** 2).mean(-1).numpy())
+    return np.array(errs), ((y_lin[0] - P.y_q) ** 2).mean(-1).numpy(), np.array(sq)
