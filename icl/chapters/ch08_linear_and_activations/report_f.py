@@ -290,7 +290,8 @@ def _scales(ch, st: Study, two):
         target_origin="the paper: 'the magnitude of ω is still relatively small while the magnitude of μ is "
         "large. This is also consistent with the softmax attention'; read as logits ω xᵀx_q of s.d. ω√d at "
         "most 1, the regime of the first-order expansion its next sentence uses (ours)",
-        tol_origin="ours: order one, where the expansion's next term is as large as its first",
+        tol_origin="ours: order one, where the expansion's next term is as large as its first (chosen after "
+        "the models' values had been seen)",
         note=f"largest: {model_name(worst.key)} (ω̂ = {worst.omega:.3f})",
         note_if_fail=_pm_evidence(st, big),
         finding=_finding(st, big),
@@ -306,7 +307,8 @@ def _scales(ch, st: Study, two):
         kind="min",
         target_origin="the paper: 'the magnitude of μ is large'; read as above the unit scale of the labels "
         "it multiplies (ours)",
-        tol_origin="ours: the labels' unit scale (y has variance 1 + σ²)",
+        tol_origin="ours: the labels' unit scale (y has variance 1 + σ²; chosen after the models' values had "
+        "been seen)",
         note=f"smallest: {model_name(least.key)}; μ̂/ω̂ runs from {min(r.mu / r.omega for r in two):.1f} to "
         f"{max(r.mu / r.omega for r in two):.1f}",
         note_if_fail=_pm_evidence(st, small),
@@ -444,7 +446,7 @@ def _literal(ch, st: Study, two):
         "of 2aωμ are all close to one'; the chapter's own target (rate_* claims) is 2aω̂μ*(ω̂)",
         tol_origin=f"the paper's own usage: its Table 1 calls values from {min(x for *_, x in PAPER_TABLE1):.4f} "
         f"to {max(x for *_, x in PAPER_TABLE1):.4f} close to one, so 'close' is read as within its farthest "
-        f"value's distance, {CLOSE_TO_ONE:.4f}",
+        f"value's distance, {CLOSE_TO_ONE:.4f} (computed from Table 1 after our values had been seen)",
         note=f"worst: {model_name(worst.key)} (2aω̂μ̂ = {2 * worst.a * worst.omega * worst.mu:.4f})",
         note_if_fail=(why_pm + _pm_evidence(st, bad)).strip(),
         finding="paper" if bad and len(bad_pm) < len(bad) else finding,
@@ -504,7 +506,8 @@ def _rise_fall_claim(ch, st: Study):
         "that ω first increases and then decreases. The behavior of the other two cases in Figure 10 seems more "
         "complicated' (which f is lost); ω read as the model's one KQ scale ω̂ = mean |ω_h|, as in Table 1",
         tol_origin=f"chapter 02's reading of 'first increases and then decreases': an interior peak and a fall "
-        f"of at least {tol:.0%}",
+        f"of at least {tol:.0%}; the per-model reading (one ω̂) was chosen after both it and the per-head "
+        "reading had been measured: per head no family passes",
         note=("families that do: " + ", ".join(ok) if ok else "no family does") + f". Per family: "
         f"{_rise_fall_text(st)}.",
     )
