@@ -76,12 +76,10 @@ def plot_risk(st: Study):
 def _circuit_panels(entries, d: int):
     """One figure with the circuits (`icl.book.plotting.plot_circuits`) of several models, one row of
     panels per model. entries: [(run, title)]. Returns the figure."""
-    from matplotlib.pyplot import (
-        figure as new_figure,  # plt.figure, named so that no `.figure(` call reads as ch.figure
-    )
+    import matplotlib.pyplot as plt
 
     width = max(2.3 * r.kq.shape[0] + 1.2 for r, _ in entries)
-    fig = new_figure(figsize=(max(width, 6.0), 4.6 * len(entries)))
+    fig = plt.figure(figsize=(max(width, 6.0), 4.6 * len(entries)))
     subs = np.atleast_1d(fig.subfigures(len(entries), 1))
     for sub, (run, heading) in zip(subs, entries):
         H, D = run.kq.shape[0], run.kq.shape[-1]
@@ -93,9 +91,9 @@ def _circuit_panels(entries, d: int):
 def _dynamics_panels(entries, zero_sum_tol: float):
     """One figure with the dynamics (`icl.book.plotting.plot_head_dynamics`) of several runs, one row per
     run, the settling step marked (not for H = 1). entries: [(run, title)]. Returns the figure."""
-    from matplotlib.pyplot import figure as new_figure
+    import matplotlib.pyplot as plt
 
-    fig = new_figure(figsize=(10, 3.6 * len(entries)))
+    fig = plt.figure(figsize=(10, 3.6 * len(entries)))
     subs = np.atleast_1d(fig.subfigures(len(entries), 1))
     for sub, (run, heading) in zip(subs, entries):
         dy = dynamics(run, zero_sum_tol)

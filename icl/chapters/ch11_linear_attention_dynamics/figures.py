@@ -51,11 +51,11 @@ def plot_merged(st: Study):
 def plot_separate(st: Study):
     """Top: separate rank one, flow and GD, the plateau lines L(M_m), H < D stalling. Bottom: per head, its part
     of each eigen-direction of Γ (1 = the head alone carries e_d at its converged value)."""
-    from matplotlib.pyplot import figure as new_figure  # by name: the architecture test reads any `.figure(` as a glue
+    import matplotlib.pyplot as plt
 
     sep, sm = st.separate, st.summary
     run, H = sep["main"], sep["main"].flow.p.H
-    fig = new_figure(figsize=(14, 6.5))
+    fig = plt.figure(figsize=(14, 6.5))
     top = fig.add_subplot(2, 1, 1)
     _curve(top, run, f"H = {H}", "C0")
     top.plot(
