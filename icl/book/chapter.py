@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..runs.profiles import Profile, get_profile
 from .budgets import budget as _budget
 from .budgets import tolerances as _tolerances
 from .claims import ClaimsTable
+from .figure_audit import audit
 
 __all__ = ["Chapter", "start", "figures_dir", "glue_text", "glue_figure"]
 
@@ -147,6 +149,7 @@ def glue_figure(key: str, fig=None):
     fig.savefig(buf, format="png", bbox_inches="tight")
     png = buf.getvalue()
     (out / f"{key}.png").write_bytes(png)
+    (out / f"{key}.audit.json").write_text(json.dumps(audit(fig, png), indent=1))
     dpi = mpl.rcParams["savefig.dpi"]
     dpi = fig.dpi if dpi == "figure" else float(dpi)
     width = int.from_bytes(png[16:20], "big")  # the PNG header's width, in pixels
