@@ -68,16 +68,25 @@ differ, n_differ = scorecard.differing_claims_html(by_edition)
 glue_text("score-n-differ", n_differ)
 
 # %% tags=["remove-input"]
-display(HTML(differ))
+display(HTML(scorecard.folded(f"<strong>The {n_differ} claims</strong>, each edition's status and value", differ)))
 
 # %% [markdown]
 # ## The failing claims of the paper edition
 #
 # Each with its measured value against its criterion, its finding and the reason its chapter
-# gives.
+# gives (the [Findings](97_findings) page groups them by the paper's contributions).
 
 # %% tags=["remove-input"]
-display(HTML(scorecard.failing_claims_html(by_edition["paper"])))
+failing = [c for c in by_edition["paper"].values() if c.status == "fail"]
+display(
+    HTML(
+        scorecard.folded(
+            f"<strong>The {len(failing)} failing claims</strong>: "
+            + ", ".join(f"{sum(c.finding == f for c in failing)} {f}" for f in ("paper", "reading", "budget", "setup")),
+            scorecard.failing_claims_html(by_edition["paper"]),
+        )
+    )
+)
 
 # %% [markdown]
 # ## Every claim, by chapter (this build)
