@@ -234,6 +234,11 @@ class ClaimsTable:
         self.claims.append(c)
         return c
 
+    def at_paper(self, value):
+        """`value` (a claim's finding or same_as) where the chapter runs at the paper's parameters;
+        None under a reader's own (another model, another question, which nobody has classified)."""
+        return None if self.meta.get("params") else value
+
     def _passes_in_paper_edition(self, id: str) -> bool:
         """Whether this chapter's claim `id` passes in the published paper edition (False at the
         paper profile itself, or under a reader's parameters: a different question)."""

@@ -77,12 +77,6 @@ def numbers(st: Study) -> dict:
     }
 
 
-def _at_paper(ch, value):
-    """`value` (a claim's finding or same_as) at the paper's parameters; None under a reader's own (the
-    rerun page's: another model, another question, which nobody has classified)."""
-    return None if ch.claims.meta.get("params") else value
-
-
 def claims(ch, st: Study):
     """Obs. 1–3 as one model can check them; targets from `theory`, tolerances from `ch.tol`. Each repeats
     a claim of chapter 02 on this one model (one of 02's), so it is shown here and counted there
@@ -98,8 +92,8 @@ def claims(ch, st: Study):
         1.0,
         kind="min",
         target_origin="the paper (every non-dummy head)",
-        finding=_at_paper(ch, "paper"),
-        same_as=_at_paper(ch, obs + "sign_matching_all_models"),
+        finding=ch.claims.at_paper("paper"),
+        same_as=ch.claims.at_paper(obs + "sign_matching_all_models"),
     )
     ch.claims.add(
         "zero_sum_ov",
@@ -109,8 +103,8 @@ def claims(ch, st: Study):
         t.zero_sum,
         kind="max",
         tol_origin="'≈ 0' read as at most 5 % of the OV mass",
-        finding=_at_paper(ch, "paper"),
-        same_as=_at_paper(ch, obs + "zero_sum_all_models"),
+        finding=ch.claims.at_paper("paper"),
+        same_as=ch.claims.at_paper(obs + "zero_sum_all_models"),
     )
     ch.claims.add(
         "eta_learned",
@@ -122,8 +116,8 @@ def claims(ch, st: Study):
         kind="rel",
         target_origin="(4.3), computed by theory.eta_eff",
         tol_origin="'≈' read as 3 %; the paper's own model has 2ωμ = 0.90, 2.4 % above η_eff",
-        finding=_at_paper(ch, "paper"),
-        same_as=_at_paper(ch, obs + "eta_learned_all_models"),
+        finding=ch.claims.at_paper("paper"),
+        same_as=ch.claims.at_paper(obs + "eta_learned_all_models"),
     )
     ch.claims.add(
         "risk_matches_dgd",
@@ -135,8 +129,8 @@ def claims(ch, st: Study):
         target_origin="ours: exact risk of debiased GD at η_eff, theory.dgd_risk",
         tol_origin=f"'≈' read as {t.risk_rel:.0%} of the target plus {t.risk_se:g} Monte Carlo s.e. "
         f"({st.risk.se:.4f}) of the model's risk",
-        finding=_at_paper(ch, "paper"),
-        same_as=_at_paper(ch, obs + "risk_matches_dgd_all_heads"),
+        finding=ch.claims.at_paper("paper"),
+        same_as=ch.claims.at_paper(obs + "risk_matches_dgd_all_heads"),
     )
 
 

@@ -144,3 +144,8 @@ def test_a_claim_repeating_another_chapters_is_shown_not_counted():
     t.add("repeat", "s", "r", 0.9, 0.0, 0.5, same_as="02_y/theirs")
     assert t.counts() == {"pass": 1, "fail": 0, "not evaluated": 0}
     assert [c.id for c in t.counted()] == ["mine"] and "same statement as 02_y/theirs" in t.to_markdown()
+
+
+def test_a_finding_or_repeat_holds_at_the_papers_parameters_only():
+    assert ClaimsTable("01_x", meta={"profile": "quick", "params": {}}).at_paper("paper") == "paper"
+    assert ClaimsTable("01_x", meta={"profile": "quick", "params": {"d": 10}}).at_paper("paper") is None

@@ -3,7 +3,7 @@ finding a failure gets at the paper's parameters, and a trend as text."""
 
 from __future__ import annotations
 
-__all__ = ["by_H", "at_paper", "trend_text"]
+__all__ = ["by_H", "trend_text"]
 
 
 def by_H(values, fmt: str = "{:.2f}", worst=max) -> str:
@@ -11,12 +11,6 @@ def by_H(values, fmt: str = "{:.2f}", worst=max) -> str:
     indexed by (H, seed, …))."""
     g = values.groupby(level="H").agg(worst)
     return ", ".join(f"H={H}: {fmt.format(v)}" for H, v in g.items())
-
-
-def at_paper(ch, finding: str):
-    """The classification a failure gets at the paper's parameters; none under a reader's own (a
-    different question, which nobody has classified)."""
-    return None if ch.claims.meta.get("params") else finding
 
 
 def trend_text(trend, col: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import Study, label, settled_fraction
-from .common import at_paper, by_H, trend_text
+from .common import by_H, trend_text
 from .heads import kq_size_along
 from .risk import claims_risk_at_L, claims_risk_curves
 
@@ -124,7 +124,7 @@ def _claims_pattern(ch, st: Study):
         target_origin="the paper: 'for each KQ circuit, the top-left d-by-d submatrix is diagonal and "
         "proportional to an identity matrix'",
         tol_origin=small,
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
         note_if_fail=f"worst per H: {by_H(kq_x)}. The median over H ≥ 2 of the worst off-diagonal/|ω_h| falls "
         f"({trend_text(st.trend, 'rel_offdiag')}); the worst model, {label(w['key'])}, goes {at}, its largest "
         f"value after step {s10:,} being {vp:.2f} at step {sp:,}: it is {verdict}. Its worst head, head "
@@ -146,7 +146,7 @@ def _claims_pattern(ch, st: Study):
         tol_origin=small,
         note_if_fail=f"worst per H: {by_H(tab['rel_key_y'])}; still shrinking (median over H ≥ 2: "
         f"{trend_text(st.trend, 'rel_key_y')}).",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     ch.claims.add(
         "ov_x_part_zero",
@@ -158,7 +158,7 @@ def _claims_pattern(ch, st: Study):
         tol_origin=small,
         note_if_fail=f"worst per H: {by_H(tab['rel_ov_x'])}. Large only where a group has several heads: "
         "their x-parts cancel (a flat direction of the loss), see the next claim.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     ch.claims.add(
         "group_ov_x_part_zero",
@@ -168,7 +168,7 @@ def _claims_pattern(ch, st: Study):
         t.small,
         kind="max",
         tol_origin=small,
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     ch.claims.add(
         "sign_matching_all_models",
@@ -179,7 +179,7 @@ def _claims_pattern(ch, st: Study):
         1.0,
         kind="min",
         target_origin="the paper (every non-dummy head)",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
 
 
@@ -194,7 +194,7 @@ def _claims_scales(ch, st: Study):
         kind="max",
         tol_origin=f"'≈ 0' read as at most {t.zero_sum:.0%} of the OV mass (chapter 01's reading)",
         note_if_fail=f"worst per H: {by_H(mm['zero_sum'], '{:.3f}')}.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     ch.claims.add(
         "homogeneous_kq",
@@ -206,7 +206,7 @@ def _claims_scales(ch, st: Study):
         tol_origin=f"'share one |ω_h| ≈ ω' read as within {t.homogeneous:.0%} (ours)",
         note_if_fail=f"worst per H: {by_H(mm['omega_spread'])}: the models with many heads have not equalised "
         f"their |ω_h| after {st.models.steps:,} steps (Stage II of §4.2 is slow).",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     eta = mm["eta"].to_numpy()
     ch.claims.add(
@@ -223,7 +223,7 @@ def _claims_scales(ch, st: Study):
         "2.4 % above η_eff)",
         note_if_fail=f"range over H ≥ 2 models {eta.min():.3f} to {eta.max():.3f} (mean {eta.mean():.3f}); "
         "Σ ω_h μ_h is the first-order rate only, and the risks of these models agree far better.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
 
 
@@ -257,7 +257,7 @@ def _claims_across_models(ch, st: Study):
             "per H (mean over seeds): "
             + ", ".join(f"H={H}: {x:.3f}" for H, x in v.groupby(level="H").mean().items())
             + ".",
-            finding=at_paper(ch, "paper"),
+            finding=ch.claims.at_paper("paper"),
         )
     if 1 in st.models.heads:
         one = sc.loc[1]
@@ -278,7 +278,7 @@ def _claims_across_models(ch, st: Study):
             tol_origin="none: 'smaller' read strictly",
             note=f"H ≥ 2: ω {m['omega'].min():.3f} … {m['omega'].max():.3f}; H = 1: |ω| "
             f"{one['omega'].min():.3f} … {one['omega'].max():.3f}.",
-            finding=at_paper(ch, "paper"),
+            finding=ch.claims.at_paper("paper"),
         )
         ch.claims.add(
             "multi_ov_weight_above_single",
@@ -292,7 +292,7 @@ def _claims_across_models(ch, st: Study):
             tol_origin="none: 'larger' read strictly",
             note=f"H ≥ 2: μ {m['mu'].min():.2f} … {m['mu'].max():.2f}; H = 1: |μ| "
             f"{one['mu'].min():.2f} … {one['mu'].max():.2f}.",
-            finding=at_paper(ch, "paper"),
+            finding=ch.claims.at_paper("paper"),
         )
     dm = st.kq_dummies
     worst = dm[["KQ / ω", "OV / μ"]].max(axis=1) if len(dm) else None
@@ -341,7 +341,7 @@ def _claims_across_models(ch, st: Study):
         f"at the common KQ scale whose group gives them little OV weight ({out_dummies} dummy heads by that rule "
         f"against {len(dm)} by the KQ scale).",
         note_if_fail=history,
-        finding=at_paper(ch, "budget" if falling and others_ok else "paper"),
+        finding=ch.claims.at_paper("budget" if falling and others_ok else "paper"),
     )
 
 
@@ -366,7 +366,7 @@ def _claims_dynamics(ch, st: Study):
         kind="max",
         tol_origin=f"'early' read as within the first {t.early:.0%} of training (ours)",
         note_if_fail=f"{late}; the latest-settling runs are plotted.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     rise_fall = heads["interior peak"] & (heads["fall from peak"] >= t.fall)
     ch.claims.add(
@@ -395,7 +395,7 @@ def _claims_dynamics(ch, st: Study):
             if rise_fall.any()
             else "."
         ),
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     ch.claims.add(
         "mu_monotone",
@@ -409,7 +409,7 @@ def _claims_dynamics(ch, st: Study):
         note_if_fail=f"worst per H: {by_H(heads['largest μ dip'], '{:.3f}')}. Heads of one group with nearly "
         "equal |ω_h| can trade OV weight at almost no cost, so single μ_h may fall while the "
         "group's sum rises (next claim).",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     ch.claims.add(
         "group_mu_monotone",
@@ -421,7 +421,7 @@ def _claims_dynamics(ch, st: Study):
         kind="max",
         tol_origin=f"as for single heads, {t.dip:.0%} of the final value (ours)",
         note_if_fail=f"worst per H: {by_H(per_model['largest group-μ dip'], '{:.3f}')}.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ...core import theory
 from .analysis import Study, label
-from .common import at_paper, by_H
+from .common import by_H
 from .heads import length_steps
 
 __all__ = ["claims_risk_at_L", "claims_risk_curves", "FIG4_SHORTEST"]
@@ -37,7 +37,7 @@ def claims_risk_at_L(ch, st: Study):
             target_origin="ours: exact risk of debiased GD at η_eff, theory.dgd_risk",
             tol_origin=f"{risk_tol} ({a.risk[k].se:.4f}) of that model's risk (chapter 01's reading)",
             note=f"smallest margin: {label(k)}.",
-            finding=at_paper(ch, "paper"),
+            finding=ch.claims.at_paper("paper"),
         )
         r = np.array([a.risk[k].mean for k in multi])
         ch.claims.add(
@@ -48,7 +48,7 @@ def claims_risk_at_L(ch, st: Study):
             t.risk_spread,
             kind="max",
             tol_origin=f"'similar performance' read as within {t.risk_spread:.0%} (ours; common prompts)",
-            finding=at_paper(ch, "paper"),
+            finding=ch.claims.at_paper("paper"),
         )
     if 1 not in st.models.heads:
         return
@@ -67,7 +67,7 @@ def claims_risk_at_L(ch, st: Study):
         target_origin="ours: Monte Carlo risk of the kernel regressor (4.12) on the same prompts",
         tol_origin=f"{risk_tol} of the paired difference (chapter 01's reading)",
         note=f"smallest margin: {label(k)}.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     if multi:
         worst_multi = max(a.risk[k].mean for k in multi)
@@ -80,7 +80,7 @@ def claims_risk_at_L(ch, st: Study):
             kind="min",
             tol_origin=f"'outperforms' read as a risk at least {t.single_gap:g} × higher (ours); theory's "
             f"predictors give {ref / a.dgd_exact:.2f} ((4.12) over debiased GD)",
-            finding=at_paper(ch, "paper"),
+            finding=ch.claims.at_paper("paper"),
         )
 
 
@@ -114,7 +114,7 @@ def claims_risk_curves(ch, st: Study):
         + "Chapter 08's softmax_risk_nonincreasing tests the same statement for the head counts of its Fig. 8, "
         "on a finer and longer grid with paired prompts; this claim covers every head count trained here.",
         note_if_fail=f"not decreasing: {not_decreasing}.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     if not multi:
         return
@@ -129,7 +129,7 @@ def claims_risk_curves(ch, st: Study):
         kind="max",
         tol_origin=f"'closely track' read as within {t.track_dgd:.0%} (ours)",
         note_if_fail=f"worst per H: {by_H(track)}.",
-        finding=at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     vs_gd = pd.Series({k: np.max(np.abs(cv.mean[k] / cv.mean["gd"] - 1)) for k in multi})
     vs_gd.index = pd.MultiIndex.from_tuples(vs_gd.index, names=["H", "seed"])
@@ -159,7 +159,7 @@ def claims_risk_curves(ch, st: Study):
         "reading of 'closely approximating' over a longer grid than the paper's."
         if in_fig4 <= t.track_dgd
         else "",
-        finding=at_paper(ch, "reading" if in_fig4 <= t.track_dgd else "paper"),
+        finding=ch.claims.at_paper("reading" if in_fig4 <= t.track_dgd else "paper"),
     )
     excess = {
         (k, i): cv.ratio[k][i] - 1 - t.bayes_se * cv.ratio_se[k][i] for k in multi for i in range(len(cv.lengths))
@@ -203,5 +203,5 @@ def claims_risk_curves(ch, st: Study):
         f"at long prompts. The paper's words hold under their own reading: every model's factor is at most "
         f"{max_factor:.2f} (debiased GD's at most {dgd_factor.max():.2f}), a bounded proportionality factor; "
         "what fails is our stricter reading, no larger than debiased GD's own factor at every L'.",
-        finding=at_paper(ch, "reading"),
+        finding=ch.claims.at_paper("reading"),
     )

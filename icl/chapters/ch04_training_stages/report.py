@@ -156,11 +156,6 @@ def _settled(st: Study) -> dict:
     return out
 
 
-def _at_paper(ch, finding: str):
-    """The classification a failure gets at the paper's parameters; none under a reader's own."""
-    return None if ch.claims.meta.get("params") else finding
-
-
 STAGE1_QUOTE = (
     "§4.2: 'We start from a small initialization and assume [|ω_h(0)|, |μ_h(0)| ≤ ε] hold for all h … at the "
     "very beginning of the training process, the model quickly develops the sign matching and zero-sum OV "
@@ -201,7 +196,7 @@ def _claims_stage1(ch, st: Study):
             else f"a negative eigenvalue ({ev.min():.2g}): a saddle, which gradient descent leaves given time"
         )
         + ". The paper's statement fails for those starts.",
-        finding=_at_paper(ch, "paper" if minimum else "budget"),
+        finding=ch.claims.at_paper("paper" if minimum else "budget"),
     )
     never = f"{n - n1} of the {n} starts never end Stage I ((4.3) never holds to the end) and {n - k} never split"
     for key, col, name in (("sign", "sign_in_stage1", "sign matching"), ("zs", "zero_sum_in_stage1", "zero-sum OV")):
@@ -228,7 +223,7 @@ def _claims_stage1(ch, st: Study):
             "zero-sum OV is reached after Stage I (measured rates in the text); at the end of Stage I the zero-sum "
             f"ratio of the runs whose Stage I ends is {_range(st.zs_at_stage1)} against the {ch.tol.zero_sum_tol:.0%} "
             "of the criterion.",
-            finding=_at_paper(ch, "paper"),
+            finding=ch.claims.at_paper("paper"),
         )
 
 
@@ -264,7 +259,7 @@ def _claims_stage2(ch, st: Study):
         "appears and why (the high-order terms), not that it cannot hold earlier: its own App. B start is "
         "homogeneous at t = 0. 'Only after Stage I' is our stricter reading; every such run reaches homogeneity "
         "(claim homogeneity_reached).",
-        finding=_at_paper(ch, "reading"),
+        finding=ch.claims.at_paper("reading"),
     )
     cl.add(
         "homogeneity_reached",
@@ -276,7 +271,7 @@ def _claims_stage2(ch, st: Study):
         target_origin=STAGE2_QUOTE + "; 'In Stage II, the pattern of homogeneous KQ scaling appear[s]'",
         tol_origin="none: every such run",
         note=split_note + none_split,
-        finding=_at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     ia = st.inner_after
     worst = ia[["largest fall back", "largest overshoot"]].max(axis=1) if len(ia) else None
@@ -300,7 +295,7 @@ def _claims_stage2(ch, st: Study):
             if len(ia)
             else ""
         ),
-        finding=_at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     sl = st.slide
     cl.add(
@@ -321,7 +316,7 @@ def _claims_stage2(ch, st: Study):
             if len(sl)
             else none_split
         ),
-        finding=_at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     return of_split, split_note
 
@@ -377,7 +372,7 @@ def _claims_manifold(ch, st: Study, of_split: str, split_note: str):
         note=split_note,
         note_if_fail=settle_note("ov"),
         tol_origin=f"'lies on S(ω)' read as within {t.ov_rel:.0%} of μ*(ω) at the end of a finite run (ours)",
-        finding=_at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     cl.add(
         "end_on_manifold_loss",
@@ -391,7 +386,7 @@ def _claims_manifold(ch, st: Study, of_split: str, split_note: str):
         note_if_fail=settle_note("loss"),
         tol_origin=f"{t.loss_abs:g}, the size of the loss differences between homogeneous and two-level points "
         "discussed in the chapter (ours)",
-        finding=_at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
     cl.add(
         "inner_at_eta_eff",
@@ -404,5 +399,5 @@ def _claims_manifold(ch, st: Study, of_split: str, split_note: str):
         note=split_note,
         note_if_fail=settle_note("inner"),
         tol_origin=f"'≈' read as {t.inner_rel:.0%} (ours)",
-        finding=_at_paper(ch, "paper"),
+        finding=ch.claims.at_paper("paper"),
     )
