@@ -66,8 +66,11 @@ publish: install
 execute: install $(if $(EXECUTOR),train)
 	$(PY) -m icl.cli chapters --profile $(PROFILE) --device $(DEVICE) --out $(EXECUTED) --jobs $(JOBS) $(if $(FORCE),--force)
 
+# The contact sheet (_build/html/figures.html): every figure of the build at the width the book shows
+# it, with its audit (icl.book.figure_audit), for reviewing the figures at once.
 book: execute
 	$(VENV)/bin/jupyter-book build $(JB_FLAGS) .
+	$(PY) tools/contact_sheet.py $(EXECUTED)/figures _build/html/figures.html
 	@echo "book: $(CURDIR)/_build/html/index.html"
 
 lint: install  # one configuration, in pyproject.toml
@@ -112,6 +115,7 @@ arithmetic-test: install
 		--out $(SMOKE)/other-arithmetic --jobs $(JOBS) $(OWN_OPTIMISATION)
 	$(PYTEST) tests/pipeline/test_same_verdicts.py --executed $(SMOKE)/executed --other $(SMOKE)/other-arithmetic
 
+# every chapter ran, saved its claims, and every figure passes its audit (the visual language, issue 30)
 executed-check: install
 	$(PYTEST) tests/pipeline/test_executed.py --executed $(SMOKE)/executed
 
@@ -127,6 +131,7 @@ references: smoke-chapters
 
 book-test: install
 	$(VENV)/bin/jupyter-book build $(JB_FLAGS) $(SMOKE)
+	$(PY) tools/contact_sheet.py --check $(SMOKE)/executed/figures $(SMOKE)/_build/html/figures.html
 
 browser-test: install
 	$(PYTEST) -s tests/browser --site $(SMOKE)/_build/html

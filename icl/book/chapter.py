@@ -189,7 +189,7 @@ def start(
     (`icl.book.parameters.check_values`: e.g. heads=0 where the chapter takes a list of head counts)."""
     from ..core.engine import resolve_device
     from .parameters import check_values
-    from .plotting import use_style
+    from .style import use_style
 
     prof = get_profile(profile)
     check_values(name, profile, params)

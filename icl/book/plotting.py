@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .style import MIN_FONT_PT, SIGN, SIGN_NAME, config_colours, figsize, legend_outside, mark, reference
+
 __all__ = [
-    "use_style",
     "plot_circuits",
+    "circuit_axes",
     "coordinate_labels",
     "plot_training_curve",
     "plot_head_dynamics",
@@ -14,16 +16,7 @@ __all__ = [
     "GROUP_COLOURS",
 ]
 
-
-def use_style():
-    """The book's figure style (seaborn, talk-sized labels)."""
-    import matplotlib as mpl
-    import seaborn as sns
-
-    sns.set_theme(style="whitegrid", context="notebook", font_scale=1.05)
-    mpl.rcParams.update(
-        {"figure.dpi": 110, "savefig.dpi": 150, "axes.titleweight": "bold", "figure.constrained_layout.use": True}
-    )
+GROUP_COLOURS = SIGN  # heads by the sign of μ_h (icl.book.style)
 
 
 def coordinate_labels(d: int, T: int = 1) -> list[str]:
@@ -32,13 +25,45 @@ def coordinate_labels(d: int, T: int = 1) -> list[str]:
     return [f"$x_{{{i + 1}}}$" for i in range(d)] + ys
 
 
-def plot_circuits(kq, ov, d: int, *, title: str | None = None, head_labels=None, vmax: float | None = None, axes=None):
-    """Per head: the KQ circuit's rows for every key coordinate against the query's x coordinates
-    (the x-block and the key-y row), and the OV circuit's y row(s), on one shared colour scale.
-
-    kq, ov: (H, D, D). Returns the figure.
-    """
+def circuit_axes(H: int, d: int, T: int = 1, *, per_row: int = 4):
+    """A figure laid out for `plot_circuits`: per head a KQ panel over an OV panel, at most per_row
+    heads to a row (so an 8-head model stays within the book's width). Returns (fig, axes (2R, C))."""
     import matplotlib.pyplot as plt
+
+    if H < 1 or per_row < 1:
+        raise ValueError(f"H and per_row must be ≥ 1, got {H}, {per_row}")
+    C = min(H, per_row)
+    R = -(-H // C)
+    D = d + T
+    panel = min(1.6, (7.8 - 1.3) / C)  # inches per head
+    height = R * (panel * (D + 1.6 * T) / d + 1.0)
+    fig, axes = plt.subplots(
+        2 * R, C, figsize=(panel * C + 1.3, height), squeeze=False, gridspec_kw={"height_ratios": [D, 1.6 * T] * R}
+    )
+    for k in range(H, R * C):  # the last row's empty places
+        r, c = divmod(k, C)
+        axes[2 * r, c].set_visible(False)
+        axes[2 * r + 1, c].set_visible(False)
+    return fig, axes
+
+
+def plot_circuits(
+    kq,
+    ov,
+    d: int,
+    *,
+    title: str | None = None,
+    head_labels=None,
+    vmax: float | None = None,
+    axes=None,
+    per_row: int = 4,
+):
+    """Per head: the KQ circuit's rows for every key coordinate against the query's x coordinates
+    (the x-block and the key-y row), and the OV circuit's y row(s); KQ on one colour scale, OV on
+    another, each with its colour bar. At most per_row heads to a row.
+
+    kq, ov: (H, D, D). axes: (2R, C) from `circuit_axes` (default: made here). Returns the figure.
+    """
     import seaborn as sns
 
     kq, ov = np.asarray(kq), np.asarray(ov)
@@ -47,65 +72,63 @@ def plot_circuits(kq, ov, d: int, *, title: str | None = None, head_labels=None,
     labels = coordinate_labels(d, T)
     kq_part = kq[:, :, :d]  # (H, D, d): key coordinate × query x-coordinate
     ov_part = ov[:, d:, :]  # (H, T, D)
-    vk = vmax if vmax is not None else np.abs(kq_part).max()
-    vo = np.abs(ov_part).max()
-    if axes is None:
-        fig, axes = plt.subplots(
-            2, H, figsize=(2.3 * H + 1.2, 4.6), squeeze=False, gridspec_kw={"height_ratios": [D, 1.6 * T]}
-        )
-    else:
-        fig = axes[0, 0].figure
+    vk = vmax if vmax is not None else float(np.abs(kq_part).max()) or 1.0
+    vo = float(np.abs(ov_part).max()) or 1.0
+    fig, axes = circuit_axes(H, d, T, per_row=per_row) if axes is None else (axes[0, 0].figure, axes)
+    C = axes.shape[1]
     head_labels = head_labels or [f"head {h + 1}" for h in range(H)]
+    kq_axes, ov_axes = [], []
     for h in range(H):
-        ax = axes[0, h]
+        r, c = divmod(h, C)
+        ax = axes[2 * r, c]
         sns.heatmap(
             kq_part[h],
             ax=ax,
             cmap="RdBu_r",
             vmin=-vk,
             vmax=vk,
-            cbar=h == H - 1,
+            cbar=False,
             square=True,
             xticklabels=labels[:d],
-            yticklabels=labels if h == 0 else False,
+            yticklabels=labels if c == 0 else False,
             linewidths=0.3,
             linecolor="white",
         )
-        ax.set_title(f"{head_labels[h]}\nKQ $W_{{{h + 1}}}$", fontsize=10)
-        if h == 0:
+        ax.set_title(f"{head_labels[h]}\nKQ $W_{{{h + 1}}}$", fontsize=MIN_FONT_PT + 0.5)
+        if c == 0:
             ax.set_ylabel("key")
         ax.set_xlabel("query")
-        ax = axes[1, h]
+        kq_axes.append(ax)
+        ax = axes[2 * r + 1, c]
         sns.heatmap(
             ov_part[h],
             ax=ax,
             cmap="RdBu_r",
             vmin=-vo,
             vmax=vo,
-            cbar=h == H - 1,
+            cbar=False,
             xticklabels=labels,
-            yticklabels=labels[d:] if h == 0 else False,
+            yticklabels=labels[d:] if c == 0 else False,
             linewidths=0.3,
             linecolor="white",
         )
-        ax.set_title(f"OV $u_{{{h + 1}}}$ (last row)", fontsize=10)
+        ax.set_title(f"OV $u_{{{h + 1}}}$", fontsize=MIN_FONT_PT + 0.5)
+        ov_axes.append(ax)
+    fig.colorbar(kq_axes[-1].collections[0], ax=list(axes[0::2].flat), shrink=0.8, label="KQ entry")
+    fig.colorbar(ov_axes[-1].collections[0], ax=list(axes[1::2].flat), shrink=0.8, label="OV entry")
     if title:
         fig.suptitle(title)
     return fig
 
 
-GROUP_COLOURS = {+1: "#c0392b", -1: "#2166ac", 0: "#8c8c8c"}  # positive, negative, dummy heads
-
-
-def _group_name(g: int) -> str:
-    return {+1: "+", -1: "−", 0: "dummy"}[int(g)]
-
-
-def plot_head_dynamics(steps, omega, mu, groups, *, onset=None, axes=None, title: str | None = None):
+def plot_head_dynamics(
+    steps, omega, mu, groups, *, onset=None, axes=None, title: str | None = None, legend: bool = True
+):
     """Training dynamics of the effective parameters (Observation 4, Figs 5 and 13).
 
     Left: ω_h against the step; right: μ_h, with the group sums Σ_{h+} μ_h, Σ_{h−} μ_h and Σ_h μ_h
-    dashed. Heads are coloured by their final group (positive red, negative blue, dummy grey).
+    dashed. Heads are coloured by their final group (positive red, negative blue, dummy grey); the
+    legend (outside the data; legend=False leaves it out) names the groups, not the heads.
     steps: (S,) snapshot steps (step 0 is dropped: log axis); omega, mu: (S, H); groups: (H,) in
     {+1, −1, 0}; onset: a step to mark (e.g. `icl.core.circuits.pattern_onset`). Returns the figure.
     """
@@ -119,42 +142,31 @@ def plot_head_dynamics(steps, omega, mu, groups, *, onset=None, axes=None, title
     keep = steps > 0
     t, omega, mu = steps[keep], omega[keep], mu[keep]
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+        fig, axes = plt.subplots(1, 2, figsize=figsize(2, width=7.8, aspect=0.62))
     fig = axes[0].figure
     H = omega.shape[1]
     for h in range(H):
-        c, g = GROUP_COLOURS[int(groups[h])], _group_name(groups[h])
-        axes[0].plot(t, omega[:, h], color=c, lw=1.6, alpha=0.9, label=f"head {h + 1} ({g})")
-        axes[1].plot(t, mu[:, h], color=c, lw=1.6, alpha=0.9, label=f"head {h + 1} ({g})")
+        c = SIGN[int(groups[h])]
+        axes[0].plot(t, omega[:, h], color=c, lw=1.6, alpha=0.9, label=f"head {h + 1}")
+        axes[1].plot(t, mu[:, h], color=c, lw=1.6, alpha=0.9, label=f"head {h + 1}")
+    sums = []
     if H > 1:
         for g, name in ((+1, r"$\Sigma_{h\in +}\,\mu_h$"), (-1, r"$\Sigma_{h\in -}\,\mu_h$")):
             if (groups == g).sum() > 1:
-                axes[1].plot(t, mu[:, groups == g].sum(1), color=GROUP_COLOURS[g], ls="--", lw=1.2, label=name)
-        axes[1].plot(t, mu.sum(1), color="k", ls="--", lw=1.2, label=r"$\Sigma_h\,\mu_h$")
+                sums += axes[1].plot(t, mu[:, groups == g].sum(1), color=SIGN[g], ls="--", lw=1.3, label=name)
+        sums += axes[1].plot(t, mu.sum(1), color="k", ls="--", lw=1.3, label=r"$\Sigma_h\,\mu_h$")
     for ax, name in zip(axes, (r"$\omega_h$", r"$\mu_h$")):
         ax.axhline(0, color="k", lw=0.6)
         if onset is not None and onset > 0:
-            ax.axvline(onset, color="0.3", ls=":", lw=1.2)
-        ax.set(
-            xscale="log",
-            xlabel="Adam step",
-            ylabel=name,
-            title=f"KQ scale {name}" if "omega" in name else f"OV scale {name}",
-        )
-    if onset is not None and onset > 0:
-        axes[0].annotate(
-            "pattern settled",
-            (onset, 0.98),
-            xycoords=("data", "axes fraction"),
-            xytext=(-2, 0),
-            textcoords="offset points",
-            fontsize=8,
-            color="0.3",
-            rotation=90,
-            ha="right",
-            va="top",
-        )
-    axes[1].legend(fontsize=7, ncol=2 if H > 3 else 1, loc="upper left")
+            mark(ax, onset, "pattern settled")
+        kind = "KQ scale " if "omega" in name else "OV scale "
+        ax.set(xscale="log", xlabel="Adam step", ylabel=name, title=kind + name)
+    if legend:
+        from matplotlib.lines import Line2D
+
+        present = [g for g in (+1, -1, 0) if (groups == g).any()]
+        handles = [Line2D([], [], color=SIGN[g], lw=2, label=f"{SIGN_NAME[g]} heads") for g in present]
+        legend_outside(axes[1], handles=handles + sums)
     if title:
         fig.suptitle(title)
     return fig
@@ -169,18 +181,20 @@ def plot_risk_curves(
     ax=None,
     title: str | None = None,
     ylabel: str = "ICL risk",
+    references: dict | None = None,
 ):
     """Risk against the test length L' with ±2 standard-error bars (Fig. 4).
 
     lengths: (K,) test lengths; curves: name → (means (K,), standard errors (K,)); styles: name →
-    matplotlib keyword arguments (colour, marker, line style); train_L: marks the training length.
-    Returns the axes.
+    matplotlib keyword arguments (colour, marker, line style); references: name → (means (K,), kind),
+    drawn in `icl.book.style.REFERENCE[kind]`'s style above the curves; train_L: marks the training
+    length above the axes. Returns the axes.
     """
     import matplotlib.pyplot as plt
 
     lengths = np.asarray(lengths)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
+        _, ax = plt.subplots(figsize=figsize(1, width=5.2, aspect=0.62))
     styles = styles or {}
     for name, (m, se) in curves.items():
         m, se = np.asarray(m, float), np.asarray(se, float)
@@ -191,17 +205,13 @@ def plot_risk_curves(
         kw = dict(marker="o", ms=4, lw=1.6, capsize=2)
         kw.update(styles.get(name, {}))
         ax.errorbar(lengths, m, yerr=2 * se, label=name, **kw)
+    for name, (m, kind) in (references or {}).items():
+        m = np.asarray(m, float)
+        if m.shape != lengths.shape:
+            raise ValueError(f"reference {name!r} must have one value per length ({lengths.shape[0]})")
+        reference(ax, lengths, m, kind, label=name)
     if train_L is not None:
-        ax.axvline(train_L, color="0.4", ls=":", lw=1)
-        ax.annotate(
-            f"training $L = {train_L}$",
-            (train_L, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(3, -12),
-            textcoords="offset points",
-            fontsize=8,
-            color="0.3",
-        )
+        mark(ax, train_L, f"training $L = {train_L}$")
     ax.set(xscale="log", xlabel="number of in-context examples $L'$", ylabel=ylabel)
     if title:
         ax.set_title(title)
@@ -209,16 +219,17 @@ def plot_risk_curves(
 
 
 def plot_training_curve(curve, references: dict, *, ax=None, title: str | None = None):
-    """Training loss against Adam step, with horizontal reference lines `references` = {label: value}.
+    """Training loss against Adam step, with horizontal reference lines `references` = {label: value}
+    (styled as debiased GD, Bayes, a floor, in that order).
     curve: (steps, means over log-spaced bins), as `TrainedRun.loss_curve()` gives. Returns the figure."""
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 3.4))
+        _, ax = plt.subplots(figsize=figsize(1, width=6.0, aspect=0.5))
     steps, means = curve
-    ax.plot(steps, means, lw=1.5, label="training loss (mean over log-spaced bins)")
-    for (label, value), style in zip(references.items(), [("k", "--"), ("grey", ":"), ("C3", "-.")]):
-        ax.axhline(value, color=style[0], ls=style[1], lw=1, label=label)
+    ax.plot(steps, means, lw=1.6, color=config_colours(1)[0], label="training loss (mean over log-spaced bins)")
+    for (label, value), kind in zip(references.items(), ("dgd", "bayes", "floor")):
+        reference(ax, value, kind=kind, label=label)
     ax.set(xscale="log", xlabel="Adam step", ylabel="MSE", ylim=(0, 1.3), title=title)
-    ax.legend(fontsize=8)
+    legend_outside(ax)
     return ax.figure

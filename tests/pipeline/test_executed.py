@@ -29,3 +29,19 @@ def test_every_chapter_saved_its_claims(executed_dir):
         assert data["claims"], f"{src.stem} has an empty claims table"
         for c in data["claims"]:
             assert c["status"] in {"pass", "fail", "not evaluated"}
+
+
+def test_every_figure_follows_the_visual_language(executed_dir):
+    """Issue 30: each saved figure's audit (icl.book.figure_audit, written beside its PNG) finds no
+    departure: width, text size in the book's column, legend length, mathtext, colour bars."""
+    from icl.book.figure_audit import problems
+
+    pngs = sorted((Path(executed_dir) / "figures").glob("*.png"))
+    assert pngs, "no figure saved"
+    found = {}
+    for png in pngs:
+        meta = png.with_name(png.stem + ".audit.json")
+        assert meta.exists(), f"{png.name} was saved without its audit"
+        if p := problems(json.loads(meta.read_text())):
+            found[png.stem] = p
+    assert not found, "\n".join(f"{k}: {'; '.join(v)}" for k, v in found.items())
