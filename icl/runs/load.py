@@ -15,7 +15,7 @@ from .config import RunConfig, TrainedRun
 from .executors import submit_groups
 from .publish import read_published
 from .store import default_cache_dir, read_entry
-from .training import train_group
+from .training import stream_of, train_groups
 
 __all__ = ["load_or_train", "load_or_train_many", "cached_run"]
 
@@ -36,8 +36,10 @@ def load_or_train_many(
     """Cached results for every config, training the missing ones.
 
     Missing configs that differ only in their seed are trained together (up to `max_models`
-    at a time) by one `Trainer`; each gets the result it would get alone, to float32 rounding (see
-    `icl.core.engine`; retraining the same group reproduces it bit for bit). compile: see
+    at a time) by one `Trainer`, and groups that share a task, batch size and seeds on one prompt
+    stream, drawn once per step (`icl.runs.training.train_groups`). Each model gets the result it
+    would get alone, to float32 rounding (see `icl.core.engine`); retraining its group reproduces it
+    bit for bit, with or without the other groups of its stream. compile: see
     `Trainer` (an execution detail like the device: not part of the cache key, in the provenance).
     executor: None trains here, one group after another; a submitit executor (`icl.runs.executors.
     make_executor`: local subprocesses or Slurm) runs one job per group and waits for them.
@@ -86,9 +88,13 @@ def load_or_train_many(
                     raise RuntimeError(f"job for {c.key()} finished but its cache entry is missing or invalid")
                 results[c.key()] = run
         groups = []
+    bundles: dict[tuple, list] = {}  # groups on one prompt stream train together (icl.core.shared_stream)
     for group in groups:
-        for run in train_group(group, cache, device, progress, checkpoint_every, verbose, compile, log_every):
-            results[run.config.key()] = run
+        bundles.setdefault(stream_of(group), []).append(group)
+    for bundle in bundles.values():
+        for runs in train_groups(bundle, cache, device, progress, checkpoint_every, verbose, compile, log_every):
+            for run in runs:
+                results[run.config.key()] = run
     return [results[c.key()] for c in configs]
 
 
