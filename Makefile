@@ -16,10 +16,10 @@ TORCH_SPEC ?= torch==2.13.0
 LOCK ?= 1
 # EXECUTOR=slurm (or local): train every missing model of PROFILE through that executor before the
 # chapters run (one job per group; SLURM_ARGS e.g. '--partition gpu --gpus 1 --time 600'); WORKERS:
-# groups trained at once by EXECUTOR=inprocess.
+# worker processes of EXECUTOR=inprocess (default: one per core on a CPU).
 EXECUTOR ?=
 SLURM_ARGS ?=
-WORKERS ?= 1
+WORKERS ?=
 PROFILE ?= paper
 DEVICE ?= auto
 # chapters executed at once (each kernel then gets cpu_count // JOBS threads); FORCE=1 re-executes
@@ -56,7 +56,7 @@ lock:
 
 train: install
 	$(PY) -m icl.cli plan --profile $(PROFILE) --device $(DEVICE) --train --executor $(or $(EXECUTOR),inprocess) \
-		--workers $(WORKERS) $(SLURM_ARGS)
+		$(if $(WORKERS),--workers $(WORKERS)) $(SLURM_ARGS)
 
 # Publish this build's claims as the PROFILE edition (results/PROFILE/claims), for the scorecard's
 # side-by-side table; `icl plan --train --publish` publishes the models.

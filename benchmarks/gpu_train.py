@@ -17,9 +17,20 @@ import traceback
 from pathlib import Path
 
 
-def _work(args):
-    from icl.pipeline.plan import _train_one
+def _train_one(configs, cache_dir, device, publish_dir, profile=None, compile="auto"):
+    """One group: train (or resume) into the cache, publish it; (its keys, its wall time)."""
+    from icl.runs.load import load_or_train_many
+    from icl.runs.publish import publish_run
 
+    t0 = time.perf_counter()
+    runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile=compile, log_every=50_000)
+    for r in runs:
+        if r.losses is not None:  # None: read from a publication
+            publish_run(r, publish_dir, profile)
+    return [c.key() for c in configs], time.perf_counter() - t0
+
+
+def _work(args):
     try:
         return "ok", _train_one(*args)
     except Exception:

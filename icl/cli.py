@@ -68,7 +68,13 @@ def cmd_sweep(a):
 
     try:
         runs = load_or_train_many(
-            configs, cache_dir=a.cache_dir, device=a.device, progress=not a.quiet, compile=compile, executor=executor
+            configs,
+            cache_dir=a.cache_dir,
+            device=a.device,
+            progress=not a.quiet,
+            compile=compile,
+            executor=executor,
+            workers=_workers(a),
         )
     except JobFailures as e:
         print(e, file=sys.stderr)
@@ -79,6 +85,19 @@ def cmd_sweep(a):
             f"{c.key()}  H={c.model.heads} seed={c.train.seed} {c.model.normalisation:8s} "
             f"final loss {r.final_loss():.4f}"
         )
+
+
+def _workers(a) -> int:
+    """--workers, or one per core on a CPU and one on a GPU."""
+    import os
+
+    from .core.engine import resolve_device
+
+    if a.workers is not None:
+        if a.workers < 1:
+            sys.exit(f"--workers must be >= 1, got {a.workers}")
+        return a.workers
+    return (os.cpu_count() or 1) if resolve_device(a.device).type == "cpu" else 1
 
 
 def _executor(a):
@@ -131,7 +150,7 @@ def cmd_plan(a):
     try:
         train_plan(
             groups,
-            workers=a.workers,
+            workers=_workers(a),
             cache_dir=a.cache_dir,
             device=a.device,
             executor=_executor(a),
@@ -159,7 +178,13 @@ def cmd_verify(a):
 
 
 def cmd_bench(a):
-    from .pipeline.bench import format_table, run_benchmark
+    import json
+
+    from .pipeline.bench import format_table, plan_benchmark, run_benchmark
+
+    if a.plan:
+        print(json.dumps(plan_benchmark(a.plan, seconds=a.seconds, workers=a.workers)))
+        return
 
     result = run_benchmark(
         heads=a.heads,
@@ -216,6 +241,12 @@ def main(argv=None):
         help="torch.compile the gradient (auto: runs of >= 100k steps on a GPU)",
     )
     s.add_argument("--cache-dir", default=None, help="the result cache (must be on a shared file system for slurm)")
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="inprocess executor: worker processes (default: one per core on a CPU, one on a GPU)",
+    )
     _executor_options(s)
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_sweep)
@@ -226,7 +257,10 @@ def main(argv=None):
     pl.add_argument("--profile", default="quick", help="smoke | quick | paper")
     pl.add_argument("--train", action="store_true", help="train every missing group")
     pl.add_argument(
-        "--workers", type=int, default=1, help="inprocess executor: groups trained at once (worker processes)"
+        "--workers",
+        type=int,
+        default=None,
+        help="inprocess executor: worker processes (default: one per core on a CPU, one on a GPU)",
     )
     pl.add_argument(
         "--publish",
@@ -272,6 +306,13 @@ def main(argv=None):
     b.add_argument("--seconds", type=float, default=4.0, help="wall time per measurement")
     b.add_argument("--device", default="auto")
     b.add_argument("--out", default="benchmarks/results/latest.json")
+    b.add_argument(
+        "--plan",
+        default=None,
+        help="instead: train this profile's plan (e.g. paper) for --seconds from an empty cache; the last line "
+        "is a JSON object with model_steps_per_s and projected_hours",
+    )
+    b.add_argument("--workers", type=int, default=None, help="with --plan: worker processes (default: one per core)")
     b.set_defaults(func=cmd_bench)
 
     a = p.parse_args(argv)

@@ -411,3 +411,56 @@ def format_table(result: dict) -> str:
             f"transform {c['transform_ms']:.3f}, update {c['step_ms']:.3f}"
         )
     return "\n".join(lines)
+
+
+def plan_benchmark(profile: str = "paper", *, seconds: float = 300.0, workers: int | None = None, log=print) -> dict:
+    """Train the plan's real groups (`icl plan --train`'s pieces, from an empty cache, published models
+    ignored) for `seconds` and project the whole edition's training time.
+
+    The pieces run longest first on `workers` processes (default: one per core). A piece that reported
+    during the run has its measured rate (model-steps over the seconds since the start, start-up
+    included); the others their probed cost (`icl.runs.schedule.probe`) times the median ratio of
+    measured to probed time of the measured pieces. projected_hours: the longest-first makespan of
+    every piece's projected duration over the workers."""
+    import os
+    import statistics
+    import tempfile
+
+    from ..runs.schedule import make_pieces, probe, projected_seconds, run_pieces
+    from .plan import plan
+
+    workers = workers or os.cpu_count() or 1
+    groups = [g.configs for g in plan(profile)]
+    t0 = time.time()
+    costs = [probe(g) for g in groups]
+    pieces = make_pieces(groups, costs, workers)
+    total = sum(p.model_steps for p in pieces)
+    log(
+        f"[bench] {len(groups)} groups, {total:,} model-steps, {len(pieces)} pieces; probed in {time.time() - t0:.0f} s"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        out = run_pieces(
+            pieces, workers=workers, cache_dir=cache, device="cpu", checkpoint_every=1_000, seconds=seconds
+        )
+    measured, ratios = {}, []
+    for i, p in enumerate(pieces):
+        if out["done"][i] and out["last"][i]:
+            rate = out["done"][i] / (out["last"][i] - out["start"])  # model-steps/s of this piece
+            measured[i] = p.model_steps / rate
+            ratios.append(measured[i] / p.cost)
+    k = statistics.median(ratios) if ratios else float("nan")
+    durations = [measured.get(i, p.cost * k) for i, p in enumerate(pieces)]
+    done = sum(out["done"])
+    return {
+        "profile": profile,
+        "workers": workers,
+        "seconds": round(out["wall_s"], 1),
+        "groups": len(groups),
+        "pieces": len(pieces),
+        "total_model_steps": total,
+        "model_steps_done": done,
+        "model_steps_per_s": round(done / out["wall_s"], 1),
+        "pieces_measured": len(measured),
+        "probe_to_measured": round(k, 3),
+        "projected_hours": round(projected_seconds(durations, workers) / 3600, 2),
+    }

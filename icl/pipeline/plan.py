@@ -11,9 +11,6 @@ says which are cached (or published, `icl.runs.publish`) and how many model-step
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
-import time
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -166,22 +163,6 @@ def format_plan(groups: list[Group], profile: str) -> str:
     return "\n".join(lines)
 
 
-PROGRESS_EVERY = 50_000  # a worker's progress line in the training log, every this many steps
-
-
-def _train_one(configs, cache_dir, device, publish_dir, profile=None, compile="auto"):
-    """One group, in a worker process: train (or resume) into the cache, then publish it."""
-    t0 = time.perf_counter()
-    runs = load_or_train_many(configs, cache_dir=cache_dir, device=device, compile=compile, log_every=PROGRESS_EVERY)
-    if publish_dir is not None:
-        from ..runs.publish import publish_run
-
-        for r in runs:
-            if r.losses is not None:  # None: read from a publication (published meanwhile, e.g. by another machine)
-                publish_run(r, publish_dir, profile)
-    return [c.key() for c in configs], time.perf_counter() - t0
-
-
 def train_plan(
     groups: list[Group],
     *,
@@ -193,9 +174,10 @@ def train_plan(
     compile="auto",
     log=print,
 ) -> None:
-    """Train every group with missing models: `workers` groups at a time in worker processes (each
-    checkpoints into the cache and resumes from there), or one job per group through a submitit
-    `executor`. publish_dir: publish each group's models there as soon as the group finishes.
+    """Train every group with missing models over `workers` processes (`train_missing`: groups on one
+    prompt stream together, pieces of balanced measured cost, each group checkpointing into the cache
+    and resuming from there), or one job per group through a submitit `executor`. publish_dir: publish
+    each group's models there as soon as its piece finishes.
     compile: the engine's torch.compile choice (True, False, "auto": long runs on a GPU)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
@@ -220,23 +202,18 @@ def train_plan(
                 for c in g.configs:
                     publish_run(cached_run(c, cache), publish_dir, g.profile)
         return
-    log(f"[plan] training {len(todo)} group(s), {workers} at a time; checkpoints in {cache / 'partial'}")
-    ctx = multiprocessing.get_context("spawn")
-    args = [
-        (g.configs, str(cache), device, None if publish_dir is None else str(publish_dir), g.profile, compile)
-        for g in todo
-    ]
-    with ctx.Pool(workers, maxtasksperchild=1) as pool:
-        for i, (keys, wall) in enumerate(pool.imap_unordered(_star_train_one, args), 1):
-            log(
-                f"[plan] {i}/{len(todo)} groups done: {len(keys)} model(s) in {wall / 60:.1f} min"
-                + (f", published to {publish_dir}" if publish_dir else "")
-            )
-            sys.stdout.flush()
+    from ..runs.schedule import train_missing
 
-
-def _star_train_one(a):
-    return _train_one(*a)
+    train_missing(
+        [[c for c in g.configs if cached_run(c, cache) is None] for g in todo],
+        workers=workers,
+        cache_dir=cache,
+        device=device,
+        publish_dir=publish_dir,
+        profile=todo[0].profile,
+        compile=compile,
+        log=log,
+    )
 
 
 def publish_available(groups: list[Group], *, cache_dir=None, publish_dir=None, log=print) -> int:

@@ -32,6 +32,7 @@ def load_or_train_many(
     compile="auto",
     executor=None,
     log_every: int | None = None,
+    workers: int = 1,
 ) -> list[TrainedRun]:
     """Cached results for every config, training the missing ones.
 
@@ -44,7 +45,8 @@ def load_or_train_many(
     executor: None trains here, one group after another; a submitit executor (`icl.runs.executors.
     make_executor`: local subprocesses or Slurm) runs one job per group and waits for them.
     log_every: print a progress line every this many steps (a multiple of checkpoint_every), for
-    logs of long runs where no progress bar is read.
+    logs of long runs where no progress bar is read. workers > 1 (no executor): the missing groups
+    train over that many processes (`icl.runs.schedule.train_missing`).
     """
     configs = list(configs)
     if log_every is not None and (
@@ -87,6 +89,13 @@ def load_or_train_many(
                 if run is None:
                     raise RuntimeError(f"job for {c.key()} finished but its cache entry is missing or invalid")
                 results[c.key()] = run
+        groups = []
+    if workers > 1 and groups:
+        from .schedule import train_missing
+
+        train_missing(groups, workers=workers, cache_dir=cache, device=device, compile=compile)
+        for c in (c for g in groups for c in g):
+            results[c.key()] = read_entry(cache / c.key(), c)
         groups = []
     bundles: dict[tuple, list] = {}  # groups on one prompt stream train together (icl.core.shared_stream)
     for group in groups:

@@ -1,0 +1,203 @@
+"""The plan's training spread over every core: groups on one prompt stream go together, the work is
+cut into pieces of balanced measured cost, the pieces run in worker processes longest first, and one
+progress bar counts the whole plan's model-steps with its projected finish.
+
+- **Measured cost**: `probe` times a few engine steps of each group alone (its seconds per step,
+  draws included): the cost of a group is that times its missing steps.
+- **Pieces**: groups with one prompt stream (`icl.runs.training.stream_of`) form a bundle; a bundle
+  costing more than the plan's total over the workers is cut into that many pieces, its groups dealt
+  longest first to the cheapest piece. A piece trains with `train_groups` (one draw per step, every
+  model bit for bit as its group alone) and checkpoints every group; a rerun resumes.
+- **Schedule**: pieces longest first onto `workers` processes (LPT); `projected_seconds` gives the
+  makespan of that schedule for given piece durations.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import queue as queue_mod
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Piece", "probe", "make_pieces", "projected_seconds", "run_pieces", "train_missing"]
+
+
+@dataclass
+class Piece:
+    """Groups trained together in one worker on one prompt stream; cost: estimated seconds."""
+
+    groups: list = field(default_factory=list)
+    cost: float = 0.0
+    model_steps: int = 0
+
+
+def probe(configs, *, device="cpu", steps: int = 20, warmup: int = 5) -> float:
+    """Seconds per engine step of `configs` (one group) alone on this process, draws included."""
+    import torch
+
+    from ..core.engine import Trainer, one_thread
+
+    c0 = configs[0]
+    tr = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device, compile=False)
+    with one_thread(), torch.no_grad():
+        for _ in range(warmup):
+            tr.step_on(*tr.sample())
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            tr.step_on(*tr.sample())
+        return (time.perf_counter() - t0) / steps
+
+
+def make_pieces(groups, costs, workers: int) -> list[Piece]:
+    """Cut `groups` (lists of missing configs; costs: their seconds per step) into pieces for `workers`
+    processes: bundles by prompt stream, big bundles split; longest first."""
+    from .training import stream_of
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    if len(costs) != len(groups):
+        raise ValueError(f"costs must have one entry per group ({len(groups)}), got {len(costs)}")
+    work = [c * g[0].train.steps for g, c in zip(groups, costs)]
+    target = sum(work) / workers
+    bundles: dict[tuple, list[int]] = {}
+    for i, g in enumerate(groups):
+        bundles.setdefault(stream_of(g), []).append(i)
+    pieces = []
+    for members in bundles.values():
+        total = sum(work[i] for i in members)
+        parts = [Piece() for _ in range(max(1, min(len(members), math.ceil(total / target - 1e-9))))]
+        for i in sorted(members, key=lambda i: -work[i]):
+            p = min(parts, key=lambda p: p.cost)
+            p.groups.append(groups[i])
+            p.cost += work[i]
+            p.model_steps += len(groups[i]) * groups[i][0].train.steps
+        pieces += parts
+    return sorted(pieces, key=lambda p: -p.cost)
+
+
+def projected_seconds(durations, workers: int) -> float:
+    """The makespan of running pieces of these durations longest first on `workers` processes."""
+    ends = [0.0] * workers
+    for d in sorted(durations, reverse=True):
+        k = min(range(workers), key=ends.__getitem__)
+        ends[k] += d
+    return max(ends)
+
+
+def _train_piece(groups, cache_dir, device, compile, checkpoint_every, publish_dir, profile, progress_q, index):
+    from .training import train_groups
+
+    def report(n):
+        progress_q.put((index, n, time.time()))
+
+    runs = train_groups(groups, Path(cache_dir), device, False, checkpoint_every, False, compile, None, on_steps=report)
+    if publish_dir is not None:
+        from .publish import publish_run
+
+        for group_runs in runs:
+            for r in group_runs:
+                publish_run(r, publish_dir, profile)
+    return index
+
+
+def run_pieces(
+    pieces: list[Piece],
+    *,
+    workers: int,
+    cache_dir,
+    device="cpu",
+    compile="auto",
+    checkpoint_every: int = 5_000,
+    publish_dir=None,
+    profile: str | None = None,
+    seconds: float | None = None,
+    progress: bool = True,
+    log=print,
+) -> dict:
+    """Train `pieces` on `workers` processes, longest first, with one progress bar over the plan's
+    model-steps. seconds: stop (terminating the workers) after this long, as a benchmark does.
+    Returns {"wall_s", "done": model-steps per piece, "first"/"last": when each piece first/last reported}."""
+    ctx = multiprocessing.get_context("spawn")
+    manager = ctx.Manager()
+    q = manager.Queue()
+    done = [0] * len(pieces)
+    first: list = [None] * len(pieces)
+    last: list = [None] * len(pieces)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=sum(p.model_steps for p in pieces), unit="model-step", desc="plan", mininterval=2.0)
+    t0 = time.time()
+    pool = ctx.Pool(workers, maxtasksperchild=1)
+    try:
+        pending = [
+            pool.apply_async(
+                _train_piece,
+                (p.groups, str(cache_dir), device, compile, checkpoint_every, publish_dir, profile, q, i),
+            )
+            for i, p in enumerate(pieces)
+        ]
+        while pending:
+            try:
+                i, n, when = q.get(timeout=0.5)
+                done[i] += n
+                first[i] = first[i] or when
+                last[i] = when
+                if bar is not None:
+                    bar.update(n)
+            except queue_mod.Empty:
+                pass
+            for r in [r for r in pending if r.ready()]:
+                pending.remove(r)
+                i = r.get()  # raises a worker's error
+                log(f"[plan] piece {i + 1}/{len(pieces)} done ({len(pieces[i].groups)} group(s))")
+            if seconds is not None and time.time() - t0 > seconds:
+                break
+    finally:
+        pool.terminate()
+        pool.join()
+        while True:  # what was reported before the end
+            try:
+                i, n, when = q.get_nowait()
+            except queue_mod.Empty:
+                break
+            done[i] += n
+            first[i] = first[i] or when
+            last[i] = when
+        manager.shutdown()
+        if bar is not None:
+            bar.close()
+    return {"wall_s": time.time() - t0, "start": t0, "done": done, "first": first, "last": last}
+
+
+def train_missing(
+    groups, *, workers, cache_dir, device="auto", publish_dir=None, profile=None, compile="auto", log=print
+):
+    """Train `groups` (lists of configs) over `workers` processes: measured costs, pieces on shared
+    prompt streams, longest first, one progress bar (`icl.pipeline.schedule`)."""
+    from ..core.engine import resolve_device
+
+    groups = [g for g in groups if g]
+    dev = str(resolve_device(device))
+    costs = [probe(g, device=dev) for g in groups]
+    pieces = make_pieces(groups, costs, workers)
+    total = sum(p.model_steps for p in pieces)
+    log(
+        f"[plan] training {len(groups)} group(s) ({total:,} model-steps) as {len(pieces)} piece(s) on shared prompt "
+        f"streams, {workers} at a time; checkpoints in {Path(cache_dir) / 'partial'}"
+    )
+    out = run_pieces(
+        pieces,
+        workers=workers,
+        cache_dir=cache_dir,
+        device=dev,
+        compile=compile,
+        publish_dir=None if publish_dir is None else str(publish_dir),
+        profile=profile,
+        log=log,
+    )
+    log(f"[plan] trained {total:,} model-steps in {out['wall_s'] / 60:.1f} min")
+    return out

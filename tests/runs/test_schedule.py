@@ -1,0 +1,49 @@
+"""The plan's scheduler: pieces on shared prompt streams, balanced by cost, trained over processes
+into the cache bit for bit as each group alone (issue 31)."""
+
+import pytest
+import torch
+
+from icl.core.data import TaskConfig
+from icl.runs.config import run_config
+from icl.runs.profiles import get_profile
+from icl.runs.schedule import make_pieces, projected_seconds, train_missing
+from icl.runs.store import read_entry
+from icl.runs.training import train_group
+
+PROF = get_profile("smoke")
+
+
+def _group(heads, seeds=(0, 1), task=TaskConfig(), **kw):
+    return [run_config(PROF, heads=heads, seed=s, task=task, **kw) for s in seeds]
+
+
+def test_pieces_share_streams_and_split_a_big_bundle_to_balance_the_workers():
+    iso = [_group(h) for h in (1, 2, 3, 4)]  # one stream
+    other = [_group(2, task=TaskConfig(d=3, L=24))]
+    pieces = make_pieces(iso + other, [1.0, 1.0, 1.0, 1.0, 1.0], workers=2)
+    assert sum(len(p.groups) for p in pieces) == 5
+    assert max(p.cost for p in pieces) <= 3 * PROF.steps  # the 4-group bundle cut in two
+    for p in pieces:  # no piece mixes streams
+        assert len({(g[0].task, tuple(c.train.seed for c in g)) for g in p.groups}) == 1
+    assert [p.cost for p in pieces] == sorted((p.cost for p in pieces), reverse=True)
+    assert len(make_pieces(iso, [1.0] * 4, workers=1)) == 1
+    with pytest.raises(ValueError, match="workers must be"):
+        make_pieces(iso, [1.0] * 4, workers=0)
+    with pytest.raises(ValueError, match="costs must have"):
+        make_pieces(iso, [1.0], workers=2)
+
+
+def test_projected_seconds_is_the_longest_first_makespan():
+    assert projected_seconds([3, 3, 2, 2, 2], 2) == 7
+    assert projected_seconds([5], 3) == 5
+
+
+def test_train_missing_over_two_processes_equals_each_group_alone(tmp_path):
+    groups = [_group(1), _group(2, normalisation="linear"), _group(2, seeds=(3,))]
+    train_missing(groups, workers=2, cache_dir=tmp_path / "a", device="cpu", log=lambda *_: None)
+    for g in groups:
+        alone = train_group(g, tmp_path / "b", "cpu", False, 5_000, False)
+        for c, ref in zip(g, alone):
+            run = read_entry(tmp_path / "a" / c.key(), c)
+            assert run is not None and torch.equal(run.factors, ref.factors)
