@@ -100,8 +100,9 @@ ch.figure("flow-phases", dynamics.plot_flow_phases(st))
 # $\eta_\mathrm{eff}/2$ and $\omega\mu^*(\omega)$, the product at the best $\mu$ for the current
 # $\omega$ ((B.17), equal to (4.6) here). Shading: Phase I (blue), II (orange), III (green), named
 # above each column and bounded by dotted lines; Phase II is short on this log time axis. The
-# paper shows the three phases with $\mu/\omega$ near one until the peak and growing after it; ours shows the phases our criteria
-# detect, and the ratios from the unequal starts (dashed) joining the paper's.
+# paper shows the three phases with $\mu/\omega$ near one until the peak and growing after it;
+# ours shows the phases our criteria detect, and the ratios from the unequal starts (dashed)
+# joining the paper's.
 # ```
 #
 # {numref}`flow-phases` shows the phases App. B describes. For the task's $(d, L)$, Phase I ends
