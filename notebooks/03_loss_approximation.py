@@ -138,7 +138,7 @@ display(
 # ```{glue:figure} loss-valley
 # :name: loss-valley
 #
-# **Slices and valley floors** (ours; the paper's Fig. 6 shows only the landscapes). Left: $R$
+# **Slices and valley floors** (ours; the paper's Fig. 6 shows only the landscapes). Top left: $R$
 # (solid, band ±2 s.e.) and $\tilde{\mathcal{L}}$ (dashed) against $\mu$ at three fixed $\omega$.
 # Top right: the minimum over $\mu$ of each loss against $\omega$, with their exact $\omega \to 0$
 # limits (debiased GD black dashed, $1+\sigma^2-\eta_\mathrm{eff}$ grey dashed); bottom left: the
