@@ -96,10 +96,11 @@ ch.figure("loss-valley", ls_.plot_valley(st))
 # :name: loss-landscape
 #
 # **The true and the approximate loss of the two-head model** (the paper's Fig. 6, which shows
-# both landscapes with the same river valley). Left: the true loss $R$ by Monte Carlo; middle:
-# $\tilde{\mathcal{L}}$ (4.1); both with the valley of $R$ ($\arg\min_\mu R$, red) and of
-# $\tilde{\mathcal{L}}$ ($\mu^*(\omega)$ of (4.6), dashed). Right: the relative difference
-# $(R - \tilde{\mathcal{L}})/R$, dotted at ±10 %. Ours shows the same valley in both.
+# both landscapes with the same river valley). Top left: the true loss $R$ by Monte Carlo; top
+# right: $\tilde{\mathcal{L}}$ (4.1), on one colour scale with contours at the labelled values; both
+# with the valley of $R$ ($\arg\min_\mu R$, red) and of $\tilde{\mathcal{L}}$ ($\mu^*(\omega)$ of
+# (4.6), orange dashed). Bottom: the relative difference $(R - \tilde{\mathcal{L}})/R$, dotted at
+# ±10 %. Ours shows the same valley in both.
 # ```
 #
 # Both landscapes in {numref}`loss-landscape` have the same shape: a curved **river valley**
@@ -137,10 +138,12 @@ display(
 # ```{glue:figure} loss-valley
 # :name: loss-valley
 #
-# **Slices and valley floors** (ours; the paper's Fig. 6 shows only the landscapes). Left: $R$
+# **Slices and valley floors** (ours; the paper's Fig. 6 shows only the landscapes). Top left: $R$
 # (solid, band ±2 s.e.) and $\tilde{\mathcal{L}}$ (dashed) against $\mu$ at three fixed $\omega$.
-# Right: the minimum over $\mu$ of each loss against $\omega$, with their exact $\omega \to 0$
-# limits (dotted): both valleys slope towards $\omega \to 0$, and $\tilde{\mathcal{L}}$ lies below $R$.
+# Top right: the minimum over $\mu$ of each loss against $\omega$, with their exact $\omega \to 0$
+# limits (debiased GD black dashed, $1+\sigma^2-\eta_\mathrm{eff}$ grey dashed); bottom left: the
+# difference of the two minima (band ±2 s.e.). Both valleys slope towards $\omega \to 0$;
+# $\tilde{\mathcal{L}}$ lies below $R$ for small $\omega$ and above it beyond the marked crossing.
 # ```
 #
 # ## The limit $\omega \to 0$
@@ -179,7 +182,8 @@ display(st.errors.rename(columns=ls_.ERROR_COLUMNS).style.format(precision=4).hi
 #
 # **The approximation error against the prompt length** (ours; the paper states the limit in
 # Prop. 4.1 without a figure). $|R - \tilde{\mathcal{L}}|$ at $(\omega, \mu^*_L(\omega))$ with bars of
-# ±2 Monte Carlo s.e., and the exact $\omega \to 0$ value $\eta_\mathrm{eff}/L$ (dashed).
+# ±2 Monte Carlo s.e., and the exact $\omega \to 0$ value $\eta_\mathrm{eff}/L$ (dotted); right: the
+# same errors over $\eta_\mathrm{eff}/L$.
 # ```
 #
 # At $\omega =$ {glue:text}`loss-err-omega` the error goes from {glue:text}`loss-err-first`
@@ -212,9 +216,9 @@ display(st.sweep.display_table(st.titles).style.format(precision=3).hide(axis="i
 #
 # **Softmax-vector norms** (the paper's Fig. 20, which shows $\|p\|^2$ shrinking like
 # $e^{d\omega^2}/L$). Histograms of $\|\mathrm{softmax}(\omega X x_q)\|_2^2$ over prompts for growing $L$;
-# dashed: $e^{d\omega^2}/L$ (capped at 1). Left: fixed $d$; middle: $d$ proportional to $L$ at fixed
-# $\omega$; right: $d$ proportional to $L$ with $d\omega^2$ fixed. Ours shows the paper's shrinking
-# in the left and right panels, and its failure in the middle one.
+# dashed, in each histogram's colour: $e^{d\omega^2}/L$ (capped at 1). Top: fixed $d$; middle: $d$
+# proportional to $L$ at fixed $\omega$; bottom: $d$ proportional to $L$ with $d\omega^2$ fixed. Ours
+# shows the paper's shrinking in the top and bottom panels, and its failure in the middle one.
 # ```
 #
 # At fixed $d$ the histograms narrow and follow $e^{d\omega^2}/L$ down as $L$ grows: at
@@ -254,7 +258,8 @@ display(st.tva.end_table().style.format("{:.4f}"))
 # **Training on the true loss and on $\tilde{\mathcal{L}}$ from the same start** (the paper's
 # Fig. 21, which shows the same stages in both). Left: $\omega_h$ and $\mu_h$ of the full model
 # (Adam on the true loss) against its step; right: gradient descent on $\tilde{\mathcal{L}}$ from
-# the full model's values at step 0, against its step. Log-scaled step axes; the clocks differ.
+# the full model's values at step 0, against its step. Heads are coloured by their sign at the
+# full model's end (red positive, blue negative) in both runs. Log-scaled step axes; the clocks differ.
 # ```
 #
 # In the paper both runs go through the same stages: a quick sign alignment with $\mu_h$ and

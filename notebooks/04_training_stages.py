@@ -96,11 +96,11 @@ ch.figure("stages-trajectories", stages.plot_trajectories(st))
 #
 # **Gradient descent on $\tilde{\mathcal{L}}$ from a small initialisation, one run per head count**
 # (the paper's Figs. 7/8 show the Stage-I dynamics of such runs). Left: the KQ scales $\omega_h$;
-# middle: the OV weights $\mu_h$; right: $\langle\omega,\mu\rangle/\eta_\mathrm{eff}$ and the three
-# pattern measures. Vertical lines: end of Stage I (grey), zero-sum OV reached (red dashed),
-# homogeneity reached (green dotted). The paper shows sign matching and zero-sum OV within Stage I
-# and homogeneity after it; in ours zero-sum OV is reached at the red line, to be compared with
-# the grey one.
+# middle: the OV weights $\mu_h$ (heads by their sign at the end: red positive, blue negative);
+# right: $\langle\omega,\mu\rangle/\eta_\mathrm{eff}$ and the three pattern measures. Vertical lines,
+# named above each panel: end of Stage I (solid), zero-sum OV reached (dashed), homogeneity reached
+# (dotted). The paper shows sign matching and zero-sum OV within Stage I and homogeneity after it;
+# in ours zero-sum OV is reached at the dashed line, to be compared with the solid one.
 # ```
 #
 # {numref}`stages-trajectories` shows one run per head count; the table gives the GD step at which
@@ -170,7 +170,7 @@ ch.figure("stages-trap", stages.plot_trap(st))
 # **A two-head run that never splits** (ours; the paper does not show one). Gradient descent on
 # $\tilde{\mathcal{L}}$ from a small start whose two heads have one sign of $\omega_h + \mu_h$. Left:
 # $\omega_h$ against $\pm 1/\sqrt d$, the single-head optimum (4.12); right: $\mu_h$, which never
-# cancel.
+# cancel. Both heads end with one sign (one colour; head 2 dashed).
 # ```
 #
 # With two heads {glue:text}`stages-trap-frac` of the small random starts end with both heads of
@@ -250,12 +250,13 @@ display(st.ends)
 # :name: stages-manifold
 #
 # **End points of the runs that split, against the solution manifold $S(\omega)$** (the paper
-# describes $S(\omega)$ in (4.6)–(4.8) without a figure; ours). Left: $\mu^*(\omega)$ (4.6) and the
-# total OV weight of each run's positive heads at its scale $\omega$. Middle: the effective step
-# $\eta(\omega) = 2\omega\mu^*(\omega)$, its limit $\eta_\mathrm{eff}$, and each run's
-# $\langle\omega,\mu\rangle$. Right: $\tilde{\mathcal{L}}$ on $S(\omega)$ minus its limit, and each
-# run's loss. The paper says the limit of GD lies on $S(\omega)$; the claims below measure how far
-# ours are from it.
+# describes $S(\omega)$ in (4.6)–(4.8) without a figure; ours), one colour per head count. Top left:
+# $\mu^*(\omega)$ (4.6) and the total OV weight of each run's positive heads at its scale $\omega$.
+# Top right: the effective step $\eta(\omega) = 2\omega\mu^*(\omega)$, its limit $\eta_\mathrm{eff}$,
+# and each run's $\langle\omega,\mu\rangle$. Bottom left: $\tilde{\mathcal{L}}$ on $S(\omega)$ minus
+# its limit, and each run's loss. Bottom right: each end point's relative distance from $S(\omega)$
+# at its own $\omega$ (circles: OV weight, squares: effective step). The paper says the limit of GD
+# lies on $S(\omega)$; the claims below measure how far ours are from it.
 # ```
 #
 # {numref}`stages-manifold` and the table place each run on the valley. Where along the valley a

@@ -93,14 +93,16 @@ ch.figure("flow-phases", dynamics.plot_flow_phases(st))
 # :name: flow-phases
 #
 # **The three phases of the two-head gradient flow (B.4)** (the paper's Fig. 22 shows the same
-# four panels for its two settings). One row per $(d, L)$. Left: $\omega$ and $\mu$ (log–log) with
-# the Phase-I solution $\omega_0e^{2t}$ of (B.6) and the peak of $\omega$. Second: $\mu/\omega$ from
-# Definition B.1's start and (dashed) from our unequal starts. Third: the loss and its floor
-# $1+\sigma^2-\eta_\mathrm{eff}$. Right: $\omega\mu$ with its limit $\eta_\mathrm{eff}/2$ and
-# $\omega\mu^*(\omega)$, the product at the best $\mu$ for the current $\omega$ ((B.17), equal to
-# (4.6) here). Shading: Phase I (blue), II (orange), III (green). The paper shows the three phases
-# with $\mu/\omega$ near one until the peak and growing after it; ours shows the phases our criteria
-# detect, and the ratios from the unequal starts (dashed) joining the paper's.
+# four panels for its two settings). One column per $(d, L)$. Top: $\omega$ and $\mu$ (log–log) with
+# the Phase-I solution $\omega_0e^{2t}$ of (B.6) and the peak of $\omega$ (its value beside it).
+# Second: $\mu/\omega$ from Definition B.1's start and (dashed) from our unequal starts. Third: the
+# loss and its floor $1+\sigma^2-\eta_\mathrm{eff}$. Bottom: $\omega\mu$ with its limit
+# $\eta_\mathrm{eff}/2$ and $\omega\mu^*(\omega)$, the product at the best $\mu$ for the current
+# $\omega$ ((B.17), equal to (4.6) here). Shading: Phase I (blue), II (orange), III (green), named
+# above each column and bounded by dotted lines; Phase II is short on this log time axis. The
+# paper shows the three phases with $\mu/\omega$ near one until the peak and growing after it;
+# ours shows the phases our criteria detect, and the ratios from the unequal starts (dashed)
+# joining the paper's.
 # ```
 #
 # {numref}`flow-phases` shows the phases App. B describes. For the task's $(d, L)$, Phase I ends
@@ -144,10 +146,10 @@ ch.figure("flow-adam", dynamics.plot_adam_vs_flow(st))
 #
 # **Adam on the full model from the opposite small identity, beside the flow (B.4)** (ours; the
 # paper compares true and approximate dynamics for four heads in Fig. 21, and relates App. B to the
-# trained model of its Fig. 1). Left: the symmetric parts of the Adam run's $\omega_h$ and
-# $\mu_h$ against the step. Middle: the flow of the same $(d, L)$ against flow time (the clocks
-# are not comparable, only the shapes). Right: the Adam run's $\omega\mu$ with its limit
-# $\eta_\mathrm{eff}/2$, and its departure from the symmetric family.
+# trained model of its Fig. 1). Top left: the symmetric parts of the Adam run's $\omega_h$ and
+# $\mu_h$ against the step. Top right: the flow of the same $(d, L)$ against flow time (the clocks
+# are not comparable, only the shapes). Bottom left: the Adam run's $\omega\mu$ with its limit
+# $\eta_\mathrm{eff}/2$; bottom right, on a log axis: its departure from the symmetric family.
 # ```
 #
 # In {numref}`flow-adam` the Adam run's $\omega$ peaks at {glue:text}`flow-adam-peak` (step

@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from ..book.format import count, power_of_ten, words
+from ..book.style import FULL_WIDTH, MIN_FONT_PT, config_colours, figsize, legend_outside, reference
 from ..core import theory
 from ..core.dynamics import flow_phases, two_head_flow
 
@@ -402,86 +403,122 @@ def claims(ch, st: Study):
     )
 
 
+def _phases(ax, p, t, *, label: bool):
+    """Shade the three phases (I blue, II orange, III green), with neutral lines at their borders;
+    label = True names them above the axes, each at its span's centre on the log axis."""
+    spans = (
+        (t[0], p.t1, "tab:blue", 0.08, "I"),
+        (p.t1, p.t_peak, "tab:orange", 0.25, "II"),
+        (p.t_peak, t[-1], "tab:green", 0.06, "III"),
+    )
+    for lo, hi, col, al, name in spans:
+        if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+            continue
+        ax.axvspan(lo, hi, color=col, alpha=al, lw=0)
+        if label:
+            ax.annotate(
+                name,
+                (np.sqrt(lo * hi), 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                color="0.25",
+                fontsize=MIN_FONT_PT,
+                fontweight="bold",
+                annotation_clip=False,
+            )
+    for x in (p.t1, p.t_peak):
+        if np.isfinite(x):
+            ax.axvline(x, color="0.35", ls=":", lw=1.0, zorder=4)
+
+
 def plot_flow_phases(st: Study):
-    """Fig. 22 for every (d, L): ω and μ with the Phase-I solution ω₀e^{2t} (B.6); μ/ω (also from the
-    unequal starts); the loss with its floor; ωμ with η_eff/2 and ωμ*(ω) (B.17). Phases shaded."""
+    """Fig. 22 for every (d, L), one column each: ω and μ with the Phase-I solution ω₀e^{2t} (B.6);
+    μ/ω (also from the unequal starts); the loss with its floor; ωμ with η_eff/2 and ωμ*(ω) (B.17).
+    Phases shaded and named above the top row; references drawn above the data, legends beside
+    each row."""
     import matplotlib.pyplot as plt
 
     study = st.flows
     n = len(study.cases)
-    fig, axes = plt.subplots(n, 4, figsize=(17, 3.9 * n), squeeze=False)
-    for row, dl in enumerate(study.cases):
+    w_col, m_col = config_colours(2)
+    fig, axes = plt.subplots(4, n, figsize=figsize(n + 1, 4, aspect=0.78, width=FULL_WIDTH), sharex=True, squeeze=False)
+    unequal_colours = dict(zip(sorted({r for (_, r) in study.unequal}), config_colours(8)[3:]))
+    for col, dl in enumerate(study.cases):
         sol, p = study.flows[dl], study.phases[dl]
-        t, sl, ax = sol.t[1:], slice(1, None), axes[row]
-        for a in ax:
-            for lo, hi, col, al in (
-                (t[0], p.t1, "tab:blue", 0.08),
-                (p.t1, p.t_peak, "tab:orange", 0.12),
-                (p.t_peak, t[-1], "tab:green", 0.06),
-            ):
-                a.axvspan(lo, hi, color=col, alpha=al)
-            a.set(xscale="log", xlabel="flow time $t$")
+        t, sl, ax = sol.t[1:], slice(1, None), axes[:, col]
+        for r, a in enumerate(ax):
+            _phases(a, p, t, label=r == 0)
+            a.set(xscale="log")
         early = t < p.t_peak
-        ax[0].plot(t, sol.omega[sl], lw=2, label=r"$\omega$")
-        ax[0].plot(t, sol.mu[sl], lw=2, label=r"$\mu$")
-        ax[0].plot(t[early], study.omega0 * np.exp(2 * t[early]), "k:", lw=1.2, label=r"$\omega_0 e^{2t}$ (B.6)")
-        ax[0].plot(
-            p.t_peak, sol.omega.max(), "v", color="tab:red", ms=8, label=rf"peak $\omega$ = {sol.omega.max():.3f}"
+        ax[0].plot(t, sol.omega[sl], color=w_col, lw=2, label=r"$\omega$")
+        ax[0].plot(t, sol.mu[sl], color=m_col, lw=2, label=r"$\mu$")
+        reference(ax[0], t[early], study.omega0 * np.exp(2 * t[early]), "theory", label=r"$\omega_0 e^{2t}$ (B.6)")
+        peak = sol.omega.max()
+        ax[0].plot(p.t_peak, peak, "v", color="k", ms=7, zorder=7, label=r"peak of $\omega$")
+        ax[0].annotate(
+            f"{peak:.3f}", (p.t_peak, peak), xytext=(6, -12), textcoords="offset points", fontsize=MIN_FONT_PT
         )
-        ax[0].set(
-            yscale="log",
-            ylabel=rf"$d$ = {dl[0]}, $L$ = {dl[1]}" + "\nparameter",
-            ylim=(study.omega0 / 2, sol.mu.max() * 2),
-        )
-        ax[1].plot(t, sol.ratio[sl], color="tab:purple", lw=2, label=r"$\mu_0 = \omega_0$ (Def. B.1)")
+        ax[0].set(yscale="log", ylim=(study.omega0 / 2, sol.mu.max() * 2))
+        ax[0].set_title(rf"$d = {dl[0]}$, $L = {dl[1]}$", pad=15)
+        ax[1].plot(t, sol.ratio[sl], color="k", lw=2, label=r"$\mu_0 = \omega_0$ (Def. B.1)")
         for (dl2, r), s in study.unequal.items():
             if dl2 == dl:
-                ax[1].plot(s.t[1:], s.ratio[1:], lw=1.2, ls="--", label=rf"$\mu_0 = {r:g}\,\omega_0$ (ours)")
-        ax[1].axhline(1, color="k", lw=0.8, ls=":")
-        ax[1].set(yscale="log", ylabel=r"$\mu/\omega$")
-        ax[2].plot(t, sol.loss[sl], color="k", lw=2, label=r"$\tilde{\mathcal{L}}(t)$")
-        ax[2].axhline(
-            theory.approx_floor(*dl, study.sigma2),
-            color="tab:blue",
-            ls="--",
-            lw=1,
-            label=r"$1+\sigma^2-\eta_\mathrm{eff}$",
+                ax[1].plot(
+                    s.t[1:],
+                    s.ratio[1:],
+                    color=unequal_colours[r],
+                    lw=1.4,
+                    ls="--",
+                    label=rf"$\mu_0 = {r:g}\,\omega_0$ (ours)",
+                )
+        ax[1].axhline(1, color="0.4", lw=0.8, ls="-", zorder=1)
+        ax[1].set(yscale="log")
+        ax[2].plot(t, sol.loss[sl], color=w_col, lw=2, label=r"$\tilde{\mathcal{L}}(t)$")
+        reference(
+            ax[2], theory.approx_floor(*dl, study.sigma2), kind="floor", label=r"$1+\sigma^2-\eta_{\mathrm{eff}}$"
         )
-        ax[2].set(ylabel="approximate loss")
-        ax[3].plot(t, sol.product[sl], color="tab:red", lw=2, label=r"$\omega\mu$")
-        ax[3].plot(
+        ax[3].plot(t, sol.product[sl], color=config_colours(3)[2], lw=2, label=r"$\omega\mu$")
+        reference(
+            ax[3],
             t,
             sol.omega[sl] * theory.manifold_mu(sol.omega[sl], *dl, study.sigma2),
-            color="k",
-            lw=1.2,
-            ls="--",
+            "theory",
             label=r"$\omega\mu^*(\omega)$ (B.17)",
         )
-        ax[3].axhline(p.product_limit, color="tab:blue", ls=":", lw=1.2, label=r"$\eta_\mathrm{eff}/2$")
-        ax[3].set(ylabel=r"$\omega\mu$", ylim=(0, 0.5))
-        for a in ax:
-            a.legend(fontsize=8, loc="best")
-    for a, title in zip(axes[0], ("KQ and OV weight", "ratio μ/ω", "loss", "effective step / 2")):
-        a.set_title(title)
+        reference(ax[3], p.product_limit, kind="floor", label=r"$\eta_{\mathrm{eff}}/2$")
+        ax[3].set(ylim=(0, 0.5), xlabel="flow time $t$")
+    for a, name in zip(axes[:, 0], ("parameter", r"ratio $\mu/\omega$", "approximate loss", r"$\omega\mu$")):
+        a.set_ylabel(name)
+    for a in axes[:, -1]:
+        legend_outside(a)
     return fig
 
 
 def plot_adam_vs_flow(st: Study):
     """The full model under Adam from the opposite small identity beside the flow (B.4) of the same
-    (d, L): ω and μ, and ωμ with the symmetry measures."""
+    (d, L): ω and μ of each; the Adam run's ωμ against η_eff/2; and, on their own log axis, the
+    symmetry measures (how far the run leaves the symmetric family)."""
     import matplotlib.pyplot as plt
 
     main = st.flows.cases[0]
     adam, sol, limit = st.adam, st.flows.flows[main], st.flows.phases[main].product_limit
     x = np.maximum(adam.steps, 1)
     i = adam.i_peak
-    fig, ax = plt.subplots(1, 3, figsize=(16, 4))
-    ax[0].plot(x, adam.omega, lw=2, label=r"$\omega = (\omega_1-\omega_2)/2$")
-    ax[0].plot(x, adam.mu, lw=2, label=r"$\mu = (\mu_1-\mu_2)/2$")
-    ax[0].plot(x[i], adam.omega[i], "v", color="tab:red", ms=8, label=rf"peak $\omega$ = {adam.omega[i]:.3f}")
+    w_col, m_col = config_colours(2)
+    fig, ax = plt.subplots(2, 2, figsize=figsize(2, 2, aspect=0.72, width=FULL_WIDTH))
+    ax = ax.ravel()
+    ax[0].plot(x, adam.omega, color=w_col, lw=2, label=r"$\omega = (\omega_1-\omega_2)/2$")
+    ax[0].plot(x, adam.mu, color=m_col, lw=2, label=r"$\mu = (\mu_1-\mu_2)/2$")
+    ax[0].plot(x[i], adam.omega[i], "v", color="k", ms=7, zorder=7, label=r"peak of $\omega$")
+    ax[0].annotate(
+        f"{adam.omega[i]:.3f}", (x[i], adam.omega[i]), xytext=(6, -12), textcoords="offset points", fontsize=MIN_FONT_PT
+    )
     ax[0].set(xscale="log", yscale="log", xlabel="Adam step", ylabel="parameter", title="full model, Adam (true loss)")
-    ax[1].plot(sol.t[1:], sol.omega[1:], lw=2, label=r"$\omega$")
-    ax[1].plot(sol.t[1:], sol.mu[1:], lw=2, label=r"$\mu$")
+    ax[1].plot(sol.t[1:], sol.omega[1:], color=w_col, lw=2)
+    ax[1].plot(sol.t[1:], sol.mu[1:], color=m_col, lw=2)
     ax[1].set(
         xscale="log",
         yscale="log",
@@ -490,11 +527,28 @@ def plot_adam_vs_flow(st: Study):
         xlim=(1e-2, sol.t[-1]),
         title=r"gradient flow on $\tilde{\mathcal{L}}$ (B.4)",
     )
-    ax[2].plot(x, adam.product, color="tab:red", lw=2, label=r"$\omega\mu$, Adam")
-    ax[2].plot(x, adam.asym_omega, color="tab:gray", lw=1.2, label=r"$|\omega_1+\omega_2|/|\omega_1-\omega_2|$")
-    ax[2].plot(x, adam.asym_mu, color="tab:brown", lw=1.2, ls="--", label=r"$|\mu_1+\mu_2|/|\mu_1-\mu_2|$")
-    ax[2].axhline(limit, color="tab:blue", ls=":", lw=1.2, label=r"$\eta_\mathrm{eff}/2$")
-    ax[2].set(xscale="log", xlabel="Adam step", ylim=(0, 0.5), title="product and symmetry, Adam")
-    for a in ax:
-        a.legend(fontsize=8)
+    ax[2].plot(x, adam.product, color=config_colours(3)[2], lw=2, label=r"$\omega\mu$, Adam")
+    reference(ax[2], limit, kind="floor", label=r"$\eta_{\mathrm{eff}}/2$")
+    ax[2].set(xscale="log", xlabel="Adam step", ylabel=r"$\omega\mu$", ylim=(0, 0.5), title="product, Adam")
+    ax[3].plot(x, _positive(adam.asym_omega), color="0.3", lw=1.4, label=r"$|\omega_1+\omega_2|/|\omega_1-\omega_2|$")
+    ax[3].plot(x, _positive(adam.asym_mu), color="#8c510a", lw=1.4, ls="--", label=r"$|\mu_1+\mu_2|/|\mu_1-\mu_2|$")
+    ax[3].set(
+        xscale="log", yscale="log", xlabel="Adam step", ylabel="ratio", title="departure from the symmetric family"
+    )
+    fig.legend(*_handles(ax[0], ax[2], ax[3]), loc="outside lower center", ncol=3)
     return fig
+
+
+def _handles(*axes):
+    hs, ls = [], []
+    for a in axes:
+        h, lab = a.get_legend_handles_labels()
+        hs += h
+        ls += lab
+    return hs, ls
+
+
+def _positive(v):
+    """v with its zeros (which a log axis cannot show) left out."""
+    v = np.asarray(v, float)
+    return np.where(v > 0, v, np.nan)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2
 
+from icl.book.style import FULL_WIDTH
 from icl.chapters import ch03_loss_approximation as ls_
 from icl.chapters.ch03_loss_approximation import (
     approx_loss_two_head,
@@ -229,13 +230,14 @@ def test_figures_draw():
 
     st = _small_study(n_landscape=300, omegas=(0.1, 0.3))
     for fig, n_axes in (
-        (ls_.plot_landscapes(st), 5),
-        (ls_.plot_valley(st), 2),
-        (ls_.plot_error_vs_length(st), 1),
+        (ls_.plot_landscapes(st), 6),  # R, L̃, (R − L̃)/R, the legend's place, two colour bars
+        (ls_.plot_valley(st), 4),  # slices, valley floors, their difference, the legends' place
+        (ls_.plot_error_vs_length(st), 2),  # the error and the error over η_eff/L
         (ls_.plot_softmax_norms(st), 3),
         (ls_.plot_true_vs_approx(st), 4),
     ):
         assert len(fig.axes) == n_axes
+        assert fig.get_figwidth() <= FULL_WIDTH  # the book's width budget
         plt.close(fig)
 
 
