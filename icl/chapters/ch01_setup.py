@@ -141,13 +141,16 @@ def plot_model_circuits(st: Study):
     ch, pat = st.ch, st.pattern
     groups = head_groups(pat.omega, pat.mu)
     labels = [f"head {h + 1} ({style.SIGN_NAME[int(g)]})" for h, g in enumerate(groups)]
-    return plot_circuits(
+    fig = plot_circuits(
         st.run.kq,
         st.run.ov,
         ch.d,
         head_labels=labels,
         title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} Adam steps",
     )
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + 0.5)  # room for the square KQ panels to fill their columns' width
+    return fig
 
 
 def plot_training(st: Study):
@@ -158,7 +161,9 @@ def plot_training(st: Study):
         {r"debiased GD at $\eta_{\mathrm{eff}}$ (exact risk)": st.dgd_risk},
         title="Training the model",
     )
+    fig.set_size_inches(style.FULL_WIDTH - 0.1, 3.2)  # the axes as wide as the legend beside them allows
     ax = fig.axes[0]
+    ax.get_lines()[0].set_label("training loss (log-binned mean)")
     style.reference(ax, 1 + st.ch.sigma2, kind="floor", label=r"$1+\sigma^2$ (predict 0)")
     style.legend_outside(ax)
     return fig
