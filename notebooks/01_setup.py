@@ -94,8 +94,9 @@ ch.figure("setup-circuits", setup.plot_model_circuits(st))
 # :name: setup-circuits
 #
 # **The circuits of the trained model** (the paper's Fig. 1 shows the same heatmaps for its
-# two-head model). Top: each head's KQ circuit, rows for every key coordinate ($x_1 \dots x_d$
-# and the key's label, the *key-y row*) against the query's covariates. Bottom: the OV
+# two-head model). Top: each head's KQ circuit (named with its group: + or − by the sign of
+# its $\omega_h$, or dummy), rows for every key coordinate ($x_1 \dots x_d$ and the key's label,
+# the *key-y row*) against the query's covariates. Bottom: the OV
 # circuit's last row. The paper's model has a diagonal KQ block of opposite signs in the two
 # heads and an OV row that only reads $y$; ours has the same shape at this budget.
 # ```

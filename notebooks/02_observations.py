@@ -91,8 +91,9 @@ ch.figure("obs-circuits-more", obs.plot_circuits_more(st))
 #
 # **KQ and OV circuits of trained models with one, two and four heads** (the paper's Fig. 1 shows
 # its two-head model, Fig. 3 its one- and four-head models: a diagonal KQ block whose sign is
-# matched by the OV weight on $y$, and near-zero entries elsewhere). Ours, at this page's budget:
-# the same layout; how close each head is to the pattern is measured in the tables below.
+# matched by the OV weight on $y$, and near-zero entries elsewhere). Ours, at this page's budget,
+# one block per model with its own KQ and OV colour scales, each head named with its group (+, −,
+# dummy): the same layout; how close each head is to the pattern is measured in the tables below.
 # ```
 #
 # :::{admonition} The other head counts, and a model with a dummy head (click to show)
@@ -187,8 +188,9 @@ ch.figure("obs-risk", obs.plot_risk(st))
 # **ICL risk against the number of in-context examples $L'$** (the paper's Fig. 4: multi-head
 # models share one curve near vanilla and debiased GD, below the single-head model and above
 # Bayes; all curves fall as $L'$ grows). Ours, left: the seed-{glue:text}`obs-figure-seed` model
-# of every head count with the three baselines, ±2 standard errors, the training length dotted.
-# Right: each $H \ge 2$ model (and vanilla GD) relative to debiased GD on the same prompts (error
+# of every head count (one colour each, ±2 standard errors) with the three baselines drawn over them
+# in their reference styles, the training length dotted. Right: each $H \ge 2$ model (and vanilla
+# GD) relative to debiased GD on the same prompts, debiased GD itself the dashed zero line (error
 # bars left out: the paired errors are far smaller than the separate ones).
 # ```
 #
@@ -230,9 +232,9 @@ ch.figure("obs-dynamics-more", obs.plot_dynamics_more(st))
 #
 # **Effective parameters during training** (the paper's Fig. 5 shows them for its two-head model,
 # Fig. 13 for more heads: $|\omega_h|$ rises fast, then slowly falls; $\mu_h$ grows steadily in
-# opposite-signed groups). Ours: left $\omega_h$, right $\mu_h$ with the group sums dashed; heads
-# coloured by their final group (positive red, negative blue, dummy grey); the dotted line marks
-# the step from which the pattern has settled.
+# opposite-signed groups). Ours, one row per model: left $\omega_h$, right $\mu_h$ with the group
+# sums dashed; heads coloured by their final group (positive red, negative blue, dummy grey); the
+# dotted line marks the step from which the pattern has settled.
 # ```
 #
 # :::{admonition} The other head counts (click to show)

@@ -7,9 +7,10 @@ from functools import cached_property
 
 import torch
 
+from ..book import style
 from ..book.plotting import plot_circuits, plot_training_curve
 from ..core import theory
-from ..core.circuits import HeadPattern, dummy_heads, effective_rate, sign_matching, zero_sum_ratio
+from ..core.circuits import HeadPattern, dummy_heads, effective_rate, head_groups, sign_matching, zero_sum_ratio
 from ..core.data import sample_prompts
 from ..core.estimators import Risk, icl_risks
 from ..runs.config import run_config
@@ -135,20 +136,34 @@ def claims(ch, st: Study):
 
 
 def plot_model_circuits(st: Study):
-    """The trained model's KQ and OV circuits (the paper's Fig. 1). Returns the figure."""
-    ch = st.ch
-    return plot_circuits(
-        st.run.kq, st.run.ov, ch.d, title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} steps"
+    """The trained model's KQ and OV circuits (the paper's Fig. 1), each head named with its sign
+    group (+, − or dummy, from its final ω_h and μ_h). Returns the figure."""
+    ch, pat = st.ch, st.pattern
+    groups = head_groups(pat.omega, pat.mu)
+    labels = [f"head {h + 1} ({style.SIGN_NAME[int(g)]})" for h, g in enumerate(groups)]
+    fig = plot_circuits(
+        st.run.kq,
+        st.run.ov,
+        ch.d,
+        head_labels=labels,
+        title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} Adam steps",
     )
+    w, h = fig.get_size_inches()
+    fig.set_size_inches(w, h + 0.5)  # room for the square KQ panels to fill their columns' width
+    return fig
 
 
 def plot_training(st: Study):
-    """Training loss against Adam step, with debiased GD's exact risk and 1 + σ² marked. Returns the figure."""
-    return plot_training_curve(
+    """Training loss against Adam step, with debiased GD's exact risk (its reference style) and the
+    risk 1 + σ² of predicting 0 (a grey level line) marked. Returns the figure."""
+    fig = plot_training_curve(
         st.run.loss_curve(),
-        {
-            r"debiased GD at $\eta_\mathrm{eff}$ (exact risk)": st.dgd_risk,
-            r"$1+\sigma^2$ (predict 0)": 1 + st.ch.sigma2,
-        },
+        {r"debiased GD at $\eta_{\mathrm{eff}}$ (exact risk)": st.dgd_risk},
         title="Training the model",
     )
+    fig.set_size_inches(style.FULL_WIDTH - 0.1, 3.2)  # the axes as wide as the legend beside them allows
+    ax = fig.axes[0]
+    ax.get_lines()[0].set_label("training loss (log-binned mean)")
+    style.reference(ax, 1 + st.ch.sigma2, kind="floor", label=r"$1+\sigma^2$ (predict 0)")
+    style.legend_outside(ax)
+    return fig

@@ -157,6 +157,43 @@ def test_error_trend_of_exact_patterns_is_zero():
     assert list(trend.index) == [10, 20, 80, 160] and (trend.to_numpy() == 0).all()
 
 
+def _audited(fig):
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from icl.book.figure_audit import audit
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    a = audit(fig, buf.getvalue())
+    plt.close(fig)
+    return a
+
+
+def test_figures_of_several_models_keep_the_book_s_width_one_legend_and_a_colour_bar_per_scale():
+    import matplotlib as mpl
+
+    from icl.book import style
+    from icl.book.figure_audit import problems
+    from icl.chapters.ch02_observations import figures as obs_figures
+
+    signs = np.array([1, -1, 1, -1, 0, 1, -1, 0])
+    eight = fake_run(RISE_FALL[:, None] * signs, np.linspace(0.1, 4, 6)[:, None] * signs, seed=1)
+    two = fake_run(np.stack([RISE_FALL, -RISE_FALL], 1), MU_SETTLING)
+    with mpl.rc_context():
+        style.use_style()
+        circuits = obs_figures.circuit_figure([(constant([0.5], [1.5]), "$H = 1$"), (eight, "$H = 8$")], D, title="t")
+        assert len([a for a in circuits.axes if a.get_label() == "<colorbar>"]) == 4  # KQ and OV, per model
+        dyn = obs_figures.dynamics_figure([(two, "$H = 2$"), (eight, "$H = 8$")], 0.05)
+        assert len(dyn.legends) == 1 and not any(ax.get_legend() for ax in dyn.axes)
+        labels = [t.get_text() for t in dyn.legends[0].get_texts()]
+        assert labels[:3] == ["+ heads", "− heads", "dummy heads"] and len(labels) == 6  # groups, then sums
+        for fig in (circuits, dyn):
+            a = _audited(fig)
+            assert problems(a) == [] and a["width_px"] <= 1181, a  # ≤ 1181 px: text reads at ≥ 8 pt
+
+
 # --- risk and claims -------------------------------------------------------------------------------
 
 
