@@ -36,7 +36,7 @@ def circuit_axes(H: int, d: int, T: int = 1, *, per_row: int = 4):
     R = -(-H // C)
     D = d + T
     panel = min(1.6, (7.8 - 1.3) / C)  # inches per head
-    height = R * (panel * (D + 1.6 * T) / d + 1.0)
+    height = R * (panel * (D + 1.6 * T) / d + 1.5)  # titles and labels: room for square KQ panels
     fig, axes = plt.subplots(
         2 * R, C, figsize=(panel * C + 1.3, height), squeeze=False, gridspec_kw={"height_ratios": [D, 1.6 * T] * R}
     )
@@ -114,8 +114,10 @@ def plot_circuits(
         )
         ax.set_title(f"OV $u_{{{h + 1}}}$", fontsize=MIN_FONT_PT + 0.5)
         ov_axes.append(ax)
-    fig.colorbar(kq_axes[-1].collections[0], ax=list(axes[0::2].flat), shrink=0.8, label="KQ entry")
-    fig.colorbar(ov_axes[-1].collections[0], ax=list(axes[1::2].flat), shrink=0.8, label="OV entry")
+    # one colour bar per scale, beside the first KQ row and the first OV row (bars spanning every row
+    # of a several-row model would overlap)
+    fig.colorbar(kq_axes[-1].collections[0], ax=list(axes[0]), shrink=0.8, label="KQ entry")
+    fig.colorbar(ov_axes[-1].collections[0], ax=list(axes[1]), shrink=0.8, label="OV entry")
     if title:
         fig.suptitle(title)
     return fig
@@ -220,7 +222,7 @@ def plot_risk_curves(
 
 def plot_training_curve(curve, references: dict, *, ax=None, title: str | None = None):
     """Training loss against Adam step, with horizontal reference lines `references` = {label: value}
-    (styled as debiased GD, Bayes, a floor, in that order).
+    or {label: (value, kind)} (kind: a key of `icl.book.style.REFERENCE`; default "dgd").
     curve: (steps, means over log-spaced bins), as `TrainedRun.loss_curve()` gives. Returns the figure."""
     import matplotlib.pyplot as plt
 
@@ -228,7 +230,8 @@ def plot_training_curve(curve, references: dict, *, ax=None, title: str | None =
         _, ax = plt.subplots(figsize=figsize(1, width=6.0, aspect=0.5))
     steps, means = curve
     ax.plot(steps, means, lw=1.6, color=config_colours(1)[0], label="training loss (mean over log-spaced bins)")
-    for (label, value), kind in zip(references.items(), ("dgd", "bayes", "floor")):
+    for label, ref in references.items():
+        value, kind = ref if isinstance(ref, tuple) else (ref, "dgd")
         reference(ax, value, kind=kind, label=label)
     ax.set(xscale="log", xlabel="Adam step", ylabel="MSE", ylim=(0, 1.3), title=title)
     legend_outside(ax)

@@ -148,8 +148,6 @@ def plot_model_circuits(st: Study):
         head_labels=labels,
         title=f"{ch.budget.heads}-head softmax attention after {ch.prof.steps:,} Adam steps",
     )
-    w, h = fig.get_size_inches()
-    fig.set_size_inches(w, h + 0.5)  # room for the square KQ panels to fill their columns' width
     return fig
 
 

@@ -89,22 +89,9 @@ def circuit_figure(entries, d: int, *, title: str | None = None, per_row: int = 
             axes[2 * (k // C), k % C].set_visible(False)
             axes[2 * (k // C) + 1, k % C].set_visible(False)
         plotting.plot_circuits(run.kq, run.ov, d, head_labels=head_labels(run), title=heading, axes=axes, per_row=C)
-        if R > 1:
-            _first_row_colorbars(sub, axes, H)
     if title:
         fig.suptitle(title)
     return fig
-
-
-def _first_row_colorbars(sub, axes, H: int):
-    """Move `plotting.plot_circuits`'s two colour bars, which span all of a model's rows (and so
-    overlap when it has several), beside its first KQ row and first OV row."""
-    r, c = divmod(H - 1, axes.shape[1])  # plot_circuits' colour bars show the last head's heatmaps
-    for k, label in ((0, "KQ entry"), (1, "OV entry")):
-        mappable = axes[2 * r + k, c].collections[0]  # every head's heatmap of the kind shares its scale
-        if mappable.colorbar is not None:
-            mappable.colorbar.remove()
-        sub.colorbar(mappable, ax=list(axes[k]), shrink=0.8, label=label)
 
 
 def _dynamics_keys(st: Study) -> list:
