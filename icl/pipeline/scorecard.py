@@ -199,7 +199,16 @@ def plot_overview(by_edition: dict):
         "unclassified": "fail: not classified",
     }
     fig.legend(
-        handles=[Patch(color=STATUS_COLOURS[s], label=labels.get(s, s)) for s in STATUS_COLOURS if s in used],
+        handles=[
+            Patch(
+                facecolor=STATUS_COLOURS[s],
+                edgecolor="#999999" if s == "not run" else STATUS_COLOURS[s],
+                lw=0.4,
+                label=labels.get(s, s),
+            )
+            for s in STATUS_COLOURS
+            if s in used
+        ],
         loc="outside lower center",
         ncol=3,
         frameon=False,
