@@ -55,8 +55,8 @@ glue_figure("score-overview", scorecard.plot_overview(by_edition))
 # Every claim of the book, one square each, chapters as rows, one panel per edition: green passes;
 # a failing claim is coloured by its finding (red: the paper's statement does not hold in our runs;
 # orange: it fails only under a reading stricter than the paper's words; purple: at our budget;
-# brown: a setup choice of ours); grey is not evaluated at that budget, and an outlined pale square
-# has not been run at it.
+# brown: a setup choice of ours; black: not classified); grey is not evaluated at that budget,
+# and an outlined pale square has not been run at it.
 # ```
 #
 # ## Where the two budgets disagree

@@ -158,7 +158,7 @@ def plot_overview(by_edition: dict):
     from ..book import style
 
     keys = list(dict.fromkeys(k for claims in by_edition.values() for k in claims))
-    chapters = list(dict.fromkeys(ch for ch, _ in keys))
+    chapters = sorted(dict.fromkeys(ch for ch, _ in keys))  # in book order (an edition may lack a chapter)
     width = max(sum(1 for k in keys if k[0] == ch) for ch in chapters)
     # One panel per edition, stacked (each the full width, so that a claim's square is large enough to see).
     fig, axes = plt.subplots(
