@@ -120,12 +120,13 @@ ch.figure("lin-merged", ld.plot_merged(st))
 # **Merged key-query, $D =$ {glue:text}`lin-merged-D`** (the paper's Fig. 1 shows the loss of $H = 8$ merged heads from
 # init $10^{-6}$: a long plateau, then one sigmoidal drop). (a) Ours: the population flow (line)
 # and gradient descent on sampled sequences (dots, time $t = 2\eta k$ after $k$ steps), with
-# $\operatorname{tr}\Lambda$, the converged loss $\mathcal L(\Gamma^*)$ and the drop our detector finds.
-# (b) The flow from the same initial direction scaled to several init scales; inset: the half-way
-# time of gradient descent from those inits against $\ln(1/\text{init})$, with the line of slope
-# $1/\lVert\Lambda^2\rVert_F$.
-# (c) White covariates $\Lambda = I$ from $\Gamma(0) \propto I$: flow, gradient descent and the
-# analytic time course.
+# $\operatorname{tr}\Lambda$ (dashed), the converged loss $\mathcal L(\Gamma^*)$ (dotted) and the drop our
+# detector finds (grey band).
+# (b) The flow from the same initial direction scaled to several init scales.
+# (c) The half-way time of gradient descent from those inits (same colours) against $\ln(1/\text{init})$,
+# with the line of slope $1/\lVert\Lambda^2\rVert_F$ (dotted).
+# (d) White covariates $\Lambda = I$ from $\Gamma(0) \propto I$: flow, gradient descent and the
+# analytic time course (dotted).
 # ```
 #
 # The paper's claim for the merged model is that the flow has only two kinds of fixed points, the
@@ -156,7 +157,7 @@ ch.figure("lin-merged", ld.plot_merged(st))
 # equation $\tau\dot s = 2\sqrt D\, s(1 - \kappa s)$, $\kappa = 1 + (1 + D)/N$, so
 # $\mathcal L(t) = D(1 - 2s + \kappa s^2)$ with $s(t) = s_0e^{2\sqrt D t/\tau}/(1 + \kappa s_0(e^{2\sqrt D t/\tau}-1))$.
 # Gradient descent on sampled white sequences stays within {glue:text}`lin-white-dev` of $D$ of it
-# ({numref}`lin-merged` (c)).
+# ({numref}`lin-merged` (d)).
 
 # %% tags=["hide-input"]
 ch.figure("lin-separate", ld.plot_separate(st))
@@ -170,9 +171,10 @@ ch.figure("lin-separate", ld.plot_separate(st))
 # **Separate key and query, rank one, $D =$ {glue:text}`lin-sep-D`** (the paper's Fig. 3 shows the loss of 4–5 such
 # heads falling in $D$ steps, and each head's $k_i, q_i$ turning to one eigenvector in turn). Top,
 # ours: the flow and gradient descent with $H =$ {glue:text}`lin-sep-H` heads, the plateau lines
-# $\mathcal L(M_m)$, and the flow with $H =$ {glue:text}`lin-stall-H` heads. Bottom: for each
-# head (gradient descent), its part of $\Gamma$'s diagonal in the eigenbasis,
-# $v_i(e_d^\top k_i)(e_d^\top q_i)\,\lambda_d c_d$, which is 1 when the head alone carries $e_d$.
+# $\mathcal L(M_m)$ (dotted, labelled at the right), and the flow with $H =$ {glue:text}`lin-stall-H`
+# heads, on a linear time axis. Bottom: for each head (gradient descent), its part of $\Gamma$'s
+# diagonal in the eigenbasis, $v_i(e_d^\top k_i)(e_d^\top q_i)\,\lambda_d c_d$, which is 1 when the head
+# alone carries $e_d$, one colour per direction; dotted vertical lines: the drops the detector finds.
 # ```
 #
 # With separate rank-one heads the flow has $2^D$ fixed points $M_S$, and the paper's claim is that
@@ -225,12 +227,14 @@ ch.figure("lin-scalar", ld.plot_scalar(st))
 # **The newly learning head against the scalar equation** (the paper reduces each escape to
 # $\tau\dot v = \lambda^2v^2 - \lambda^3c\,v^5$). Ours: for each eigen-direction $e_m$, the head that
 # ends up carrying it, its effective scale $(\text{share}\cdot(\lambda_mc_m)^{-1})^{1/3}$ (which is
-# $v$ when $k = q = v\,e_m$) on the flow (solid), and the scalar equation from the same value (dashed).
+# $v$ when $k = q = v\,e_m$) on the flow (left, solid), and the scalar equation from the same value
+# (dotted). Right: their difference over the equation's final value, the measure of the claim, with
+# its tolerance (dashed).
 # ```
 #
 # *Fewer heads than directions (beyond the paper).* Rank-one heads give $\operatorname{rank}\Gamma \le H$,
 # so at best $M_H$: the flow with {glue:text}`lin-stall-H` heads ends at {glue:text}`lin-stall-final`
-# against $\mathcal L(M_H) =$ {glue:text}`lin-stall-target` ({numref}`lin-separate`, red). This is our inference
+# against $\mathcal L(M_H) =$ {glue:text}`lin-stall-target` ({numref}`lin-separate`, orange). This is our inference
 # checked on our own flow, a unit test rather than a claim.
 
 # %% tags=["hide-input"]
@@ -244,7 +248,9 @@ ch.figure("lin-ranks", ld.plot_ranks(st))
 #
 # **Separate heads of rank $R$, $D =$ {glue:text}`lin-ranks-D`, $H =$ {glue:text}`lin-ranks-H`** (the
 # paper's Fig. 4: with rank $R$ the visible plateaus are at multiples of $R$). Ours: the population
-# flow for each rank, with the plateau lines $\mathcal L(M_m)$, $m = 0, \dots, D$.
+# flow for each rank, as its loss above the global minimum, $\mathcal L - \mathcal L(M_D)$, on an axis
+# logarithmic above half the smallest step and linear below (so that $\mathcal L(M_D)$ is at 0), with the
+# plateau lines $\mathcal L(M_m) - \mathcal L(M_D)$, $m = 0, \dots, D$, labelled $M_m$ at the right.
 # ```
 #
 # At $D = 8$ the smallest step, $\mathcal L(M_7) - \mathcal L(M_8)$, is {glue:text}`lin-rank-last-step` of the

@@ -38,7 +38,7 @@ from IPython.display import HTML, display
 
 from icl.book.chapter import glue_figure, glue_text
 from icl.book.claims import load_tables
-from icl.book.plotting import use_style
+from icl.book.style import use_style
 from icl.pipeline import scorecard
 
 use_style()
@@ -52,10 +52,11 @@ glue_figure("score-overview", scorecard.plot_overview(by_edition))
 # ```{glue:figure} score-overview
 # :name: score-overview
 #
-# Every claim of the book, one square each, chapters as rows: green passes; a failing claim is
-# coloured by its finding (red: the paper's statement does not hold in our runs; orange: it fails
-# only under a reading stricter than the paper's words; purple: at our budget; brown: a setup
-# choice of ours); grey is not evaluated at that budget.
+# Every claim of the book, one square each, chapters as rows, one panel per edition: green passes;
+# a failing claim is coloured by its finding (red: the paper's statement does not hold in our runs;
+# orange: it fails only under a reading stricter than the paper's words; purple: at our budget;
+# brown: a setup choice of ours; black: not classified); grey is not evaluated at that budget,
+# and an outlined pale square has not been run at it.
 # ```
 #
 # ## Where the two budgets disagree

@@ -155,17 +155,20 @@ def plot_overview(by_edition: dict):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    from ..book import style
+
     keys = list(dict.fromkeys(k for claims in by_edition.values() for k in claims))
-    chapters = list(dict.fromkeys(ch for ch, _ in keys))
+    chapters = sorted(dict.fromkeys(ch for ch, _ in keys))  # in book order (an edition may lack a chapter)
     width = max(sum(1 for k in keys if k[0] == ch) for ch in chapters)
+    # One panel per edition, stacked (each the full width, so that a claim's square is large enough to see).
     fig, axes = plt.subplots(
-        1,
         len(by_edition),
-        figsize=(4.2 * len(by_edition) + 1.5, 0.36 * len(chapters) + 1.4),
-        sharey=True,
+        1,
+        figsize=(style.FULL_WIDTH, len(by_edition) * (0.22 * len(chapters) + 0.55) + 0.6),
+        sharex=True,
         squeeze=False,
     )
-    for ax, (prof, claims) in zip(axes[0], by_edition.items()):
+    for ax, (prof, claims) in zip(axes[:, 0], by_edition.items()):
         for row, ch in enumerate(chapters):
             ids = [k for k in keys if k[0] == ch]
             for col, k in enumerate(ids):
@@ -180,13 +183,13 @@ def plot_overview(by_edition: dict):
                     )
                 )
         n = {s: sum(outcome(c) == s for c in claims.values()) for s in STATUS_COLOURS}
-        ax.set_title(f"{prof} edition: {n['pass']} pass of {len(claims)}", fontsize=10)
+        ax.set_title(f"{prof} edition: {n['pass']} pass of {len(claims)}")
         ax.set_xlim(-0.3, width + 0.2)
         ax.set_ylim(len(chapters) - 0.4, -0.6)
         ax.set_xticks([])
         ax.grid(False)
-        ax.set_xlabel("claims, in chapter order")
-    axes[0, 0].set_yticks(range(len(chapters)), [c.replace("_", " ") for c in chapters], fontsize=8.5)
+        ax.set_yticks(range(len(chapters)), [c.replace("_", " ") for c in chapters])
+    axes[-1, 0].set_xlabel("claims, in chapter order")
     used = {outcome(claims.get(k)) for claims in by_edition.values() for k in keys}
     labels = {
         "paper": "fail: the paper's statement",
@@ -196,10 +199,18 @@ def plot_overview(by_edition: dict):
         "unclassified": "fail: not classified",
     }
     fig.legend(
-        handles=[Patch(color=STATUS_COLOURS[s], label=labels.get(s, s)) for s in STATUS_COLOURS if s in used],
+        handles=[
+            Patch(
+                facecolor=STATUS_COLOURS[s],
+                edgecolor="#999999" if s == "not run" else STATUS_COLOURS[s],
+                lw=0.4,
+                label=labels.get(s, s),
+            )
+            for s in STATUS_COLOURS
+            if s in used
+        ],
         loc="outside lower center",
-        ncol=4,
-        fontsize=8.5,
+        ncol=3,
         frameon=False,
     )
     return fig
