@@ -398,12 +398,12 @@ def _label_line_ends(ax, x, labels, *, gap_pt: float = 12.0):
         ax.annotate(
             t,
             (x, y),
-            xytext=(1.03, y),
+            xytext=(1.06, y),
             textcoords=("axes fraction", "data"),
             va="center",
             color=c,
             annotation_clip=False,
-            arrowprops=dict(arrowstyle="-", color=c, lw=0.8, shrinkA=1, shrinkB=2),
+            arrowprops=dict(arrowstyle="-", color=c, lw=0.8, relpos=(0, 0.5), shrinkA=2, shrinkB=2),
         )
         for y, t, c in labels
     ]
@@ -416,4 +416,4 @@ def _label_line_ends(ax, x, labels, *, gap_pt: float = 12.0):
         pos[i] = prev = max(labels[i][0], prev + gap)
     shift = min(0.0, hi - gap / 2 - prev)  # keep the stack within the axes' height
     for i, t in enumerate(texts):
-        t.set_position((1.03, pos[i] + shift))
+        t.set_position((1.06, pos[i] + shift))
