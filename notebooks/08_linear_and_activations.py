@@ -157,10 +157,12 @@ ch.figure("actv-length", A.plot_length_generalisation(st))
 # **Length generalisation, softmax against linear attention** (the paper's Fig. 8: ICL error against
 # the number of test examples for softmax and linear models trained at $L = 40$; its softmax curves fall
 # past $L$, its linear curves rise). Left, ours: the ICL risk (mean over seeds, ±2 standard errors;
-# log–log) of softmax (solid) and linear (dashed) models, the references, and the exact risk of the
-# linear models read as GD (thin red line, their mean $\hat\eta$); dotted: the training length. Right:
-# the GD rate each model applies at $L'$: the linear models' $\hat\eta L'/n$ against the optimal
-# $\eta^\star(L')$, and the two-head softmax models' $\sum_h \omega_h\mu_h$, the same at every $L'$.
+# log–log) of softmax (solid, circles) and linear (dashed, squares) models, one colour per head count, with
+# the references drawn above them: vanilla GD at $\eta^\star(L')$, debiased GD at $\eta_\mathrm{eff}$, Bayes,
+# and the exact risk of the linear models read as GD (at their mean $\hat\eta$); dotted: the training length.
+# Right: the GD rate each model applies at $L'$: the linear models' $\hat\eta L'/n$ (dashed, one line per head
+# count) against the optimal $\eta^\star(L')$ (in vanilla GD's style), and the two-head softmax models'
+# $\sum_h \omega_h\mu_h$, the same at every $L'$.
 # ```
 #
 # What the figure shows, in numbers. The two-head softmax models' risk is {glue:text}`actv-soft2-rL` at
@@ -189,7 +191,8 @@ ch.figure("actv-construction", A.plot_construction(st))
 # **(5.2): a $2H$-head softmax model built from a trained $H$-head linear model** (the paper states the
 # approximation and plots nothing). Ours: relative RMS difference of the two predictions against the logit
 # scale $\varepsilon\max_h|\omega_h|$, log–log: on centred tokens (blue, the first model with the most heads),
-# with the slope 2 the expansion predicts (dashed), and on the prompts as they come (red, every linear model).
+# with the slope 2 the expansion predicts (dotted), and on the prompts as they come (vermilion, every linear
+# model).
 # ```
 #
 # On centred tokens, from the first {glue:text}`actv-con-H`-head linear model, the {glue:text}`actv-con-2H`-head
@@ -320,9 +323,9 @@ ch.figure("actv-risks", A.plot_activation_risks(st))
 # :name: actv-circuits
 #
 # **Circuits of the two-head models with normalised activations** (the paper's Fig. 9: KQ and OV of its
-# models, all with the positive–negative pattern). Ours, one column per $f$: each head's KQ circuit
-# (key coordinates × the query's $x$-coordinates) and the OV rows that write $y$, on a symmetric colour
-# scale per model.
+# models, all with the positive–negative pattern). Ours, one column per $f$ (first seed): each head's KQ
+# circuit (key coordinates × the query's $x$-coordinates) and the OV rows that write $y$; the KQ circuits of
+# every model on one symmetric colour scale, the OV rows on another (the colour bars).
 # ```
 #
 # ```{glue:figure} actv-dynamics
@@ -330,24 +333,29 @@ ch.figure("actv-risks", A.plot_activation_risks(st))
 #
 # **Training dynamics of $\omega_h$ and $\mu_h$ for every $f$** (the paper's Fig. 10: one family behaves
 # like softmax, $|\omega_h|$ rising then falling, the other two "more complicated"). Ours: $\omega_h$ (left)
-# and $\mu_h$ (right) against the Adam step, one row per model, heads coloured by their final sign.
+# and $\mu_h$ (right) against the Adam step, one row per model (first seed), heads coloured by their final
+# sign (red positive, blue negative), dashed: the sums of $\mu_h$.
 # ```
 #
 # ```{glue:figure} actv-zero-sum
 # :name: actv-zero-sum
 #
-# **Which pattern each two-head run ends in** (ours; the paper shows one run per $f$). Left: the zero-sum
-# ratio $|\sum_h\mu_h| / \sum_h|\mu_h|$ against the Adam step, 0 for the ± pair and 1 when both heads share a
-# sign; right: the training loss. Colour: $f$ (and softmax); line style: the seed, that is the
-# initialisation, which is the same for every $f$.
+# **Which pattern each two-head run ends in** (ours; the paper shows one run per $f$). One pair of panels
+# per $f$ (and softmax): above, the zero-sum ratio $|\sum_h\mu_h| / \sum_h|\mu_h|$ against the Adam step, 0 for
+# the ± pair and 1 when both heads share a sign (dotted: the tolerance); below, the training loss (a moving
+# mean over five of its log-spaced bins). Line style: the seed, that is the initialisation, which is the
+# same for every $f$; each title names the pattern each seed ends in.
 # ```
 #
 # ```{glue:figure} actv-risks
 # :name: actv-risks
 #
 # **ICL risk against the test length for every $f$** (the paper's Fig. 11: the activation models track
-# debiased GD at their effective rate and generalise in length). Ours: the trained models (±2 standard
-# errors, the same prefix prompts as {numref}`actv-length`), debiased GD at $\eta_\mathrm{eff}$ and Bayes.
+# debiased GD at their effective rate and generalise in length). Ours, left: the trained models (±2 standard
+# errors, the same prefix prompts as {numref}`actv-length`; one colour per $f$, one line style per seed), with
+# debiased GD at $\eta_\mathrm{eff}$ and Bayes drawn above them. Right: each model's risk relative to debiased
+# GD's on the same prompts; the runs that end without the ± pattern ({numref}`actv-zero-sum`) are named at
+# their line end.
 # ```
 #
 # **Fig. 11's words.** The paper plots each model's error "together with the error of the debiased GD with

@@ -149,9 +149,10 @@ ch.figure("noniso-gammas", pc.plot_gammas(st))
 #
 # **The learned pre-conditioner against the references** (the paper's Fig. 12: the two heads' KQ
 # blocks of a two-head model at one KMS $\rho$, beside its optimal $\Gamma$ and $\Sigma^{-1}$). Ours: per
-# covariance (rows), $\Gamma_\mathrm{TF} = \sum_h \mu_h A_h$ of the trained models, the optimal
-# $\Gamma_\mathrm{dGD}$ (ours, derived above), $\Sigma^{-1}$ and $I$, each divided by its largest entry;
-# the titles give each reference's $\sin\angle$ to the first model's $\Gamma_\mathrm{TF}$.
+# covariance (rows), $\Gamma_\mathrm{TF} = \sum_h \mu_h A_h$ of the two-head model, the optimal
+# $\Gamma_\mathrm{dGD}$ (ours, derived above), $\Sigma^{-1}$ and $I$, each divided by its largest entry (one
+# colour scale); the titles give each reference's $\sin\angle$ to that $\Gamma_\mathrm{TF}$, and the first
+# panel's title the $\sin\angle$ to it of the models with more heads.
 # ```
 #
 # **What persists and what bends** (§5.3's sentences, one by one). "The pattern of the OV circuits as in
@@ -231,10 +232,12 @@ ch.figure("noniso-risk-curves", pc.plot_risk_curves(st))
 #
 # **ICL risk against the test length at {glue:text}`noniso-k1-name`** (the paper's Fig. 15 plots the
 # inverses of the KQ blocks beside those of its optimal $\Gamma$ and $\Sigma$, which look alike; we
-# compare the predictors by what they are for, their risk). The trained models and the Bayes
-# predictor (Monte Carlo, ±2 standard errors), and the exact risks of debiased GD pre-conditioned by
-# the first model's $\Gamma_\mathrm{TF}$, by the optimal $\Gamma_\mathrm{dGD}(L')$ at each length, by
-# $\eta\Sigma^{-1}$ and by $\eta I$ at their best $\eta$ (dotted: the training length).
+# compare the predictors by what they are for, their risk). Left: the trained models (Monte Carlo, ±2
+# standard errors) and, drawn above them, the Bayes predictor (Monte Carlo) and the exact risks of debiased
+# GD pre-conditioned by the first model's $\Gamma_\mathrm{TF}$, by the optimal $\Gamma_\mathrm{dGD}(L')$ at each
+# length, by $\eta\Sigma^{-1}$ and by $\eta I$ at their best $\eta$ (dotted: the training length). Right: the
+# models' risks and those of $\Gamma_\mathrm{TF}$ and $\eta\Sigma^{-1}$ relative to the optimal
+# $\Gamma_\mathrm{dGD}(L')$'s (plain debiased GD and Bayes, far off, are left out).
 # ```
 #
 # At {glue:text}`noniso-k1-name` the models' risk is {glue:text}`noniso-k1-risk-model` (mean over models),
