@@ -3,7 +3,7 @@
 - **Heads** are coloured by the sign of their OV scale μ_h: positive red, negative blue, dummy grey
   (`SIGN`, `sign_colour`), in every chapter; never by head index.
 - **Configurations** (a head count, a length, an activation) get one colour each from
-  `config_colours(n)` (a qualitative palette up to 8, an ordered colour map beyond), **seeds** a line
+  `config_colours(n)` (a qualitative palette up to 7, an ordered colour map beyond), **seeds** a line
   style each (`SEED_STYLES`); a legend names configurations and seeds, never every run
   (`config_seed_legend`).
 - **Reference estimators and predictions** have fixed styles (`REFERENCE`) and are drawn on top of
@@ -41,7 +41,9 @@ __all__ = [
 SIGN = {+1: "#c0392b", -1: "#2166ac", 0: "#8c8c8c"}  # heads: positive μ_h, negative μ_h, dummy
 SIGN_NAME = {+1: "+", -1: "−", 0: "dummy"}
 SEED_STYLES = ("-", "--", ":", "-.")
-_QUALITATIVE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")  # Okabe–Ito
+# Okabe–Ito without its black (debiased GD's colour), its green last (beside Bayes's green), its
+# yellow darkened to ochre so that thin lines read on white
+_QUALITATIVE = ("#0072b2", "#e69f00", "#cc79a7", "#56b4e9", "#d55e00", "#b59a00", "#009e73")
 
 # Reference estimators and predictions: fixed colour and dash, drawn above the data (zorder ≥ 5).
 REFERENCE = {
@@ -107,7 +109,7 @@ def sign_colour(g) -> str:
 
 
 def config_colours(n: int, cmap: str = "viridis") -> list:
-    """n distinct colours for n configurations: the Okabe–Ito palette up to 8, an ordered colour map
+    """n distinct colours for n configurations: the Okabe–Ito palette up to 7, an ordered colour map
     beyond (never a cycling palette, whose repeats make two legend entries match one curve)."""
     if n < 0:
         raise ValueError(f"n must be ≥ 0, got {n}")

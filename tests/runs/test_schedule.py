@@ -12,9 +12,10 @@ from icl.runs.store import read_entry
 from icl.runs.training import train_group
 
 PROF = get_profile("smoke")
+ISOTROPIC = TaskConfig()
 
 
-def _group(heads, seeds=(0, 1), task=TaskConfig(), **kw):
+def _group(heads, seeds=(0, 1), task=ISOTROPIC, **kw):
     return [run_config(PROF, heads=heads, seed=s, task=task, **kw) for s in seeds]
 
 

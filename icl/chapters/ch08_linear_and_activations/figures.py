@@ -25,7 +25,6 @@ __all__ = [
     "plot_zero_sum_dynamics",
     "plot_activation_risks",
     "activation_configs",
-    "distinct_colours",
     "config_colour_map",
     "end_patterns",
 ]
@@ -36,8 +35,6 @@ _REF = {  # the chapter's reference curves: id in `Study.curves` → (kind of `s
     "bayes": ("bayes", "Bayes (ridge)"),
 }
 _NORM_STYLE = {"softmax": dict(ls="-", marker="o"), "linear": dict(ls="--", marker="s")}
-_OCHRE = "#b59a00"  # the Okabe–Ito yellow, darkened so that a thin line reads on white
-_BAYES_LIKE = "#009e73"  # the Okabe–Ito green, next to the Bayes reference's: used last
 _LOSS_WINDOW = 5  # the training loss is shown as a moving mean over this many of its log-spaced bins
 
 
@@ -68,15 +65,6 @@ def _ref_handle(kind: str, label: str):
     return _line(label, **{k: v for k, v in style.REFERENCE[kind].items() if k != "label"})
 
 
-def distinct_colours(n: int) -> list:
-    """n configuration colours from `style.config_colours` (Okabe–Ito up to 7): its yellow darkened to ochre,
-    its green (beside the Bayes reference's) last and its black (the debiased-GD reference's) left out."""
-    if n > 7:
-        return style.config_colours(n)
-    pal = [_OCHRE if c == "#f0e442" else c for c in style.config_colours(8) if c not in ("#000000", _BAYES_LIKE)]
-    return (pal + [_BAYES_LIKE])[:n]
-
-
 def activation_configs(st: Study) -> list:
     """The configurations of Figs 10–11, (normalisation, H): the two-head softmax model, then every activation
     model's, in the study's order."""
@@ -85,9 +73,9 @@ def activation_configs(st: Study) -> list:
 
 
 def config_colour_map(st: Study) -> dict:
-    """(normalisation, H) → its colour, one per configuration (`distinct_colours`)."""
+    """(normalisation, H) → its colour, one per configuration (`icl.book.style.config_colours`)."""
     cfgs = activation_configs(st)
-    return dict(zip(cfgs, distinct_colours(len(cfgs))))
+    return dict(zip(cfgs, style.config_colours(len(cfgs))))
 
 
 def _config_name(cfg) -> str:
@@ -119,7 +107,7 @@ def plot_length_generalisation(st: Study):
     )
     L = st.curves.lengths
     heads = sorted({k[1] for k in st.runs if k[0] in _NORM_STYLE})
-    colour = dict(zip(heads, distinct_colours(len(heads))))
+    colour = dict(zip(heads, style.config_colours(len(heads))))
     curves, styles = {}, {}
     for norm in _NORM_STYLE:
         for H in sorted({k[1] for k in st.keys(norm)}):
