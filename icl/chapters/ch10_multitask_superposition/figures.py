@@ -52,7 +52,7 @@ def plot_modes(st: Study):
     fig, axes = plt.subplots(
         len(Hs),
         len(seeds),
-        figsize=(style.FULL_WIDTH, 0.3 * sum(Hs) + 0.75 * len(Hs) + 0.3),
+        figsize=(min(style.FULL_WIDTH, 2.5 * len(seeds) + 1.6), 0.3 * sum(Hs) + 0.75 * len(Hs) + 0.3),
         squeeze=False,
         gridspec_kw={"height_ratios": [H + 0.5 for H in Hs]},
     )
