@@ -125,10 +125,12 @@ ch.figure("bayes-proportional", opt.plot_proportional(st))
 # :name: bayes-proportional
 #
 # **Theorem 4.2 (iii): the proportional regime** (the paper states the limits in App. D.3 without
-# a figure; its Fig. 4 shows the finite-$d$ counterpart at its training point). Left: the limits
-# of the optimal GD risk (solid) and of the Bayes risk (dashed) against $\xi = d/L$, with debiased
-# GD's exact risk (filled) and the Bayes Monte Carlo (open) at the largest $d$ computed. Right:
-# the proportional factor, the ratio of the two, with its finite-$d$ values.
+# a figure; its Fig. 4 shows the finite-$d$ counterpart at its training point). One colour per
+# $\sigma^2$. Top left: the limits of the optimal GD risk (dash-dotted) and of the Bayes risk
+# (dotted) against $\xi = d/L$, with debiased GD's exact risk (filled) and the Bayes Monte Carlo
+# (open) at the largest $d$ computed. Top right: the proportional factor, the ratio of the two
+# limits, with its finite-$d$ values. Bottom left: the finite-$d$ values relative to their limits,
+# finite / limit $- 1$ (Bayes with ±2 standard errors).
 # ```
 #
 # At $d =$ {glue:text}`bayes-prop-dmax` the Bayes Monte Carlo is within {glue:text}`bayes-prop-worst-rel`
@@ -173,7 +175,7 @@ ch.figure("bayes-gd-dgd", opt.plot_gd_dgd(st))
 # **Vanilla against debiased GD, exact risks** (the paper's Fig. 4 plots both predictors' risks
 # against the test length, where they nearly coincide; ours shows how far apart they are). Left:
 # the relative excess risk of debiased GD at $\eta_\mathrm{eff}$ over vanilla GD at its optimal
-# $\eta^*$, against $L$ for several $d$ (dotted: 1 %). Right: the mean-square difference of the two
+# $\eta^*$, against $L$ for several $d$ (dashed: 1 %). Right: the mean-square difference of the two
 # predictors, relative to the risk.
 # ```
 #
@@ -212,9 +214,9 @@ ch.figure("bayes-single-head", opt.plot_single_head(st))
 #
 # **The single head: true risk against the approximate loss (4.1)** (the paper's Fig. 4 shows
 # the single-head model's risk above the multi-head ones'; ours explains the size of the gap).
-# The true risk at the best $\mu$ for each $\omega$ (Monte Carlo, exact in $\mu$), the approximate
-# loss (4.1) at its best $\mu$, the trained single heads (stars), and (dotted) the optimum
-# $\omega = 1/\sqrt d$ of (4.1).
+# Left: the true risk at the best $\mu$ for each $\omega$ (Monte Carlo, exact in $\mu$), the
+# approximate loss (4.1) at its best $\mu$ (dotted), the trained single heads (stars), and the
+# optimum $\omega = 1/\sqrt d$ of (4.1) (marked). Right: the true risk minus (4.1).
 # ```
 #
 # At $\omega = 1/\sqrt d$ the true risk is {glue:text}`bayes-nw-true`, not the {glue:text}`bayes-nw-approx`

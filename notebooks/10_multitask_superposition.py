@@ -245,8 +245,8 @@ ch.figure("mt-modes", mt.plot_modes(st))
 #
 # **Every model at a glance** (ours; the paper draws one model per $H$). Rows: $H$; columns: seeds. In each
 # panel one row per head: $\omega_h$ (divided by the model's largest $|\omega|$), then $\mu_{h,1}, \mu_{h,2}$
-# (divided by the largest $|\mu|$); red positive, blue negative; the row label is the head's role, the
-# title the model's mode.
+# (divided by the largest $|\mu|$), on the one colour scale of the colour bar (red positive, blue
+# negative); the row label is the head's role, the title the model's mode.
 # ```
 #
 # Table 2 of the paper lists, for its $H = 3$ model, $\omega$ averaged over three groups of coordinates
@@ -293,8 +293,9 @@ ch.figure("mt-risk-curves", mt.plot_risk_curves(st))
 # **Per-task ICL risk against the test length** (ours; the paper reports the multi-task modes by their
 # circuits and argues their risk from (A.1)–(A.4)). For every $H$, the mean over seeds of the Monte Carlo
 # risk, with ±2 standard errors of that mean over seeds; the exact risks of debiased GD on $S_t$ at its
-# optimal rate, of the best common weighting and of plain debiased GD, at each $L'$ (dotted: the
-# training length). Test lengths $L' \in \{$ {glue:text}`mt-lengths` $\}$.
+# optimal rate, of the best common weighting and of plain debiased GD, at each $L'$ (the training
+# length marked). Top: the risks; bottom: each relative to debiased GD on $S_t$. Test lengths
+# $L' \in \{$ {glue:text}`mt-lengths` $\}$.
 # ```
 #
 # At $L' = L$ the mean risk on task 1 is {glue:text}`mt-h1-risk1` at $H = 1$ and {glue:text}`mt-h3-risk1` at

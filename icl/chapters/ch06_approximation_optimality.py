@@ -11,6 +11,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..book import style
 from ..core import theory
 from ..core.optimality import (
     ThetaFit,
@@ -381,100 +382,211 @@ def _optimality_claims(ch, o: Optimality):
     )
 
 
-# --- chapter 06's figures ---------------------------------------------------------------------------
+# --- chapter 06's figures (in icl.book.style's visual language) ---------------------------------------
+
+
+def _legend(subfig, handles):
+    """One legend beside a row of panels (a subfigure), outside the data."""
+    return subfig.legend(handles=handles, loc="outside right upper")
 
 
 def plot_approximation(st: Study):
-    """Three panels: the error against ω for each L (with the leading term dotted) and for each d,
-    and the coefficient E|R| against L with an L^(−1/2) guide. Returns the figure."""
+    """Four panels. Top: the error against ω for each L (one colour each) with our leading term
+    ηω²E|R| drawn above it as a reference, and the departure from it, 1 − error / leading term.
+    Bottom: the error against ω for each d (L = dims_L), and the coefficient E|R| against L with an
+    L^(−1/2) guide through the first point of the fit. Returns the figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     a = st.approximation
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-    for col, L in zip(plt.cm.viridis(np.linspace(0, 0.9, len(a.lengths))), a.lengths):
+    d, L_d = next(iter(a.by_L.values())).d, next(iter(a.by_d.values())).L
+    fig = plt.figure(figsize=style.figsize(2, 2, width=style.FULL_WIDTH, aspect=0.7))
+    top, bottom = fig.subfigures(2, 1)
+    ax_e, ax_r = top.subplots(1, 2)
+    ax_d, ax_R = bottom.subplots(1, 2)
+    cols = dict(zip(a.lengths, style.config_colours(len(a.lengths))))
+    err_label = r"$\mathbb{E}|\hat y_{\mathrm{TF}} - \hat y_{\mathrm{dGD}}|$"
+    for L in a.lengths:
         e = a.by_L[L]
-        axes[0].plot(e.omegas, e.error, "o-", color=col, ms=4, label=f"$L = {L}$")
-        axes[0].plot(e.omegas, e.leading, ":", color=col, lw=1)
-    d = next(iter(a.by_L.values())).d
-    axes[0].set(
+        ax_e.plot(e.omegas, e.error, "o-", color=cols[L], ms=3.5, lw=1.4)
+        style.reference(ax_e, e.omegas, e.leading, "theory", label="", lw=1.2)
+        dev = 1 - e.error / e.leading
+        ok = dev > 0
+        ax_r.plot(e.omegas[ok], dev[ok], "o-", color=cols[L], ms=3.5, lw=1.4)
+    ax_e.set(xscale="log", yscale="log", xlabel=r"KQ scale $\omega$", ylabel=err_label, title=f"error ($d = {d}$)")
+    ax_r.set(
         xscale="log",
         yscale="log",
         xlabel=r"KQ scale $\omega$",
-        title=f"error vs $\\omega$ ($d = {d}$)",
-        ylabel=r"$\mathbb{E}|\hat y_{\mathrm{TF}} - \hat y_{\mathrm{dGD}}(\eta)|$",
+        ylabel=r"$1 - $ error / leading term",
+        title="against the leading term",
     )
-    axes[0].legend(fontsize=8, title=r"dotted: $\eta\omega^2\,\mathbb{E}|R|$", title_fontsize=8)
-    for col, dd in zip(plt.cm.magma(np.linspace(0.1, 0.8, len(a.dims))), a.dims):
-        axes[1].plot(a.by_d[dd].omegas, a.by_d[dd].error, "s-", color=col, ms=4, label=f"$d = {dd}$")
-    L_d = next(iter(a.by_d.values())).L
-    axes[1].set(xscale="log", yscale="log", xlabel=r"KQ scale $\omega$", title=f"error vs $\\omega$ ($L = {L_d}$)")
-    axes[1].legend(fontsize=8)
-    Ls = a.lengths
-    axes[2].plot(Ls, a.ER_L, "o-", label=f"$d = {d}$: slope {a.slope_L:.2f} for $L \\geq {a.large_L}$")
-    axes[2].plot(Ls, a.ER_L[0] * (Ls / Ls[0]) ** -0.5, "k--", lw=1, label=r"$\propto L^{-1/2}$")
-    axes[2].set(
-        xscale="log",
-        yscale="log",
-        xlabel="number of examples $L$",
-        ylabel=r"$\mathbb{E}|R|$",
-        title=r"the $\omega^2$ coefficient vs $L$",
+    handles = [Line2D([], [], color=c, lw=2.2, label=f"$L = {L}$") for L, c in cols.items()]
+    handles.append(_ref_handle("theory", r"leading term $\eta\omega^2\,\mathbb{E}|R|$"))
+    _legend(top, handles)
+    dcols = dict(zip(a.dims, style.config_colours(len(a.dims))))
+    for dd in a.dims:
+        ax_d.plot(a.by_d[dd].omegas, a.by_d[dd].error, "s-", color=dcols[dd], ms=3.5, lw=1.4)
+    ax_d.set(xscale="log", yscale="log", xlabel=r"KQ scale $\omega$", ylabel=err_label, title=f"error ($L = {L_d}$)")
+    Ls, col = a.lengths, dcols.get(d, style.config_colours(1)[0])
+    ax_R.plot(Ls, a.ER_L, "o-", color=col, ms=4)
+    k = int(np.searchsorted(Ls, a.large_L))
+    style.reference(ax_R, Ls, a.ER_L[k] * (Ls / Ls[k]) ** -0.5, "theory", label="")
+    style.mark(ax_R, a.large_L, f"fit from $L = {a.large_L}$")
+    ax_R.set(xscale="log", yscale="log", xlabel="number of examples $L$", ylabel=r"$\mathbb{E}|R|$")
+    ax_R.set_title(r"the $\omega^2$ coefficient", pad=16)
+    handles = [Line2D([], [], color=c, lw=2.2, label=f"$d = {dd}$") for dd, c in dcols.items()]
+    handles.append(
+        Line2D([], [], color=col, marker="o", label=f"$\\mathbb{{E}}|R|$ ($d = {d}$): slope {a.slope_L:.2f}")
     )
-    axes[2].legend(fontsize=8)
+    handles.append(_ref_handle("theory", r"$\propto L^{-1/2}$"))
+    _legend(bottom, handles)
     return fig
 
 
-_KIND_STYLE = {
-    "±": ("C0", "±: both signs"),
-    "one sign + dummy": ("C3", "one sign + dummy"),
-    "one sign": ("C2", "one sign (a single head)"),
-    "all dummy": ("0.5", "all dummy"),
-}
+def _ref_handle(kind: str, label: str, **kw):
+    """A legend entry in a reference's style."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], **{**{k: v for k, v in style.REFERENCE[kind].items() if k != "label"}, **kw}, label=label)
+
+
+_KINDS = ("±", "one sign + dummy", "one sign", "all dummy")
+_KIND_COLOUR = dict(zip(_KINDS, style.config_colours(2) + ["0.45", "0.45"]))  # patterns that cannot reach S: grey
+
+
+def _held(paths) -> np.ndarray:
+    """(n, K) from n paths of different lengths: a path that has stopped keeps its last value."""
+    K = max(len(p) for p in paths)
+    return np.array([np.r_[p, np.full(K - len(p), p[-1])] for p in paths])
+
+
+def _band(ax, paths, colour, label):
+    """The median over starts and the 10–90 % band, per iteration (stopped starts held at their last value)."""
+    P = _held(paths)
+    it = np.arange(1, P.shape[1] + 1)
+    lo, med, hi = np.quantile(P, [0.1, 0.5, 0.9], axis=0)
+    ax.fill_between(it, lo, hi, color=colour, alpha=0.25, lw=0)
+    ax.plot(it, med, color=colour, lw=2, label=label)
 
 
 def plot_joint_paths(st: Study, H: int | None = None):
-    """Three panels along the L-BFGS-B iterations of every start with H heads (None: the largest H
-    searched): L̃ − floor, ω, and the relative distance to S(ω) (± and one-sign-plus-dummy starts).
+    """The joint minimisations with H heads (None: the largest H searched), grouped: ± starts that end
+    on S(ω̂) (within `on_manifold`), ± starts that stall off it, and the other kinds of sign pattern.
+    Left: L̃ − floor against ω along every path, with the closed forms on S(ω) and in the
+    one-sign-plus-dummy component as references above them; middle and right: ω and the relative
+    distance to S(ω) against the L-BFGS-B iteration (median and 10–90 % band of the ± starts on S,
+    the others one line each), with the optimiser's lower bound on ω and the 1 % "on S" tolerance.
     Returns the figure."""
+    import inspect
+
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     o, H = st.optimality, max(st.ch.budget.theta_heads) if H is None else H
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
-    seen = set()
-    for f in o.fits[H]:
-        col, lab = _KIND_STYLE[f.kind]
-        lab, it = (None if f.kind in seen else lab), np.arange(1, len(f.path_loss) + 1)
-        seen.add(f.kind)
-        axes[0].plot(it, np.maximum(f.path_loss - o.floor, 1e-16), color=col, lw=1, alpha=0.8, label=lab)
-        axes[1].plot(it, f.path_omega, color=col, lw=1, alpha=0.8)
-        if f.kind in ("±", "one sign + dummy"):
-            axes[2].plot(it, f.path_distance, color=col, lw=1, alpha=0.8)
-    axes[0].set(ylabel=r"$\tilde{\mathcal{L}} - (1 + \sigma^2 - \frac{1}{1 + cd})$", title=f"loss, $H = {H}$")
-    axes[0].legend(fontsize=8)
-    axes[1].set(ylabel=r"scale $\omega$", title=r"$\omega$ is pushed towards 0")
-    axes[2].set(ylabel=r"relative distance to $S(\omega)$", title="distance to $S(\\omega)$ (± and one sign + dummy)")
-    for ax in axes:
-        ax.set(xscale="log", yscale="log", xlabel="L-BFGS-B iteration")
+    d, L, s2 = st.ch.d, st.ch.L, st.ch.sigma2
+    lo = inspect.signature(minimise_theta).parameters["omega_bounds"].default[0]  # the box the Study used
+    fits = o.fits[H]
+    on = [f for f in fits if f.kind == "±" and f.path_distance[-1] <= o.on_manifold]
+    off = [f for f in fits if f.kind == "±" and f.path_distance[-1] > o.on_manifold]
+    rest = [f for f in fits if f.kind != "±"]
+    fig = plt.figure(figsize=style.figsize(2, 2, width=style.FULL_WIDTH, aspect=0.72))
+    ax_l, ax_w, ax_d, ax_leg = fig.subplots(2, 2).flat
+    c_pm = _KIND_COLOUR["±"]
+    for group, ls, alpha in ((on, "-", 0.35), (off, "--", 0.9), (rest, "-", 0.9)):
+        for f in group:
+            c = _KIND_COLOUR[f.kind]
+            ax_l.plot(f.path_omega, np.maximum(f.path_loss - o.floor, 1e-16), color=c, ls=ls, lw=0.9, alpha=alpha)
+            ax_l.plot(f.path_omega[-1], max(f.loss - o.floor, 1e-16), "o", color=c, ms=4, zorder=7)
+            if group is not on:
+                it = np.arange(1, len(f.path_loss) + 1)
+                ax_w.plot(it, f.path_omega, color=c, ls=ls, lw=1.2)
+                ax_d.plot(it, f.path_distance, color=c, ls=ls, lw=1.2)
+    if on:
+        _band(ax_w, [f.path_omega for f in on], c_pm, None)
+        _band(ax_d, [f.path_distance for f in on], c_pm, None)
+    ww = np.geomspace(lo, 1.0, 200)
+    style.reference(ax_l, ww, theory.manifold_loss(ww, d, L, s2) - o.floor, "theory", label="")
+    osd = _KIND_COLOUR["one sign + dummy"]
+    style.reference(ax_l, ww, one_sign_dummy_loss(ww, d, L, s2) - o.floor, "theory", label="", color=osd)
+    for ax in (ax_l, ax_w):
+        style.reference(ax, lo, kind="floor", label="") if ax is ax_w else ax.axvline(lo, **_floor_kw())
+    style.reference(ax_d, o.on_manifold, kind="floor", label="", color="k", ls=":")
+    ax_l.set(
+        xscale="log",
+        yscale="log",
+        ylim=(1e-13, None),
+        xlabel=r"scale $\omega$",
+        ylabel=r"$\tilde{\mathcal{L}} - (1 + \sigma^2 - \frac{1}{1 + cd})$",
+        title=f"loss along the paths, $H = {H}$",
+    )
+    ax_w.set(xscale="log", yscale="log", xlabel="L-BFGS-B iteration", ylabel=r"scale $\omega$", title="the scale falls")
+    ax_d.set(
+        xscale="log",
+        yscale="log",
+        xlabel="L-BFGS-B iteration",
+        ylabel=r"relative distance to $S(\omega)$",
+        title=r"distance to $S(\omega)$",
+    )
+    n = {"one sign + dummy": sum(f.kind == "one sign + dummy" for f in rest)}
+    n["one sign" if all(f.kind != "all dummy" for f in rest) else "one sign or all dummy"] = len(rest) - sum(n.values())
+    handles = [
+        Patch(color=c_pm, alpha=0.5, label=f"± on $S$ ({len(on)}): median, 10–90 %"),
+        Line2D([], [], color=c_pm, ls="--", label=f"± stalled off $S$ ({len(off)})"),
+    ][: 2 if off else 1]
+    handles += [Line2D([], [], color=_KIND_COLOUR[k.split(" or")[0]], label=f"{k} ({m})") for k, m in n.items() if m]
+    handles += [
+        _ref_handle("theory", r"closed form on $S(\omega)$ (4.6)"),
+        _ref_handle("theory", "closed form, one sign + dummy", color=osd),
+        _ref_handle("floor", f"lower bound $\\omega = 10^{{{int(np.log10(lo))}}}$"),
+        _ref_handle("floor", f"on $S$: within {o.on_manifold:.0%}", color="k", ls=":"),
+    ]
+    ax_leg.axis("off")
+    ax_leg.legend(handles=handles, loc="center", frameon=False)
     return fig
 
 
+def _floor_kw() -> dict:
+    return {k: v for k, v in style.REFERENCE["floor"].items() if k != "label"} | {"zorder": 6}
+
+
 def plot_components(st: Study):
-    """min_μ L̃ − floor against ω in each component of Θ(ω) (closed forms) with the numerical best
-    over Θ(ω) at the fixed scales. Returns the figure."""
+    """Left: min_μ L̃ − floor against ω in each component of Θ(ω) (closed forms, one colour per kind
+    of sign pattern) with the numerical best over Θ(ω) at the fixed scales (dots); right: the
+    numerical best's relative distance to S(ω) per H, against the tolerance. Returns the figure."""
     import matplotlib.pyplot as plt
 
     o, d, L, sigma2 = st.optimality, st.ch.d, st.ch.L, st.ch.sigma2
     ww = np.geomspace(1e-3, 1, 100)
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    ax.plot(ww, theory.manifold_loss(ww, d, L, sigma2) - o.floor, label=r"± heads on $S(\omega)$ (4.6)")
-    ax.plot(ww, one_sign_dummy_loss(ww, d, L, sigma2) - o.floor, "C3", label="one sign + dummy (closed form)")
-    ax.plot(ww, theory.single_head_loss(ww, d, L, sigma2) - o.floor, "C2", label="one sign, no dummy (a single head)")
-    ax.plot(o.fixed.omega, o.fixed.best_loss - o.floor, "k.", ms=8, label=r"best over $\Theta(\omega)$ (numerical)")
+    fig, axes = plt.subplots(
+        1, 2, figsize=style.figsize(2, width=style.FULL_WIDTH, aspect=0.8), gridspec_kw={"width_ratios": [3, 2]}
+    )
+    ax = axes[0]
+    for kind, f, lab in (
+        ("±", theory.manifold_loss, r"± heads on $S(\omega)$ (4.6)"),
+        ("one sign + dummy", one_sign_dummy_loss, "one sign + dummy"),
+        ("one sign", theory.single_head_loss, "one sign, no dummy"),
+    ):
+        ax.plot(ww, f(ww, d, L, sigma2) - o.floor, color=_KIND_COLOUR[kind], label=lab)
+    ax.plot(o.fixed.omega, o.fixed.best_loss - o.floor, "o", color="k", ms=5, zorder=7, label="numerical best")
     ax.set(
         xscale="log",
         yscale="log",
         xlabel=r"scale $\omega$",
         ylabel=r"$\min_\mu \tilde{\mathcal{L}} - $ floor",
-        title=r"best loss in each component of $\Theta(\omega)$",
+        title=r"best loss per component of $\Theta(\omega)$",
     )
-    ax.legend(fontsize=8)
+    hs = sorted(o.fixed.H.unique())
+    for H, m in zip(hs, "osD^v<>p"):
+        g = o.fixed[o.fixed.H == H]
+        axes[1].plot(g.omega, np.maximum(g.rel_distance, 1e-17), m, color="k", mfc="none", ms=6, label=f"$H = {H}$")
+    style.reference(axes[1], st.ch.tol.on_manifold_fixed, kind="floor", label="tolerance")
+    omegas = sorted(o.fixed.omega.unique())
+    axes[1].set(xscale="log", yscale="log", xlabel=r"scale $\omega$", ylabel=r"relative distance to $S(\omega)$")
+    axes[1].set_xticks(omegas, [f"{w:g}" for w in omegas], minor=False)
+    axes[1].set_xticks([], minor=True)
+    axes[1].set_title("numerical best vs $S(\\omega)$")
+    fig.legend(handles=ax.get_legend_handles_labels()[0], loc="outside lower left", ncol=2)
+    style.legend_outside(axes[1])
     return fig
