@@ -413,7 +413,9 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def plan_benchmark(profile: str = "paper", *, seconds: float = 300.0, workers: int | None = None, log=print) -> dict:
+def plan_benchmark(
+    profile: str = "paper", *, seconds: float = 300.0, workers: int | None = None, prefetch=None, log=print
+) -> dict:
     """Train the plan's real groups (`icl plan --train`'s pieces, from an empty cache, published models
     ignored) for `seconds` and project the whole edition's training time.
 
@@ -440,7 +442,13 @@ def plan_benchmark(profile: str = "paper", *, seconds: float = 300.0, workers: i
     )
     with tempfile.TemporaryDirectory() as cache:
         out = run_pieces(
-            pieces, workers=workers, cache_dir=cache, device="cpu", checkpoint_every=1_000, seconds=seconds
+            pieces,
+            workers=workers,
+            cache_dir=cache,
+            device="cpu",
+            checkpoint_every=1_000,
+            seconds=seconds,
+            prefetch=prefetch,
         )
     measured, ratios = {}, []
     for i, p in enumerate(pieces):
@@ -454,6 +462,7 @@ def plan_benchmark(profile: str = "paper", *, seconds: float = 300.0, workers: i
     return {
         "profile": profile,
         "workers": workers,
+        "prefetch": out["prefetch"],
         "seconds": round(out["wall_s"], 1),
         "groups": len(groups),
         "pieces": len(pieces),

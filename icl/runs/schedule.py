@@ -2,8 +2,8 @@
 cut into pieces of balanced measured cost, the pieces run in worker processes longest first, and one
 progress bar counts the whole plan's model-steps with its projected finish.
 
-- **Measured cost**: `probe` times a few engine steps of each group alone (its seconds per step,
-  draws included): the cost of a group is that times its missing steps.
+- **Measured cost**: `probe` times a few engine steps of each group alone, its draw (and transform)
+  and its update apart: a piece costs one draw per step and the updates of its groups.
 - **Pieces**: groups with one prompt stream (`icl.runs.training.stream_of`) form a bundle; a bundle
   costing more than the plan's total over the workers is cut into that many pieces, its groups dealt
   longest first to the cheapest piece. A piece trains with `train_groups` (one draw per step, every
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import queue as queue_mod
 import time
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ class Piece:
     model_steps: int = 0
 
 
-def probe(configs, *, device="cpu", steps: int = 20, warmup: int = 5) -> float:
-    """Seconds per engine step of `configs` (one group) alone on this process, draws included."""
+def probe(configs, *, device="cpu", steps: int = 20, warmup: int = 5) -> tuple[float, float]:
+    """(draw, update): seconds per step of `configs` (one group) alone on this process, for drawing and
+    transforming its prompts, and for its update (loss, gradient, Adam)."""
     import torch
 
     from ..core.engine import Trainer, one_thread
@@ -44,35 +46,44 @@ def probe(configs, *, device="cpu", steps: int = 20, warmup: int = 5) -> float:
     with one_thread(), torch.no_grad():
         for _ in range(warmup):
             tr.step_on(*tr.sample())
-        t0 = time.perf_counter()
+        draw = update = 0.0
         for _ in range(steps):
-            tr.step_on(*tr.sample())
-        return (time.perf_counter() - t0) / steps
+            t0 = time.perf_counter()
+            batch = tr.sample()
+            t1 = time.perf_counter()
+            tr.step_on(*batch)
+            draw, update = draw + t1 - t0, update + time.perf_counter() - t1
+        return draw / steps, update / steps
 
 
 def make_pieces(groups, costs, workers: int) -> list[Piece]:
-    """Cut `groups` (lists of missing configs; costs: their seconds per step) into pieces for `workers`
-    processes: bundles by prompt stream, big bundles split; longest first."""
+    """Cut `groups` (lists of missing configs; costs: their (draw, update) seconds per step, `probe`) into
+    pieces for `workers` processes: bundles by prompt stream, a bundle costing more than the plan's
+    total over the workers cut into that many pieces. A piece costs, per step, one draw and its groups'
+    updates. Longest first."""
     from .training import stream_of
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     if len(costs) != len(groups):
         raise ValueError(f"costs must have one entry per group ({len(groups)}), got {len(costs)}")
-    work = [c * g[0].train.steps for g, c in zip(groups, costs)]
-    target = sum(work) / workers
     bundles: dict[tuple, list[int]] = {}
     for i, g in enumerate(groups):
         bundles.setdefault(stream_of(g), []).append(i)
+    steps = [g[0].train.steps for g in groups]
+    update = [u * n for (_, u), n in zip(costs, steps)]
+    draw = {k: max(costs[i][0] * steps[i] for i in m) for k, m in bundles.items()}
+    target = (sum(update) + sum(draw.values())) / workers
     pieces = []
-    for members in bundles.values():
-        total = sum(work[i] for i in members)
-        parts = [Piece() for _ in range(max(1, min(len(members), math.ceil(total / target - 1e-9))))]
-        for i in sorted(members, key=lambda i: -work[i]):
+    for k, members in bundles.items():
+        total = draw[k] + sum(update[i] for i in members)
+        n = max(1, min(len(members), math.ceil(total / target - 1e-9)))
+        parts = [Piece(cost=draw[k]) for _ in range(n)]
+        for i in sorted(members, key=lambda i: -update[i]):
             p = min(parts, key=lambda p: p.cost)
             p.groups.append(groups[i])
-            p.cost += work[i]
-            p.model_steps += len(groups[i]) * groups[i][0].train.steps
+            p.cost += update[i]
+            p.model_steps += len(groups[i]) * steps[i]
         pieces += parts
     return sorted(pieces, key=lambda p: -p.cost)
 
@@ -86,7 +97,9 @@ def projected_seconds(durations, workers: int) -> float:
     return max(ends)
 
 
-def _train_piece(groups, cache_dir, device, compile, checkpoint_every, publish_dir, profile, progress_q, index):
+def _train_piece(
+    groups, cache_dir, device, compile, checkpoint_every, publish_dir, profile, progress_q, index, prefetch
+):
     from .training import train_groups
 
     def report(n):
@@ -114,11 +127,16 @@ def run_pieces(
     profile: str | None = None,
     seconds: float | None = None,
     progress: bool = True,
+    prefetch: bool | None = None,
     log=print,
 ) -> dict:
     """Train `pieces` on `workers` processes, longest first, with one progress bar over the plan's
     model-steps. seconds: stop (terminating the workers) after this long, as a benchmark does.
+    prefetch: each worker draws its next batch in a second thread (default: only when the workers
+    leave a core free for it, i.e. workers < cores; never on a GPU).
     Returns {"wall_s", "done": model-steps per piece, "first"/"last": when each piece first/last reported}."""
+    if prefetch is None:
+        prefetch = str(device) == "cpu" and workers < (os.cpu_count() or 1)
     ctx = multiprocessing.get_context("spawn")
     manager = ctx.Manager()
     q = manager.Queue()
@@ -136,7 +154,7 @@ def run_pieces(
         pending = [
             pool.apply_async(
                 _train_piece,
-                (p.groups, str(cache_dir), device, compile, checkpoint_every, publish_dir, profile, q, i),
+                (p.groups, str(cache_dir), device, compile, checkpoint_every, publish_dir, profile, q, i, prefetch),
             )
             for i, p in enumerate(pieces)
         ]
@@ -170,7 +188,7 @@ def run_pieces(
         manager.shutdown()
         if bar is not None:
             bar.close()
-    return {"wall_s": time.time() - t0, "start": t0, "done": done, "first": first, "last": last}
+    return {"wall_s": time.time() - t0, "start": t0, "done": done, "first": first, "last": last, "prefetch": prefetch}
 
 
 def train_missing(

@@ -121,10 +121,12 @@ def train_groups(
     compile="auto",
     log_every=None,
     on_steps=None,
+    prefetch=None,
 ) -> list[list[TrainedRun]]:
     """Train `groups` (lists of configs, one group each) on one shared prompt stream into `cache`, each
     resuming from its own checkpoint; every model is bit for bit what its group trains alone. The
     groups must share task, batch size and seeds (`stream_of`). on_steps(n): n more model-steps done.
+    prefetch: draw the next batch in a second thread (default: on a CPU; see `train_shared`).
     Returns each group's trained runs."""
     groups = [list(g) for g in groups]
     if len({stream_of(g) for g in groups}) > 1:
@@ -169,7 +171,7 @@ def train_groups(
             print(progress_line(groups[i], tr.step, resumed[i], time.perf_counter() - t0), flush=True)
 
     try:
-        train_shared(trainers, chunk=checkpoint_every, on_chunk=on_chunk, on_steps=report)
+        train_shared(trainers, chunk=checkpoint_every, on_chunk=on_chunk, on_steps=report, prefetch=prefetch)
     finally:
         if bar is not None:
             bar.close()

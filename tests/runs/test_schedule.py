@@ -22,17 +22,22 @@ def _group(heads, seeds=(0, 1), task=ISOTROPIC, **kw):
 def test_pieces_share_streams_and_split_a_big_bundle_to_balance_the_workers():
     iso = [_group(h) for h in (1, 2, 3, 4)]  # one stream
     other = [_group(2, task=TaskConfig(d=3, L=24))]
-    pieces = make_pieces(iso + other, [1.0, 1.0, 1.0, 1.0, 1.0], workers=2)
+    cost = (0.5, 1.0)  # (draw, update) seconds per step
+    pieces = make_pieces(iso + other, [cost] * 5, workers=2)
     assert sum(len(p.groups) for p in pieces) == 5
-    assert max(p.cost for p in pieces) <= 3 * PROF.steps  # the 4-group bundle cut in two
+    n = PROF.steps
+    # the plan costs (0.5 + 4) n for the bundle and 1.5 n for the other: the bundle is cut in two,
+    # each part paying one draw per step and its two groups' updates
+    assert sorted(p.cost / n for p in pieces) == [1.5, 2.5, 2.5]
     for p in pieces:  # no piece mixes streams
         assert len({(g[0].task, tuple(c.train.seed for c in g)) for g in p.groups}) == 1
     assert [p.cost for p in pieces] == sorted((p.cost for p in pieces), reverse=True)
-    assert len(make_pieces(iso, [1.0] * 4, workers=1)) == 1
+    one = make_pieces(iso, [cost] * 4, workers=1)
+    assert len(one) == 1 and one[0].cost == 4.5 * n  # one draw for four groups
     with pytest.raises(ValueError, match="workers must be"):
-        make_pieces(iso, [1.0] * 4, workers=0)
+        make_pieces(iso, [cost] * 4, workers=0)
     with pytest.raises(ValueError, match="costs must have"):
-        make_pieces(iso, [1.0], workers=2)
+        make_pieces(iso, [cost], workers=2)
 
 
 def test_projected_seconds_is_the_longest_first_makespan():
