@@ -17,6 +17,8 @@ from .publish import read_published
 from .store import default_cache_dir, read_entry
 from .training import stream_of, train_groups
 
+PARALLEL_MIN_MODEL_STEPS = 50_000  # about half a minute of one core: less is trained in this process
+
 __all__ = ["load_or_train", "load_or_train_many", "cached_run"]
 
 
@@ -46,7 +48,8 @@ def load_or_train_many(
     make_executor`: local subprocesses or Slurm) runs one job per group and waits for them.
     log_every: print a progress line every this many steps (a multiple of checkpoint_every), for
     logs of long runs where no progress bar is read. workers > 1 (no executor): the missing groups
-    train over that many processes (`icl.runs.schedule.train_missing`).
+    train over that many processes (`icl.runs.schedule.train_missing`), when there are several and
+    at least PARALLEL_MIN_MODEL_STEPS model-steps of them (below, starting processes costs more).
     """
     configs = list(configs)
     if log_every is not None and (
@@ -90,7 +93,8 @@ def load_or_train_many(
                     raise RuntimeError(f"job for {c.key()} finished but its cache entry is missing or invalid")
                 results[c.key()] = run
         groups = []
-    if workers > 1 and groups:
+    work = sum(len(g) * g[0].train.steps for g in groups)
+    if workers > 1 and len(groups) > 1 and work >= PARALLEL_MIN_MODEL_STEPS:
         from .schedule import train_missing
 
         train_missing(groups, workers=workers, cache_dir=cache, device=device, compile=compile)

@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import queue as queue_mod
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 __all__ = ["Piece", "probe", "make_pieces", "projected_seconds", "run_pieces", "train_missing"]
@@ -42,7 +42,8 @@ def probe(configs, *, device="cpu", steps: int = 20, warmup: int = 5) -> tuple[f
     from ..core.engine import Trainer, one_thread
 
     c0 = configs[0]
-    tr = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device, compile=False)
+    train = replace(c0.train, steps=warmup + steps, n_snapshots=1)  # the group's sizes, enough steps to time
+    tr = Trainer(c0.task, c0.model, train, [c.train.seed for c in configs], device=device, compile=False)
     with one_thread(), torch.no_grad():
         for _ in range(warmup):
             tr.step_on(*tr.sample())

@@ -31,7 +31,7 @@ def test_cache_returns_the_identical_result_without_training(tmp_path, monkeypat
     def no_training(*a, **k):
         raise AssertionError("trained again")
 
-    monkeypatch.setattr(load, "train_group", no_training)
+    monkeypatch.setattr(load, "train_groups", no_training)
     second = load_or_train(cfg(), cache_dir=tmp_path, device="cpu")
     assert torch.equal(first.factors, second.factors)
     np.testing.assert_array_equal(first.losses, second.losses)
@@ -45,18 +45,18 @@ def test_truncated_entry_is_ignored_and_retrained(tmp_path):
     data = arrays.read_bytes()
     arrays.write_bytes(data[: len(data) // 2])
     calls = []
-    orig = load.train_group
+    orig = load.train_groups
 
-    def counting(configs, *a, **k):
-        calls.append(len(configs))
-        return orig(configs, *a, **k)
+    def counting(groups, *a, **k):
+        calls.append([len(g) for g in groups])
+        return orig(groups, *a, **k)
 
-    load.train_group = counting
+    load.train_groups = counting
     try:
         again = load_or_train(cfg(), cache_dir=tmp_path, device="cpu", verbose=False)
     finally:
-        load.train_group = orig
-    assert calls == [1]
+        load.train_groups = orig
+    assert calls == [[1]]
     assert torch.equal(first.factors, again.factors)  # retrained from the same seed
 
 

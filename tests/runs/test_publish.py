@@ -45,7 +45,7 @@ def test_published_run_is_read_back_as_a_cache_hit(published, monkeypatch):
     def no_training(*a, **k):
         raise AssertionError("trained although the model is published")
 
-    monkeypatch.setattr(load, "train_group", no_training)
+    monkeypatch.setattr(load, "train_groups", no_training)
     back = load_or_train(cfg(), cache_dir=empty, device="cpu")
     assert back.losses is None
     assert torch.equal(back.factors, run.factors)
@@ -93,7 +93,7 @@ def test_a_corrupt_published_model_raises_naming_the_file_and_how_to_restore_it_
     def no_training(*a, **k):
         raise AssertionError("retrained a corrupt publication without ICL_RETRAIN_CORRUPT=1")
 
-    monkeypatch.setattr(load, "train_group", no_training)
+    monkeypatch.setattr(load, "train_groups", no_training)
     with pytest.raises(CorruptPublication) as e:
         load_or_train(cfg(), cache_dir=empty, device="cpu")
     msg = str(e.value)
