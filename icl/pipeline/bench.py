@@ -462,7 +462,7 @@ def plan_benchmark(
     return {
         "profile": profile,
         "workers": workers,
-        "prefetch": out["prefetch"],
+        "prefetch": "default (on a CPU)" if out["prefetch"] is None else out["prefetch"],
         "seconds": round(out["wall_s"], 1),
         "groups": len(groups),
         "pieces": len(pieces),

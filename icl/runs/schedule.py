@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 import queue as queue_mod
 import time
 from dataclasses import dataclass, field, replace
@@ -106,7 +105,9 @@ def _train_piece(
     def report(n):
         progress_q.put((index, n, time.time()))
 
-    runs = train_groups(groups, Path(cache_dir), device, False, checkpoint_every, False, compile, None, on_steps=report)
+    runs = train_groups(
+        groups, Path(cache_dir), device, False, checkpoint_every, False, compile, None, report, prefetch
+    )
     if publish_dir is not None:
         from .publish import publish_run
 
@@ -133,11 +134,9 @@ def run_pieces(
 ) -> dict:
     """Train `pieces` on `workers` processes, longest first, with one progress bar over the plan's
     model-steps. seconds: stop (terminating the workers) after this long, as a benchmark does.
-    prefetch: each worker draws its next batch in a second thread (default: only when the workers
-    leave a core free for it, i.e. workers < cores; never on a GPU).
+    prefetch: each worker draws its next batch in a second thread (default: `train_shared`'s, on a
+    CPU; what `benchmarks/README.md` measured).
     Returns {"wall_s", "done": model-steps per piece, "first"/"last": when each piece first/last reported}."""
-    if prefetch is None:
-        prefetch = str(device) == "cpu" and workers < (os.cpu_count() or 1)
     ctx = multiprocessing.get_context("spawn")
     manager = ctx.Manager()
     q = manager.Queue()

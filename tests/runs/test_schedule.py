@@ -53,3 +53,24 @@ def test_train_missing_over_two_processes_equals_each_group_alone(tmp_path):
         for c, ref in zip(g, alone):
             run = read_entry(tmp_path / "a" / c.key(), c)
             assert run is not None and torch.equal(run.factors, ref.factors)
+
+
+def test_a_piece_passes_its_prefetch_choice_down_to_the_shared_stream(tmp_path, monkeypatch):
+    import queue
+
+    from icl.runs import schedule, training
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_train_shared(trainers, **kw):
+        seen.update(kw)
+        raise Stop
+
+    monkeypatch.setattr(training, "train_shared", fake_train_shared)
+    for choice in (False, True, None):
+        with pytest.raises(Stop):
+            schedule._train_piece([_group(1)], str(tmp_path), "cpu", False, 100, None, None, queue.Queue(), 0, choice)
+        assert seen["prefetch"] is choice
