@@ -58,6 +58,8 @@ def load_or_train_many(
         raise ValueError(
             f"log_every must be None or a positive multiple of checkpoint_every ({checkpoint_every}), got {log_every!r}"
         )
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     for c in configs:
         if not isinstance(c, RunConfig):
             raise ValueError(f"configs must be RunConfig objects, got {type(c).__name__}")
@@ -99,7 +101,10 @@ def load_or_train_many(
 
         train_missing(groups, workers=workers, cache_dir=cache, device=device, compile=compile)
         for c in (c for g in groups for c in g):
-            results[c.key()] = read_entry(cache / c.key(), c)
+            run = read_entry(cache / c.key(), c)
+            if run is None:
+                raise RuntimeError(f"a worker trained {c.key()} but its cache entry is missing or invalid")
+            results[c.key()] = run
         groups = []
     bundles: dict[tuple, list] = {}  # groups on one prompt stream train together (icl.core.shared_stream)
     for group in groups:

@@ -74,3 +74,11 @@ def test_a_piece_passes_its_prefetch_choice_down_to_the_shared_stream(tmp_path, 
         with pytest.raises(Stop):
             schedule._train_piece([_group(1)], str(tmp_path), "cpu", False, 100, None, None, queue.Queue(), 0, choice)
         assert seen["prefetch"] is choice
+
+
+def test_load_or_train_many_names_a_bad_workers_count(tmp_path):
+    from icl.runs.load import load_or_train_many
+
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="workers must be"):
+            load_or_train_many(_group(1), cache_dir=tmp_path, workers=bad)
