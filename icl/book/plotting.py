@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import MIN_FONT_PT, SIGN, SIGN_NAME, config_colours, figsize, legend_outside, mark, reference
+from .style import MIN_FONT_PT, SIGN, SIGN_NAME, config_colours, figsize, legend_outside, mark, reference, seed_style
 
 __all__ = [
     "plot_circuits",
@@ -13,10 +13,31 @@ __all__ = [
     "plot_training_curve",
     "plot_head_dynamics",
     "plot_risk_curves",
+    "head_styles",
+    "sign_handles",
     "GROUP_COLOURS",
 ]
 
 GROUP_COLOURS = SIGN  # heads by the sign of μ_h (icl.book.style)
+
+
+def head_styles(groups) -> list:
+    """The line style of each head in groups (H,) ∈ {+1, −1, 0}: the k-th head of its group gets
+    `seed_style(k)`, so heads of one colour are told apart."""
+    seen: dict = {}
+    out = []
+    for g in np.asarray(groups).astype(int):
+        out.append(seed_style(seen.get(g, 0)))
+        seen[g] = seen.get(g, 0) + 1
+    return out
+
+
+def sign_handles(groups):
+    """Legend handles naming the head groups present in groups (not the heads): '+ heads', …"""
+    from matplotlib.lines import Line2D
+
+    present = {int(g) for g in np.asarray(groups).ravel()}
+    return [Line2D([], [], color=SIGN[g], lw=2, label=f"{SIGN_NAME[g]} heads") for g in (+1, -1, 0) if g in present]
 
 
 def coordinate_labels(d: int, T: int = 1) -> list[str]:
@@ -164,11 +185,7 @@ def plot_head_dynamics(
         kind = "KQ scale " if "omega" in name else "OV scale "
         ax.set(xscale="log", xlabel="Adam step", ylabel=name, title=kind + name)
     if legend:
-        from matplotlib.lines import Line2D
-
-        present = [g for g in (+1, -1, 0) if (groups == g).any()]
-        handles = [Line2D([], [], color=SIGN[g], lw=2, label=f"{SIGN_NAME[g]} heads") for g in present]
-        legend_outside(axes[1], handles=handles + sums)
+        legend_outside(axes[1], handles=sign_handles(groups) + sums)
     if title:
         fig.suptitle(title)
     return fig

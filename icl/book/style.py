@@ -31,6 +31,7 @@ __all__ = [
     "config_colours",
     "seed_style",
     "reference",
+    "reference_handle",
     "config_seed_legend",
     "legend_outside",
     "mark",
@@ -137,6 +138,17 @@ def reference(ax, x, y=None, kind: str = "dgd", *, label: str | None = None, **k
     return ax.plot(x, y, **style)[0]
 
 
+def reference_handle(kind: str, label: str | None = None, **overrides):
+    """A legend entry in REFERENCE[kind]'s style (label: the style's own by default; overrides, e.g. a
+    colour, replace parts of the style)."""
+    from matplotlib.lines import Line2D
+
+    if kind not in REFERENCE:
+        raise ValueError(f"kind must be one of {sorted(REFERENCE)}, got {kind!r}")
+    style = {k: v for k, v in REFERENCE[kind].items() if k != "label"}
+    return Line2D([], [], **{**style, **overrides}, label=REFERENCE[kind]["label"] if label is None else label)
+
+
 def config_seed_legend(ax, configs: dict, seeds=(), *, title: str | None = None, refs=(), **kw):
     """One legend naming configurations (name → colour), seeds (line styles) and references (kinds of
     REFERENCE, or (label, kind) pairs): len(configs) + len(seeds) + len(refs) entries, however many runs."""
@@ -146,8 +158,7 @@ def config_seed_legend(ax, configs: dict, seeds=(), *, title: str | None = None,
     handles += [Line2D([], [], color="0.3", ls=seed_style(k), label=f"seed {s}") for k, s in enumerate(seeds)]
     for r in refs:
         label, kind = r if isinstance(r, tuple) else (None, r)
-        style = {k: v for k, v in REFERENCE[kind].items() if k != "label"}
-        handles.append(Line2D([], [], **style, label=label or REFERENCE[kind]["label"]))
+        handles.append(reference_handle(kind, label or None))
     return legend_outside(ax, handles=handles, title=title, **kw)
 
 

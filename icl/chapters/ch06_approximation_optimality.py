@@ -422,7 +422,7 @@ def plot_approximation(st: Study):
         title="against the leading term",
     )
     handles = [Line2D([], [], color=c, lw=2.2, label=f"$L = {L}$") for L, c in cols.items()]
-    handles.append(_ref_handle("theory", r"leading term $\eta\omega^2\,\mathbb{E}|R|$"))
+    handles.append(style.reference_handle("theory", r"leading term $\eta\omega^2\,\mathbb{E}|R|$"))
     _legend(top, handles)
     dcols = dict(zip(a.dims, style.config_colours(len(a.dims))))
     for dd in a.dims:
@@ -439,16 +439,9 @@ def plot_approximation(st: Study):
     handles.append(
         Line2D([], [], color=col, marker="o", label=f"$\\mathbb{{E}}|R|$ ($d = {d}$): slope {a.slope_L:.2f}")
     )
-    handles.append(_ref_handle("theory", r"$\propto L^{-1/2}$"))
+    handles.append(style.reference_handle("theory", r"$\propto L^{-1/2}$"))
     _legend(bottom, handles)
     return fig
-
-
-def _ref_handle(kind: str, label: str, **kw):
-    """A legend entry in a reference's style."""
-    from matplotlib.lines import Line2D
-
-    return Line2D([], [], **{**{k: v for k, v in style.REFERENCE[kind].items() if k != "label"}, **kw}, label=label)
 
 
 _KINDS = ("±", "one sign + dummy", "one sign", "all dummy")
@@ -537,10 +530,10 @@ def plot_joint_paths(st: Study, H: int | None = None):
     ][: 2 if off else 1]
     handles += [Line2D([], [], color=_KIND_COLOUR[k.split(" or")[0]], label=f"{k} ({m})") for k, m in n.items() if m]
     handles += [
-        _ref_handle("theory", r"closed form on $S(\omega)$ (4.6)"),
-        _ref_handle("theory", "closed form, one sign + dummy", color=osd),
-        _ref_handle("floor", f"lower bound $\\omega = 10^{{{int(np.log10(lo))}}}$"),
-        _ref_handle("floor", f"on $S$: within {o.on_manifold:.0%}", color="k", ls=":"),
+        style.reference_handle("theory", r"closed form on $S(\omega)$ (4.6)"),
+        style.reference_handle("theory", "closed form, one sign + dummy", color=osd),
+        style.reference_handle("floor", f"lower bound $\\omega = 10^{{{int(np.log10(lo))}}}$"),
+        style.reference_handle("floor", f"on $S$: within {o.on_manifold:.0%}", color="k", ls=":"),
     ]
     ax_leg.axis("off")
     ax_leg.legend(handles=handles, loc="center", frameon=False)

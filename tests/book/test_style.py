@@ -58,3 +58,12 @@ def test_sizes_stay_within_the_width_budget_and_bad_input_is_named():
         style.figsize(2, width=12)
     with pytest.raises(ValueError, match="group must be"):
         style.sign_colour(2)
+
+
+def test_a_reference_handle_takes_the_reference_style_and_its_overrides():
+    h = style.reference_handle("bayes")
+    assert h.get_label() == "Bayes" and h.get_linestyle() == ":"
+    g = style.reference_handle("gd", "optimal GD", color="0.3")
+    assert g.get_label() == "optimal GD" and same_color(g.get_color(), "0.3")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        style.reference_handle("nope")

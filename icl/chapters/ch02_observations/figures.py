@@ -145,11 +145,7 @@ def dynamics_figure(entries, zero_sum_tol: float):
         for line in axes[1].get_lines():
             if line.get_label().startswith("$"):
                 sums.setdefault(line.get_label(), line)
-    handles = [
-        Line2D([], [], color=style.SIGN[g], lw=2, label=f"{style.SIGN_NAME[g]} heads")
-        for g in (+1, -1, 0)
-        if g in groups
-    ]
+    handles = plotting.sign_handles(list(groups))
     handles += [
         Line2D([], [], color=h.get_color(), ls=h.get_linestyle(), lw=h.get_linewidth(), label=k)
         for k, h in sorted(sums.items(), key=lambda kv: (r"\in +" not in kv[0], r"\in -" not in kv[0]))
@@ -200,9 +196,6 @@ def _risk_panels(cv: RiskCurves, models: Models, train_L: int):
     for ax in axes:
         ax.set_xlabel("in-context examples $L'$")
     style.config_seed_legend(fig, {f"$H = {H}$": colours[H] for H in models.heads}, title="softmax attention")
-    handles = [
-        plt.Line2D([], [], **{k: v for k, v in style.REFERENCE[kind].items() if k != "label"}, label=MATH_LABELS[kind])
-        for kind in ("bayes", "gd", "dgd")
-    ]
+    handles = [style.reference_handle(kind, MATH_LABELS[kind]) for kind in ("bayes", "gd", "dgd")]
     style.legend_outside(fig, handles=handles, loc="outside lower center", ncol=3)
     return fig

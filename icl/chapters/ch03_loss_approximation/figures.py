@@ -7,10 +7,10 @@ import re
 
 import numpy as np
 
+from ...book.plotting import head_styles
 from ...book.style import (
     FULL_WIDTH,
     MIN_FONT_PT,
-    REFERENCE,
     SIGN,
     SIGN_NAME,
     config_colours,
@@ -18,7 +18,7 @@ from ...book.style import (
     legend_outside,
     mark,
     reference,
-    seed_style,
+    reference_handle,
 )
 from ...core import theory
 from ...core.circuits import head_groups
@@ -34,12 +34,6 @@ def _round_level(x: float) -> float:
     """x to two significant digits, or to one where that is within 2 % (0.994 → 1, 0.2297 → 0.23)."""
     one, two = float(f"{x:.1g}"), float(f"{x:.2g}")
     return one if abs(one - x) <= 0.02 * x else two
-
-
-def _ref_handle(kind: str, label: str):
-    from matplotlib.lines import Line2D
-
-    return Line2D([], [], **{k: v for k, v in REFERENCE[kind].items() if k != "label"}, label=label)
 
 
 def plot_landscapes(st: Study):
@@ -145,8 +139,8 @@ def plot_valley(st: Study, n_mu: int = 301):
         Line2D(
             [], [], color=approx_c, lw=2, ls="--", label=r"approximate: $\min_\mu \tilde{\mathcal{L}}$ on $S(\omega)$"
         ),
-        _ref_handle("dgd", r"debiased GD at $\eta_{\mathrm{eff}}$ ($R$ as $\omega\to 0$)"),
-        _ref_handle("floor", r"$1+\sigma^2-\eta_{\mathrm{eff}}$ ($\tilde{\mathcal{L}}$ as $\omega\to 0$)"),
+        reference_handle("dgd", r"debiased GD at $\eta_{\mathrm{eff}}$ ($R$ as $\omega\to 0$)"),
+        reference_handle("floor", r"$1+\sigma^2-\eta_{\mathrm{eff}}$ ($\tilde{\mathcal{L}}$ as $\omega\to 0$)"),
     ]
     axes[1, 1].axis("off")
     first = axes[1, 1].legend(handles=slice_handles, loc="upper left", title="slices", ncol=2)
@@ -226,11 +220,7 @@ def plot_true_vs_approx(st: Study):
 
     tva = st.tva
     groups = head_groups(tva.omega[-1], tva.mu[-1])
-    seen: dict = {}
-    styles = []
-    for g in groups:
-        styles.append(seed_style(seen.get(int(g), 0)))
-        seen[int(g)] = seen.get(int(g), 0) + 1
+    styles = head_styles(groups)
     fig, axes = plt.subplots(2, 2, figsize=figsize(2, 2, aspect=0.62, width=FULL_WIDTH), sharex="col")
     runs = (
         (np.maximum(tva.steps, 1), tva.omega, tva.mu),

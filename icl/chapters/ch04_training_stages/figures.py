@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...book.plotting import head_styles, sign_handles
 from ...book.style import (
     FULL_WIDTH,
     MIN_FONT_PT,
@@ -13,7 +14,6 @@ from ...book.style import (
     config_colours,
     figsize,
     reference,
-    seed_style,
 )
 from ...core import theory
 from ...core.circuits import head_groups
@@ -25,8 +25,6 @@ __all__ = [
     "plot_trap",
     "plot_manifold",
     "head_lines",
-    "head_styles",
-    "sign_handles",
     "event_marks",
 ]
 
@@ -41,27 +39,6 @@ def head_lines(ax, x, values, groups, *, lw: float = 1.8):
     for h in range(values.shape[1]):
         ax.plot(x, values[:, h], color=SIGN[int(groups[h])], ls=styles[h], lw=lw)
     return styles
-
-
-def head_styles(groups) -> list:
-    """The line style of each head: the k-th head of its group gets `seed_style(k)`."""
-    seen: dict = {}
-    out = []
-    for g in np.asarray(groups).astype(int):
-        out.append(seed_style(seen.get(g, 0)))
-        seen[g] = seen.get(g, 0) + 1
-    return out
-
-
-def sign_handles(groups):
-    """Legend handles naming the head groups present (not the heads)."""
-    from matplotlib.lines import Line2D
-
-    return [
-        Line2D([], [], color=SIGN[g], lw=2, label=f"{SIGN_NAME[g]} heads" if g else "dummy heads")
-        for g in (+1, -1, 0)
-        if (np.asarray(groups) == g).any()
-    ]
 
 
 def event_marks(ax, events, *, label: bool = True):

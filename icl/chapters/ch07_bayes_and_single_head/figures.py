@@ -14,15 +14,6 @@ from .analysis import Study
 __all__ = ["plot_proportional", "plot_gd_dgd", "plot_single_head"]
 
 
-def _ref_handle(kind: str, label: str, color: str = "0.3"):
-    """A legend entry for a reference's dash pattern, in a neutral colour (the curves take the
-    configuration's colour)."""
-    from matplotlib.lines import Line2D
-
-    sty = {k: v for k, v in style.REFERENCE[kind].items() if k not in ("label", "color")}
-    return Line2D([], [], color=color, **sty, label=label)
-
-
 def plot_proportional(st: Study):
     """Top left: the limits of the optimal GD risk and of the Bayes risk against ξ (one colour per
     σ², GD's and Bayes' dash patterns), with debiased GD's exact risk (filled) and the Bayes Monte
@@ -75,9 +66,9 @@ def plot_proportional(st: Study):
     ax_leg.axis("off")
     handles = [Line2D([], [], color=c, lw=2.2, label=f"$\\sigma^2 = {s2:g}$") for s2, c in cols.items()]
     handles += [
-        _ref_handle("gd", "optimal GD, limit (D.33)"),
-        _ref_handle("bayes", "Bayes, limit (D.36)"),
-        _ref_handle("theory", "factor, limit"),
+        style.reference_handle("gd", "optimal GD, limit (D.33)", color="0.3"),
+        style.reference_handle("bayes", "Bayes, limit (D.36)", color="0.3"),
+        style.reference_handle("theory", "factor, limit", color="0.3"),
         Line2D([], [], color="0.3", marker="o", ls="none", label=f"debiased GD, exact, $d = {dmax}$"),
         Line2D([], [], color="0.3", marker="s", mfc="white", ls="none", label=f"Bayes, Monte Carlo, $d = {dmax}$"),
     ]

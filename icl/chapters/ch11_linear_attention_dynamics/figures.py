@@ -48,12 +48,6 @@ def _run_handles(color, flow: str = FLOW, gd: str | None = GD) -> list:
     return out
 
 
-def _ref_handle(kind: str, label: str, **kw):
-    from matplotlib.lines import Line2D
-
-    return Line2D([], [], **{**{k: v for k, v in style.REFERENCE[kind].items() if k != "label"}, **kw}, label=label)
-
-
 def _label_right(ax, ys, texts, min_gap_pt: float = 10.0):
     """Labels at the right edge of ax, outside the data, at heights ys (data units); a label closer than
     min_gap_pt to the one above it is left out (the line stays)."""
@@ -119,8 +113,8 @@ def plot_merged(st: Study):
     handles = [
         *_run_handles(model, "(a) flow", "(a) gradient descent"),
         *_run_handles(white_c, "(d) flow", "(d) gradient descent"),
-        _ref_handle("floor", r"$\operatorname{tr}\Lambda = \mathcal{L}(0)$"),
-        _ref_handle("theory", r"theory: $\mathcal{L}(\Gamma^*)$, $\mathcal{L}(t)$, slope"),
+        style.reference_handle("floor", r"$\operatorname{tr}\Lambda = \mathcal{L}(0)$"),
+        style.reference_handle("theory", r"theory: $\mathcal{L}(\Gamma^*)$, $\mathcal{L}(t)$, slope"),
         Patch(color=DROP, alpha=0.35, label="detected drop"),
     ]
     style.legend_outside(fig, handles=handles, loc="outside lower center", ncol=4)
@@ -161,7 +155,7 @@ def plot_separate(st: Study):
     handles = [
         *_run_handles(main_c, f"$H = {H}$: flow", f"$H = {H}$: gradient descent"),
         *_run_handles(stall_c, f"$H = {stall.flow.p.H}$: flow", None),
-        _ref_handle("theory", r"$\mathcal{L}(M_m)$", lw=1.2),
+        style.reference_handle("theory", r"$\mathcal{L}(M_m)$", lw=1.2),
     ]
     fig.legend(handles=handles, loc="outside upper center", ncol=4)
 
