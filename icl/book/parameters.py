@@ -236,7 +236,7 @@ def _choices(name: str) -> tuple | None:
     """The values a string parameter takes, where the package lists them (TaskConfig's strings)."""
     from ..core import data
 
-    return {"covariance": data.COVARIANCES, "convention": data.CONVENTIONS}.get(name)
+    return {"covariance": data.COVARIANCES, "convention": data.CONVENTIONS, "prior": data.PRIORS}.get(name)
 
 
 _MISSING = object()

@@ -3,7 +3,7 @@
 A prompt holds L context pairs (x_l, y_l) and a query x_q with its noisy target y_q:
 
     x_l, x_q ~ N(0, Σ)          Σ = I_d (§2) or Σ_ij = ρ^|i-j| (Kac-Murdock-Szegö, §5.3)
-    β ~ N(0, I_d / d)           so E‖β‖² = 1
+    β ~ N(0, I_d / d)           so E‖β‖² = 1 (or β_i = ±1/√d, the "rademacher" prior)
     y_l = βᵀ x_l + ε_l,  ε_l ~ N(0, σ²)
 
 With T tasks (§5.4) every task t has a support S_t ⊂ {1..d} and y^(t) = β_{S_t}ᵀ x_{S_t} + ε_t.
@@ -25,6 +25,7 @@ __all__ = ["TaskConfig", "Prompts", "sample_prompts", "prompts_from_normals", "n
 
 COVARIANCES = ("isotropic", "kms", "diagonal")
 CONVENTIONS = ("paper", "authors")
+PRIORS = ("gaussian", "rademacher")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class TaskConfig:
       per task on S_t (no 1/√d; needs shared_beta=False), noise std √(|S_t| σ²) on task t, and a
       noiseless query target y_q = β_tᵀ x_q. A RunConfig leaves it out of its cache key when it is
       "paper", so adding it changed no key.
+    prior: the law of β (convention "paper" only). "gaussian" (the default): N(0, I_d/d).
+      "rademacher": β_i = ±1/√d, independent, equally likely (the same covariance I_d/d), the sign of the
+      very normal draw the gaussian prior scales, so the stream and its length are unchanged. A
+      RunConfig leaves it out of its cache key when it is "gaussian", so adding it changed no key.
     """
 
     d: int = 5
@@ -55,6 +60,7 @@ class TaskConfig:
     supports: tuple[tuple[int, ...], ...] | None = None
     shared_beta: bool = True
     convention: str = "paper"
+    prior: str = "gaussian"
 
     def __post_init__(self):
         _check_int("d", self.d, 1)
@@ -83,6 +89,10 @@ class TaskConfig:
                 "convention 'authors' is the authors' multi-task sampler: it needs supports and "
                 "shared_beta=False (an independent β per task)"
             )
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if self.prior != "gaussian" and self.convention != "paper":
+            raise ValueError(f"prior {self.prior!r} needs convention 'paper', got convention {self.convention!r}")
 
     @property
     def n_tasks(self) -> int:
@@ -197,6 +207,8 @@ def prompts_from_normals(task: TaskConfig, normals: torch.Tensor, batch: int, L:
     n_tok = B * (L + 1) * D
     tokens = normals[..., :n_tok].view(*lead, B, L + 1, D)  # (…, B, L+1, D), the query last
     beta = normals[..., n_tok:].view(*lead, B, d, nb)
+    if task.prior == "rademacher":  # by the sign bit, so that a draw of exactly ±0 still gives ±1
+        beta = 1.0 - 2.0 * torch.signbit(beta).to(dt)
     if task.convention == "paper":
         beta = beta / math.sqrt(d)
     x, y = tokens[..., :d], tokens[..., d:]

@@ -1,4 +1,4 @@
-"""The training engine: M models, fresh prompts every step, Adam, one update for all.
+"""The training engine: M models, fresh prompts every step, Adam (or AdamW, SGD, RMSprop), one update for all.
 
 What makes it fast on a small CPU (measured in `benchmarks/`, see the README):
 - only the query column is computed (2.3), O(B·H·L·D) instead of O(B·H·L²·D);
@@ -34,6 +34,7 @@ from .models import AttentionModel, ModelConfig
 
 __all__ = [
     "TrainConfig",
+    "OPTIMIZERS",
     "Trainer",
     "TrainingDiverged",
     "softmax_loss_and_grad",
@@ -47,11 +48,24 @@ __all__ = [
 ]
 
 
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisation: Adam(lr, betas, eps) for `steps` steps of `batch` fresh prompts; `seed`
-    fixes both the initialisation and the data stream; `n_snapshots` log-spaced steps at which
-    the circuits are recorded. Defaults are the authors' (their code, XintianPan/ICL_linear) but for `steps`."""
+    """Optimisation: `optimizer` for `steps` steps of `batch` fresh prompts; `seed` fixes both the
+    initialisation and the data stream; `n_snapshots` log-spaced steps at which the circuits are
+    recorded. Defaults are the authors' (their code, XintianPan/ICL_linear) but for `steps`.
+
+    optimizer, each exactly its torch.optim namesake on one tensor (tested, bit for bit on a CPU):
+      "adam": Adam(lr, betas, eps); "adamw": AdamW(lr, betas, eps);
+      "sgd": SGD(lr, momentum) (heavy ball, dampening 0, no Nesterov);
+      "rmsprop": RMSprop(lr, alpha, eps) (no momentum, not centred).
+    momentum: SGD's only; alpha: RMSprop's smoothing constant only.
+    weight_decay: "adamw" decoupled, p ← p(1 − lr·wd) before the step; the others torch's coupled
+      L2, g ← g + wd·p. A RunConfig leaves optimizer, momentum, alpha and weight_decay out of its
+      cache key at their defaults, so adding them changed no key.
+    """
 
     steps: int = 20_000
     batch: int = 256
@@ -60,6 +74,10 @@ class TrainConfig:
     eps: float = 1e-8
     seed: int = 0
     n_snapshots: int = 60
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    alpha: float = 0.99
+    weight_decay: float = 0.0
 
     def __post_init__(self):
         for name in ("steps", "batch", "n_snapshots"):
@@ -76,6 +94,17 @@ class TrainConfig:
         object.__setattr__(self, "betas", (float(b1), float(b2)))
         if not self.eps > 0:
             raise ValueError(f"eps must be > 0, got {self.eps!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        for name in ("momentum", "alpha"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not (isinstance(v, (int, float)) and 0 <= v < 1):
+                raise ValueError(f"{name} must be a number in [0, 1), got {v!r}")
+            object.__setattr__(self, name, float(v))
+        wd = self.weight_decay
+        if isinstance(wd, bool) or not (isinstance(wd, (int, float)) and math.isfinite(wd) and wd >= 0):
+            raise ValueError(f"weight_decay must be a finite number >= 0, got {wd!r}")
+        object.__setattr__(self, "weight_decay", float(wd))
 
 
 CPU_CHUNK_ELEMENTS = 1 << 17
@@ -224,7 +253,7 @@ def autograd_loss_and_grad(model: AttentionModel, Z, x_q, y_q):
 class Trainer:
     """Trains M models of one configuration, differing only in their seeds, in lockstep.
 
-    The whole state (factors, Adam moments, step, generator states, losses, snapshots) is in
+    The whole state (factors, optimiser state, step, generator states, losses, snapshots) is in
     `state_dict()`, so a run can be checkpointed and resumed bit for bit. compile: run the
     hand-written gradient through torch.compile (True, False, or "auto": runs of ≥ 100k steps on a GPU).
     fast: use the hand-written gradient (default; every normalisation has one), else autograd.
@@ -319,12 +348,46 @@ class Trainer:
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     def step_on(self, Z, x_q, y_q):
-        """One Adam step of every model on the given batches; records the loss and snapshots."""
+        """One optimiser step of every model on the given batches; records the loss and snapshots."""
         loss, grad = self.loss_and_grad(Z, x_q, y_q)
         self.losses[self.step] = loss
-        self.adam_update(grad)
+        self.update(grad)
         self.step += 1
         self._record_snapshot()
+
+    def update(self, grad: torch.Tensor):
+        """One step of `train.optimizer` on the one flat tensor, as step `self.step + 1` (the caller
+        advances `self.step`). The state lives in `exp_avg` (Adam's first moment, SGD's momentum
+        buffer) and `exp_avg_sq` (Adam's second moment, RMSprop's square average)."""
+        opt, wd = self.train.optimizer, self.train.weight_decay
+        if opt in ("adam", "adamw"):
+            if wd != 0:
+                if opt == "adamw":
+                    self.theta.mul_(1 - self.train.lr * wd)
+                else:
+                    grad = grad.add(self.theta, alpha=wd)
+            self.adam_update(grad)
+            return
+        if wd != 0:
+            grad = grad.add(self.theta, alpha=wd)
+        if opt == "sgd":
+            self._sgd_update(grad)
+        else:
+            self._rmsprop_update(grad)
+
+    def _sgd_update(self, grad: torch.Tensor):
+        """torch.optim.SGD's update (heavy ball, dampening 0, no Nesterov); the buffer starts as the first gradient."""
+        if self.step == 0:
+            self.exp_avg.copy_(grad)
+        else:
+            self.exp_avg.mul_(self.train.momentum).add_(grad)
+        self.theta.add_(self.exp_avg, alpha=-self.train.lr)
+
+    def _rmsprop_update(self, grad: torch.Tensor):
+        """torch.optim.RMSprop's update (no momentum, not centred)."""
+        a = self.train.alpha
+        self.exp_avg_sq.mul_(a).addcmul_(grad, grad, value=1 - a)
+        self.theta.addcdiv_(grad, self.exp_avg_sq.sqrt().add_(self.train.eps), value=-self.train.lr)
 
     def adam_update(self, grad: torch.Tensor):
         """torch.optim.Adam's update (no weight decay, no amsgrad), on the one flat tensor."""

@@ -157,6 +157,11 @@ def _single(model, index):
 
 def bayes(task: TaskConfig) -> Ridge:
     """The Bayes-optimal predictor for isotropic β ~ N(0, I/d): ridge with λ = dσ²."""
+    if task.prior != "gaussian":
+        raise ValueError(
+            f"bayes: ridge with λ = dσ² is the Bayes predictor under the gaussian prior only, got prior "
+            f"{task.prior!r} (use Ridge(lam=...) for ridge itself)"
+        )
     return Ridge(lam=task.d * task.sigma2, name="Bayes (ridge)")
 
 

@@ -97,6 +97,9 @@ class ModelConfig:
     attention (defaults to the training L). init: "default" (nn.Linear's U(±1/√D) for every
     factor) or "opposite_identity" (App. B: head h gets W_h = ±omega0·I, u_h = ±mu0 e_y, signs
     alternating, every other entry 0). omega0, mu0: scales of that init.
+    init_scale: multiplies the "default" init's factors, U(±init_scale/√D), so the KQ and OV circuits
+      scale by init_scale² (same seed, same draws); it must be 1 with "opposite_identity". A RunConfig
+      leaves it out of its cache key at 1.0, so adding it changed no key.
     """
 
     heads: int = 2
@@ -105,6 +108,7 @@ class ModelConfig:
     init: str = "default"
     omega0: float = 0.01
     mu0: float = 0.01
+    init_scale: float = 1.0
 
     def __post_init__(self):
         if isinstance(self.heads, bool) or not isinstance(self.heads, int) or self.heads < 1:
@@ -119,6 +123,14 @@ class ModelConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        v = self.init_scale
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"init_scale must be a finite number > 0, got {v!r}")
+        if self.init != "default" and v != 1:
+            raise ValueError(
+                f"init_scale scales the 'default' init only; with init {self.init!r} it must be 1, got {v!r}"
+            )
+        object.__setattr__(self, "init_scale", float(v))
 
 
 def normalise(logits: torch.Tensor, kind: str, n: int | None) -> torch.Tensor:
@@ -172,7 +184,8 @@ class AttentionModel(nn.Module):
         if cfg.init == "default":
             g = torch.Generator().manual_seed(seed)
             bound = 1.0 / math.sqrt(D)  # nn.Linear(D, D).weight's kaiming_uniform(a=√5) bound
-            return (torch.rand(4, H, D, D, generator=g) * 2 - 1) * bound
+            factors = (torch.rand(4, H, D, D, generator=g) * 2 - 1) * bound
+            return factors if cfg.init_scale == 1 else factors * cfg.init_scale
         # opposite small identity: W_h = s K_hᵀQ_h = ±ω0 I, (O_h V_h) = ±μ0 I on the y-block
         sign = torch.tensor([(-1.0) ** h for h in range(H)]).view(H, 1, 1)
         eye = torch.eye(D).expand(H, D, D)

@@ -27,6 +27,15 @@ CODE_VERSION = "1"
 FINAL_WINDOW = 1000  # steps averaged by `TrainedRun.final_loss`
 LOSS_BINS = 200  # log-spaced bins of a training-loss curve (and of a published run's)
 
+# Fields added after the first published runs: `RunConfig.to_dict` leaves each out at its default
+# (the dataclass's), so every earlier config keeps its key, and `from_dict` reads dicts without them.
+ADDED_FIELDS = {
+    "task": ("convention", "prior"),
+    "model": ("init_scale",),
+    "train": ("optimizer", "momentum", "alpha", "weight_decay"),
+}
+_PARTS = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -38,8 +47,10 @@ class RunConfig:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        if d["task"].get("convention") == "paper":  # added later: the default stays out of the key
-            del d["task"]["convention"]
+        for part, names in ADDED_FIELDS.items():  # added later: a default stays out of the key
+            for name in names:
+                if d[part][name] == getattr(_PARTS[part], name):  # the class attribute is the default
+                    del d[part][name]
         return d
 
     @classmethod

@@ -1,3 +1,6 @@
+import math
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -85,3 +88,70 @@ def test_bad_sampler_arguments_are_named():
         sample_prompts(TaskConfig(), 2, 0)
     with pytest.raises(ValueError, match="L"):
         sample_prompts(TaskConfig(), 2, gen(), L=0)
+
+
+# -- the β prior ----------------------------------------------------------------------------------
+
+
+def test_rademacher_prior_entries_covariance_and_labels():
+    d = 4
+    task = TaskConfig(d=d, sigma2=0.25, prior="rademacher")
+    P = sample_prompts(task, 20_000, gen(4), L=5, dtype=torch.float64)
+    b = P.beta[..., 0]  # (B, d)
+    assert torch.all(b.abs() == 1 / math.sqrt(d))  # β_i = ±1/√d
+    assert abs((b > 0).double().mean().item() - 0.5) < 0.01
+    second = (b[:, :, None] * b[:, None, :]).mean(0).numpy()  # E ββᵀ = I/d
+    assert np.abs(second - np.eye(d) / d).max() < 0.01
+    assert np.allclose(np.diag(second), 1 / d, rtol=0, atol=1e-15)  # E‖β‖² = 1 exactly per prompt
+    resid = P.y - P.X @ P.beta  # y = βᵀx + ε, ε ~ N(0, σ²)
+    assert abs(resid.mean().item()) < 0.01 and abs(resid.var().item() - 0.25) < 0.01
+    noiseless = sample_prompts(TaskConfig(d=d, sigma2=0.0, prior="rademacher"), 50, gen(5), dtype=torch.float64)
+    assert torch.allclose(noiseless.y, noiseless.X @ noiseless.beta, atol=1e-12)
+    assert torch.allclose(noiseless.y_q, torch.einsum("bd,bdt->bt", noiseless.x_q, noiseless.beta), atol=1e-12)
+
+
+@pytest.mark.parametrize("supports", [None, ((1, 2, 3), (2, 3, 4, 5))])
+def test_rademacher_beta_is_the_sign_of_the_gaussian_draw_on_the_same_stream(supports):
+    g, r = TaskConfig(supports=supports), TaskConfig(supports=supports, prior="rademacher")
+    assert n_normals(g, 8) == n_normals(r, 8)
+    P, Q = (sample_prompts(t, 8, gen(6), dtype=torch.float64) for t in (g, r))
+    assert torch.equal(P.X, Q.X) and torch.equal(P.x_q, Q.x_q)
+    assert torch.equal(torch.sign(P.beta), torch.sign(Q.beta))  # zero off the supports in both
+    assert torch.equal(Q.beta.abs(), (P.beta != 0).double() / math.sqrt(5))
+
+
+def test_rademacher_gives_plus_or_minus_one_at_an_exact_zero_draw():
+    task = TaskConfig(d=2, L=1, prior="rademacher")
+    normals = torch.zeros(n_normals(task, 1), dtype=torch.float64)
+    normals[-2:] = torch.tensor([0.0, -0.0])
+    assert prompts_from_normals(task, normals, 1).beta[0, :, 0].tolist() == [1 / math.sqrt(2), -1 / math.sqrt(2)]
+
+
+# the sampler's values before `prior` existed (float64, seed 11, 3 prompts)
+BEFORE_Z00 = [0.27837984592949944, -1.8736145168964604, 1.4606952818041987, -0.5314479952161992]
+BEFORE_YQ = [0.2265814473513425, -0.9191147176809666, 0.6730851249988609]
+BEFORE_BETA0 = [-0.15828512660675267, 0.1350095076406254, -0.049195826440927036, 0.45496910503436283]
+BEFORE_MULTI_YQ = [-1.8883366465777573, -0.053655669946897244, -0.08710838017394795]
+
+
+def test_gaussian_prior_prompts_are_unchanged():
+    P = sample_prompts(TaskConfig(), 3, gen(11), dtype=torch.float64)
+    assert P.Z[0, 0, :4].tolist() == pytest.approx(BEFORE_Z00, rel=1e-12)
+    assert P.y_q[:, 0].tolist() == pytest.approx(BEFORE_YQ, rel=1e-12)
+    assert P.beta[0, :4, 0].tolist() == pytest.approx(BEFORE_BETA0, rel=1e-12)
+    multi = TaskConfig(d=3, L=4, supports=((1, 2), (2, 3)))
+    M = sample_prompts(multi, 3, gen(11), dtype=torch.float64)
+    assert M.y_q[:, 0].tolist() == pytest.approx(BEFORE_MULTI_YQ, rel=1e-12)
+    for task in (TaskConfig(), multi):  # "gaussian" said or not: the same prompts, bit for bit
+        a = sample_prompts(task, 5, gen(12))
+        b = sample_prompts(replace(task, prior="gaussian"), 5, gen(12))
+        assert torch.equal(a.Z, b.Z) and torch.equal(a.y_q, b.y_q) and torch.equal(a.beta, b.beta)
+
+
+def test_bad_prior_is_named():
+    with pytest.raises(ValueError, match="prior"):
+        TaskConfig(prior="laplace")
+    authors = dict(supports=((1, 2), (3, 4)), shared_beta=False, convention="authors")
+    TaskConfig(**authors)  # fine with the gaussian prior
+    with pytest.raises(ValueError, match="prior"):
+        TaskConfig(**authors, prior="rademacher")

@@ -74,6 +74,11 @@ def test_bayes_risk_two_ways():
     assert abs(r.mean - m) < 3 * np.hypot(r.se, se)
 
 
+def test_bayes_refuses_a_non_gaussian_prior():
+    with pytest.raises(ValueError, match="prior"):
+        bayes(TaskConfig(prior="rademacher"))
+
+
 def test_risks_share_prompts_and_reject_bad_input():
     out = icl_risks([VanillaGD(0.8), DebiasedGD(0.8)], TASK, 1000)
     assert set(out) == {"vanilla GD", "debiased GD"}

@@ -64,6 +64,16 @@ def test_default_init_matches_nn_linear_bound_and_seed():
     assert a.factors.abs().max() <= 1 / np.sqrt(6)
 
 
+def test_init_scale_scales_the_default_factors():
+    one = AttentionModel(5, 1, ModelConfig(heads=2), [7])
+    small = AttentionModel(5, 1, ModelConfig(heads=2, init_scale=0.1), [7])
+    assert torch.equal(small.factors, 0.1 * one.factors)  # the same draws, times 0.1
+    assert small.factors.abs().max() <= 0.1 / np.sqrt(6)
+    torch.testing.assert_close(small.kq(), 0.01 * one.kq(), rtol=1e-5, atol=1e-9)  # circuits by init_scale²
+    torch.testing.assert_close(small.ov(), 0.01 * one.ov(), rtol=1e-5, atol=1e-9)  # (float32 rounding)
+    assert torch.equal(AttentionModel(5, 1, ModelConfig(heads=2, init_scale=1), [7]).factors, one.factors)
+
+
 def test_opposite_identity_init():
     m = AttentionModel(5, 1, ModelConfig(heads=2, init="opposite_identity", omega0=0.02, mu0=0.03), [0])
     pat = extract(m.kq().detach(), m.ov().detach(), 5)
@@ -79,6 +89,12 @@ def test_opposite_identity_init():
         ({"init": "zeros"}, "init"),
         ({"omega0": -1.0}, "omega0"),
         ({"linear_n": 0}, "linear_n"),
+        ({"init_scale": 0.0}, "init_scale"),
+        ({"init_scale": -0.1}, "init_scale"),
+        ({"init_scale": float("inf")}, "init_scale"),
+        ({"init_scale": float("nan")}, "init_scale"),
+        ({"init_scale": True}, "init_scale"),
+        ({"init": "opposite_identity", "init_scale": 0.1}, "init_scale"),
     ],
 )
 def test_bad_model_parameters_are_named(kwargs, name):
