@@ -25,7 +25,7 @@ chapters: one module (or package) per chapter, named like its notebook, each wit
     ch01_setup · ch02_observations · ch03_loss_approximation · ch04_training_stages ·
     ch05_gradient_flow · ch06_approximation_optimality · ch07_bayes_and_single_head ·
     ch08_linear_and_activations (with basins) · ch09_non_isotropic · ch10_multitask_superposition ·
-    ch11_linear_attention_dynamics (with linear_softmax)
+    ch11_linear_attention_dynamics (with linear_softmax) · ch12_robustness (with grid, ood)
 pipeline: running the book
     plan (the models each chapter needs; training what is missing) · execute (chapter execution,
     incremental and parallel) · verify (retrain a published model and compare) · bench (the

@@ -204,6 +204,31 @@ CONTRIBUTIONS = (
         ("11_linear_attention_dynamics/*",),
         "11_linear_attention_dynamics/lin-separate",
     ),
+    Contribution(
+        "robustness",
+        "Not sensitive to the optimiser, its hyperparameters or the data; ω moves while 2ωμ stays",
+        "§3 set-up, §4.1",
+        "we found that the results are not sensitive to the choice of optimization algorithm, hyperparameters such "
+        "as batch size and learning rate, or the configuration of the ICL data-generating process",
+        (
+            "12_robustness/pattern_*",
+            "12_robustness/homogeneous_*",
+            "12_robustness/rate_*",
+            "12_robustness/risk_*",
+            "12_robustness/omega_varies_*",
+            "12_robustness/on_manifold_*",
+        ),
+        "12_robustness/rob-grid",
+    ),
+    Contribution(
+        "ood",
+        "Later work: off distribution, and on long prompts",
+        "Hill et al. 2025; Boursier & Boyer 2025",
+        "trained in-context regressors fail out of distribution (Hill, Eyre & Creager); softmax attention behaves "
+        "like linear attention at long prompts (Boursier & Boyer)",
+        ("12_robustness/ood_*", "12_robustness/long_prompt_*", "12_robustness/length_generalisation"),
+        "12_robustness/rob-ood",
+    ),
 )
 
 

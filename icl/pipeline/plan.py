@@ -98,9 +98,17 @@ class Group:
             task += f" {t.covariance} ρ={t.rho:g}"
         if t.n_tasks > 1:
             task += f" T={t.n_tasks}"
+        if t.prior != "gaussian":
+            task += f" prior={t.prior}"
         init = "" if m.init == "default" else f" init={m.init}"
+        init += "" if m.init_scale == 1.0 else f" init×{m.init_scale:g}"
+        tr, opt = c.train, ""
+        if (tr.optimizer, tr.lr, tr.batch) != ("adam", 1e-3, 256) or tr.weight_decay:
+            opt = f" {tr.optimizer} lr={tr.lr:g} batch={tr.batch}" + (
+                f" wd={tr.weight_decay:g}" if tr.weight_decay else ""
+            )
         seeds = ",".join(str(c.train.seed) for c in self.configs)
-        return f"H={m.heads} {m.normalisation}{init} {task} seeds {seeds} × {c.train.steps:,} steps"
+        return f"H={m.heads} {m.normalisation}{init} {task}{opt} seeds {seeds} × {c.train.steps:,} steps"
 
 
 def plan(profile: str, chapters=None, *, cache_dir=None, max_models: int = 16) -> list[Group]:

@@ -33,12 +33,28 @@ def _paper_edition() -> dict:
     return {(t.chapter, c.id): c for t in load_tables(published_claims_dir("paper")) for c in t.claims}
 
 
+# Chapters whose paper-profile models are still training: their claims are published in the quick edition
+# only, and the Findings page reads "not evaluated" for their contributions until the paper edition has them.
+NOT_YET_IN_PAPER_EDITION = {"12_robustness"}
+
+
+def _quick_edition() -> dict:
+    return {(t.chapter, c.id): c for t in load_tables(published_claims_dir("quick")) for c in t.claims}
+
+
 def test_every_contribution_is_decided_by_published_claims():
-    paper = _paper_edition()
+    paper, quick = _paper_edition(), _quick_edition()
     for contribution in findings.CONTRIBUTIONS:
         for pattern in contribution.claims:
             one = findings.Contribution("x", "", "", "", (pattern,), "")
-            assert findings.deciding(one, paper), f"{contribution.key}: {pattern} matches no published claim"
+            edition = quick if pattern.split("/")[0] in NOT_YET_IN_PAPER_EDITION else paper
+            assert findings.deciding(one, edition), f"{contribution.key}: {pattern} matches no published claim"
+
+
+def test_the_chapters_missing_from_the_paper_edition_are_the_listed_ones():
+    in_paper = {ch for ch, _ in _paper_edition()}
+    in_quick = {ch for ch, _ in _quick_edition()}
+    assert in_quick - in_paper == NOT_YET_IN_PAPER_EDITION
 
 
 def test_every_published_claim_decides_a_contribution():

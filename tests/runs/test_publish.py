@@ -314,7 +314,7 @@ def test_plan_lists_each_model_once_in_groups(tmp_path):
     text = format_plan(groups, "smoke")
     assert "6 models (0 available, 6 to train)" in text and "1,800 of 1,800 model-steps missing" in text
     with pytest.raises(ValueError, match="chapter"):
-        chapter_configs("12_nothing", "smoke")
+        chapter_configs("13_nothing", "smoke")
     ten = chapter_configs("10_multitask_superposition", "smoke")
     assert ten and all(c.task.d == 6 and c.task.n_tasks == 2 for c in ten)  # the chapter's own task
 
