@@ -133,11 +133,18 @@ class Study:
         return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
     @cached_property
+    def learned(self) -> pd.DataFrame:
+        """The models of the training choices (the task, so η_eff, the paper's) that show the pattern: §4.1
+        speaks of where training stops in the valley, which a model still on the plateau has not reached."""
+        m = self.models
+        return m[m.id.map(lambda c: CONFIGURATIONS[c].training_choice) & m.pattern]
+
+    @cached_property
     def spreads(self) -> pd.DataFrame:
         """§4.1 per head count, across the training choices (optimiser, rate, batch, initialisation; the
         task and so η_eff fixed): the spread (max − min)/median over configurations of the seed-mean ω and
         Σωμ, and for comparison the largest such spread over seeds within one configuration."""
-        m = self.models[self.models.id.map(lambda c: CONFIGURATIONS[c].training_choice)]
+        m = self.learned
         rows = []
         for H, sub in m.groupby("H"):
             for col in ("ω", "μ", "Σωμ"):
@@ -154,7 +161,8 @@ class Study:
                         "highest": means.idxmax(),
                     }
                 )
-        return pd.DataFrame(rows)
+        cols = ["H", "quantity", "across choices", "across seeds (largest)", "configurations", "lowest", "highest"]
+        return pd.DataFrame(rows, columns=cols)
 
 
 def _spread(v) -> float:

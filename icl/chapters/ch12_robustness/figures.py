@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
 
 from ...book.style import SYMBOL, config_colours, figsize, legend_outside, mark, reference, reference_handle
 from ...core import theory
@@ -100,15 +101,17 @@ def plot_grid(st):
 
 def plot_manifold(st):
     """§4.1: across the training choices ω moves along the solution manifold while Σ_h ω_h μ_h stays near
-    η_eff (left); the spreads across choices against those across seeds (right)."""
-    models, spreads, ch = st.models, st.spreads, st.ch
-    m = models[models.id.map(lambda c: CONFIGURATIONS[c].training_choice)].dropna(subset=["ω"])
+    η_eff (left; the models with the pattern); the spreads across choices against those across seeds (right)."""
+    spreads, ch = st.spreads, st.ch
+    m = st.learned.dropna(subset=["ω"])  # the models §4.1 speaks of (`Study.learned`)
     factors = list(dict.fromkeys(CONFIGURATIONS[c].factor for c in m.id))
-    fcol = dict(zip(factors, config_colours(len(factors))))
+    fcol = dict(zip(factors, config_colours(max(1, len(factors)))))
     fig, (a, b) = plt.subplots(1, 2, figsize=figsize(2, aspect=0.8), layout="constrained")
+    if m.empty:
+        a.text(0.5, 0.5, "no model shows the pattern\nat this budget", ha="center", va="center", transform=a.transAxes)
     for r in m.itertuples():
         a.plot(r.ω, r.Σωμ, ls="", marker=H_MARKERS.get(r.H, "o"), color=fcol[CONFIGURATIONS[r.id].factor], ms=5)
-    lo, hi = m["ω"].min(), m["ω"].max()
+    lo, hi = (m["ω"].min(), m["ω"].max()) if len(m) else (0.1, 0.5)
     w = np.linspace(0.8 * lo, 1.2 * hi, 200)
     reference(a, w, theory.manifold_eta(w, ch.d, ch.L, ch.sigma2), "theory", label=r"$\eta(\omega)$ on $S$")
     reference(a, ch.eta_eff, None, "floor", label=SYMBOL["eta_eff"])
@@ -122,7 +125,7 @@ def plot_manifold(st):
     qs = ["ω", "μ", "Σωμ"]
     names = {"ω": r"$\omega$", "μ": r"$\mu$", "Σωμ": SYMBOL["sum_omega_mu"]}
     Hs = sorted(set(spreads.H))
-    width = 0.8 / (2 * len(Hs))
+    width = 0.8 / (2 * max(1, len(Hs)))
     for i, H in enumerate(Hs):
         s = spreads[spreads.H == H].set_index("quantity")
         x = np.arange(len(qs)) + (2 * i - len(Hs) + 0.5) * width
@@ -131,8 +134,7 @@ def plot_manifold(st):
         b.bar(x + width, [s.loc[q, "across seeds (largest)"] for q in qs], width, color=c, alpha=0.4, hatch="//")
     b.axhline(ch.tol.rate_spread, color="0.4", ls=":", lw=1)
     b.set_xticks(range(len(qs)), [names[q] for q in qs])
-    b.set_ylabel("spread (max − min)/median")
-    b.set_title("solid: across choices; hatched: across seeds", fontsize="small")
+    b.set_ylabel("(max − min) / median")
     return fig
 
 
@@ -174,7 +176,8 @@ def plot_ood(st):
     reference(c, s0["L'"], s0["dGD (exact)"], "dgd", label="")
     reference(c, (1 - s0["Σωμ"].iloc[0]) ** 2 + ch.sigma2, None, "floor", label=r"$L' \to \infty$ limit")
     c.set_xscale("log")
-    c.set_yscale("log")
+    c.set_xticks(sorted(set(ln["L'"])), [str(int(v)) for v in sorted(set(ln["L'"]))])
+    c.xaxis.set_minor_formatter(NullFormatter())
     c.set_xlabel(SYMBOL["L_test"])
     mark(c, ch.L, "$L$")
     handles = _h_handles(colours) + [
