@@ -154,9 +154,10 @@ ch.figure("rob-grid", rb.plot_grid(st))
 # $\eta_\mathrm{eff}$, fixed) we measure the spread $(\max - \min)/\mathrm{median}$ of the seed-mean $\omega$,
 # $\mu$ and $\sum_h\omega_h\mu_h$, beside the largest spread over the seeds of one configuration. Only models
 # that show the pattern count: §4.1 speaks of where training stops in the valley, which a model still on the
-# loss plateau has not reached. (We set this after the chapter's first execution at the quick budget, where
-# models still on the plateau made the spread of $\sum_h\omega_h\mu_h$ 13.7 % with two heads and put the
-# farthest model 35 % off the manifold; with learned models only, the numbers are those below.)
+# loss plateau has not reached. (We set this after the chapter's first execution at the quick budget. Over
+# every model of the training choices, with or without the pattern, the spread of $\sum_h\omega_h\mu_h$ with
+# two heads is {glue:text}`rob-before-spread-rate-h2` and the farthest model is {glue:text}`rob-before-off-manifold`
+# off the manifold; with models that show the pattern, the numbers are those below.)
 
 # %% tags=["hide-input"]
 display(st.spreads.style.format("{:.1%}", subset=["across choices", "across seeds (largest)"]).hide(axis="index"))

@@ -131,3 +131,22 @@ def test_shifts_follow_the_budget(ch):
     assert ids[0] == "in_distribution" and "orthogonal_query" in ids and f"length_{10}" in ids
     assert {s for s in ids if s.startswith("x_scale_")} == {"x_scale_0_5", "x_scale_2", "x_scale_4"}
     assert all(sh.L < ch.d for s, _, sh in rb.shifts(ch) if s == "orthogonal_query")
+
+
+def test_spreads_separate_choices_from_seeds():
+    rows = [
+        {"id": cid, "H": 2, "seed": s, "ω": w + 0.001 * s, "μ": 1.0, "Σωμ": 0.88}
+        for cid, w in (("reference", 0.10), ("sgd", 0.20), ("lr_low", 0.15))
+        for s in (0, 1)
+    ]
+    sp = analysis.spreads(pd.DataFrame(rows)).set_index("quantity")
+    assert sp.loc["ω", "across choices"] == pytest.approx((0.2005 - 0.1005) / 0.1505)
+    assert sp.loc["ω", "across seeds (largest)"] == pytest.approx(0.001 / 0.1005)
+    assert sp.loc["Σωμ", "across choices"] == 0.0
+    assert sp.loc["ω", "highest"] == "sgd"
+
+
+def test_off_manifold_is_zero_on_the_manifold():
+    w = np.array([0.1, 0.2, 0.4])
+    m = pd.DataFrame({"ω": w, "Σωμ": theory.manifold_eta(w, 5, 40, 0.1)})
+    np.testing.assert_allclose(analysis.off_manifold(m, 5, 40, 0.1).to_numpy(), 0.0, atol=1e-12)

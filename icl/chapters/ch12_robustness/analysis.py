@@ -142,27 +142,44 @@ class Study:
     @cached_property
     def spreads(self) -> pd.DataFrame:
         """§4.1 per head count, across the training choices (optimiser, rate, batch, initialisation; the
-        task and so η_eff fixed): the spread (max − min)/median over configurations of the seed-mean ω and
-        Σωμ, and for comparison the largest such spread over seeds within one configuration."""
-        m = self.learned
-        rows = []
-        for H, sub in m.groupby("H"):
-            for col in ("ω", "μ", "Σωμ"):
-                means = sub.groupby("id", sort=False)[col].mean()
-                seeds = sub.groupby("id", sort=False)[col].agg(_spread)
-                rows.append(
-                    {
-                        "H": int(H),
-                        "quantity": col,
-                        "across choices": _spread(means.values),
-                        "across seeds (largest)": float(seeds.max()) if sub.seed.nunique() > 1 else np.nan,
-                        "configurations": len(means),
-                        "lowest": means.idxmin(),
-                        "highest": means.idxmax(),
-                    }
-                )
-        cols = ["H", "quantity", "across choices", "across seeds (largest)", "configurations", "lowest", "highest"]
-        return pd.DataFrame(rows, columns=cols)
+        task and so η_eff fixed; models with the pattern, `learned`): the spread (max − min)/median over
+        configurations of the seed-mean ω and Σωμ, and the largest such spread over seeds within one configuration."""
+        return spreads(self.learned)
+
+    @cached_property
+    def spreads_all(self) -> pd.DataFrame:
+        """The same over every model of the training choices, with or without the pattern (the first reading)."""
+        m = self.models
+        return spreads(m[m.id.map(lambda c: CONFIGURATIONS[c].training_choice)])
+
+
+def spreads(m: pd.DataFrame) -> pd.DataFrame:
+    """Per head count and quantity (ω, μ, Σωμ) of the models `m`: the spread of the configurations' seed means
+    and the largest spread over the seeds of one configuration (NaN with a single seed)."""
+    rows = []
+    for H, sub in m.groupby("H"):
+        for col in ("ω", "μ", "Σωμ"):
+            means = sub.groupby("id", sort=False)[col].mean()
+            seeds = sub.groupby("id", sort=False)[col].agg(_spread)
+            rows.append(
+                {
+                    "H": int(H),
+                    "quantity": col,
+                    "across choices": _spread(means.values),
+                    "across seeds (largest)": float(seeds.max()) if sub.seed.nunique() > 1 else np.nan,
+                    "configurations": len(means),
+                    "lowest": means.idxmin(),
+                    "highest": means.idxmax(),
+                }
+            )
+    cols = ["H", "quantity", "across choices", "across seeds (largest)", "configurations", "lowest", "highest"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def off_manifold(m: pd.DataFrame, d: int, L: int, sigma2: float) -> pd.Series:
+    """Σωμ / η(ω) − 1 of each model of `m` with a finite ω (η(ω) = 2ω μ*(ω), the rate on the manifold S)."""
+    m = m.dropna(subset=["ω"])
+    return m["Σωμ"] / theory.manifold_eta(m["ω"].to_numpy(), d, L, sigma2) - 1
 
 
 def _spread(v) -> float:

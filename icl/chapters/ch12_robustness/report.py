@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...core import theory
-from .analysis import Study
+from .analysis import Study, off_manifold
 from .grid import CONFIGURATIONS, OPTIMISERS
 from .ood import OOD, limit_risk
 
+ABSENT = "—"  # a number the prose names that this run (a reader's smaller grid) does not have
 INSENSITIVE = "§3 (set-up): 'the results are not sensitive to the choice of optimization algorithm, hyperparameters"
 INSENSITIVE += " such as batch size and learning rate, or the configuration of the ICL data-generating process'"
 
@@ -30,21 +31,29 @@ def numbers(st: Study) -> dict:
         )
         or "none",
     }
-    for o in OPTIMISERS:
-        if o in rule:
-            out[f"rob-lr-{o}"] = (rule[o], "{:g}")
+    for o in OPTIMISERS:  # every key the prose names, "—" for what this run did not train or probe
+        out[f"rob-lr-{o}"] = (rule[o], "{:g}") if o in rule else ABSENT
     agree = all(np.isclose(rule.get(o, v), v) for o, v in ch.budget.chosen_lrs if o in rule)
     out["rob-lr-agrees"] = (
         "agrees with the rates the budget trains" if agree else "**differs** from the rates the budget trains"
     )
-    for cid in st.ids:
+    for cid in CONFIGURATIONS:
         sub = m[m.id == cid]
-        out[f"rob-rate-{cid}"] = (float((sub["Σωμ"] / sub["η_eff"]).mean()), "{:.3f}")
-        out[f"rob-risk-{cid}"] = (float((sub.risk / sub.dGD).mean()), "{:.3f}")
-    for r in st.spreads.itertuples():
-        key = {"ω": "omega", "μ": "mu", "Σωμ": "rate"}[r.quantity]
-        out[f"rob-spread-{key}-h{r.H}"] = (r._3, "{:.1%}")
-        out[f"rob-seed-spread-{key}-h{r.H}"] = (r._4, "{:.1%}")
+        out[f"rob-rate-{cid}"] = (float((sub["Σωμ"] / sub["η_eff"]).mean()), "{:.3f}") if len(sub) else ABSENT
+        out[f"rob-risk-{cid}"] = (float((sub.risk / sub.dGD).mean()), "{:.3f}") if len(sub) else ABSENT
+    before = st.spreads_all.set_index(["H", "quantity"])
+    v = float(before.loc[(2, "Σωμ"), "across choices"]) if (2, "Σωμ") in before.index else np.nan
+    out["rob-before-spread-rate-h2"] = (v, "{:.1%}") if np.isfinite(v) else ABSENT
+    tc = m[m.id.map(lambda c: CONFIGURATIONS[c].training_choice)]
+    off = off_manifold(tc, ch.d, ch.L, ch.sigma2).abs()
+    out["rob-before-off-manifold"] = (float(off.max()), "{:.0%}") if len(off) else ABSENT
+    sp = st.spreads.set_index(["H", "quantity"])
+    for H in (2, 4):
+        for q, key in (("ω", "omega"), ("μ", "mu"), ("Σωμ", "rate")):
+            have = (H, q) in sp.index
+            for col, name in (("across choices", "spread"), ("across seeds (largest)", "seed-spread")):
+                v = float(sp.loc[(H, q), col]) if have else np.nan
+                out[f"rob-{name}-{key}-h{H}"] = (v, "{:.1%}") if np.isfinite(v) else ABSENT
     t = ood.table
     for sid in t["shift"].unique():
         sub = t[t["shift"] == sid]
@@ -193,8 +202,7 @@ def _spread_claims(ch, st: Study):
             finding="paper",
         )
         sub = m[m.H == H].dropna(subset=["ω"])
-        on = sub["Σωμ"] / theory.manifold_eta(sub["ω"].to_numpy(), ch.d, ch.L, ch.sigma2) - 1
-        far = sub.loc[on.abs().idxmax()]
+        far = sub.loc[off_manifold(sub, ch.d, ch.L, ch.sigma2).abs().idxmax()]
         cl.add(
             f"on_manifold_h{H}",
             f"H = {H}: every model of the training choices sits on the solution manifold: Σ_h ω_h μ_h ≈ "
