@@ -26,7 +26,7 @@ from ...runs.store import default_cache_dir
 
 SMALL_INIT = 0.1  # init_scale of the small initialisation (ours): every factor ×0.1, every circuit ×0.01
 ADAMW_DECAY = 0.01  # torch.optim.AdamW's default weight decay
-SGD_MOMENTUM = 0.9  # the usual heavy-ball momentum (torch's default is 0: plain SGD stalls on this loss)
+SGD_MOMENTUM = 0.9  # the usual heavy-ball momentum (torch.optim.SGD defaults to 0; 0.9 is what a user would set)
 
 
 @dataclass(frozen=True)
