@@ -48,6 +48,7 @@ from icl.pipeline import findings, scorecard
 
 tables = load_tables()
 paper = scorecard.editions(tables)["paper"]
+quick = scorecard.editions(tables)["quick"]  # shown only for a chapter the paper edition does not have yet
 counts = findings.finding_counts(paper)
 for key, n in counts.items():
     glue_text(f"find-n-{key.replace(' ', '-')}", n)
@@ -63,7 +64,7 @@ for key, v in (("holds", "holds"), ("caveat", "holds with a caveat"), ("not-hold
 # ## The contributions at a glance
 
 # %% tags=["remove-input"]
-display(HTML(findings.overview_html(paper)))
+display(HTML(findings.overview_html(paper, quick)))
 
 # %% [markdown]
 # ## Contribution by contribution
@@ -74,7 +75,7 @@ display(HTML(findings.overview_html(paper)))
 
 # %% tags=["remove-input"]
 for contribution in findings.CONTRIBUTIONS:
-    display(HTML(f"<h3>{contribution.title}</h3>" + findings.contribution_html(contribution, paper)))
+    display(HTML(f"<h3>{contribution.title}</h3>" + findings.contribution_html(contribution, paper, quick)))
     chapter, key = contribution.figure.split("/")
     png = figures_dir() / f"{key}.png"
     if png.exists():

@@ -262,17 +262,28 @@ def finding_counts(claims: dict) -> dict:
     return out
 
 
-def contribution_html(contribution: Contribution, claims: dict) -> str:
-    """The contribution's verdict and its deciding claims (statement, measured, status, finding, why)."""
+def _decided(contribution: Contribution, claims: dict, fallback: dict | None):
+    """The deciding claims in `claims`, else in `fallback` (an edition at a smaller budget, for a chapter the
+    paper edition does not have yet), and a note saying which."""
+    dec = deciding(contribution, claims)
+    if dec or fallback is None:
+        return dec, ""
+    dec = deciding(contribution, fallback)
+    return dec, " (quick edition: the paper edition's models are still training)" if dec else ""
+
+
+def contribution_html(contribution: Contribution, claims: dict, fallback: dict | None = None) -> str:
+    """The contribution's verdict and its deciding claims (statement, measured, status, finding, why).
+    fallback: the edition to show where `claims` has none of them (said so beside the verdict)."""
     from .scorecard import esc, folded, html_table, status_html
 
-    dec = deciding(contribution, claims)
+    dec, which = _decided(contribution, claims, fallback)
     v = verdict(dec)
     n = sum(c.status == "pass" for c in dec)
     badge = (
         f'<p><span style="background: {VERDICT_COLOURS[v]}; color: white; padding: 0.15em 0.5em; '
         f'border-radius: 0.3em; font-weight: bold;">{esc(v)}</span> '
-        f"{n} of {len(dec)} deciding claims pass.</p>"
+        f"{n} of {len(dec)} deciding claims pass{esc(which)}.</p>"
     )
     quote = f"<blockquote><p>“{esc(contribution.quote)}” ({esc(contribution.ref)})</p></blockquote>"
     rows = [
@@ -290,19 +301,20 @@ def contribution_html(contribution: Contribution, claims: dict) -> str:
     return quote + badge + folded(summary, html_table(["claim", "status", "why it fails"], rows, [50, 16, 34]))
 
 
-def overview_html(claims: dict) -> str:
-    """One row per contribution: its verdict and how many of its deciding claims pass."""
+def overview_html(claims: dict, fallback: dict | None = None) -> str:
+    """One row per contribution: its verdict and how many of its deciding claims pass (from `fallback`, said
+    so, where `claims` has none of them)."""
     from .scorecard import esc, html_table
 
     rows = []
     for c in CONTRIBUTIONS:
-        dec = deciding(c, claims)
+        dec, which = _decided(c, claims, fallback)
         v = verdict(dec)
         rows.append(
             [
                 f"{esc(c.title)} <small>({esc(c.ref)})</small>",
                 f'<span style="color: {VERDICT_COLOURS[v]}; font-weight: bold;">{esc(v)}</span>',
-                f"{sum(x.status == 'pass' for x in dec)} of {len(dec)}",
+                f"{sum(x.status == 'pass' for x in dec)} of {len(dec)}" + (" (quick edition)" if which else ""),
             ]
         )
     return html_table(["contribution", "verdict", "claims passing"], rows, [62, 22, 16])

@@ -83,3 +83,15 @@ def test_every_contribution_shows_a_figure_its_chapter_glues():
     for c in findings.CONTRIBUTIONS:
         chapter, key = c.figure.split("/")
         assert f"```{{glue:figure}} {key}\n" in (notebooks / f"{chapter}.py").read_text().replace("# ", ""), c.figure
+
+
+def test_a_contribution_missing_from_the_paper_edition_is_shown_from_the_fallback_and_says_so():
+    from icl.book.claims import Claim
+
+    c = findings.Contribution("x", "t", "§1", "words", ("12_robustness/a_*",), "12_robustness/fig")
+    quick = {("12_robustness", "a_one"): Claim("a_one", "a statement of four words", "§1", 0.1, 0.2, kind="max")}
+    html = findings.contribution_html(c, {}, quick)
+    assert "1 of 1 deciding claims pass (quick edition" in html and "holds" in html
+    assert "not evaluated" in findings.contribution_html(c, {})  # no fallback: nothing to decide it
+    quick_ch12 = {("12_robustness", "pattern_sgd"): quick[("12_robustness", "a_one")]}
+    assert "(quick edition)" in findings.overview_html({}, quick_ch12)  # the robustness contribution's row
