@@ -88,6 +88,11 @@ ch.show_budget()
 # stable at every head count: every loss finite and the mean loss of its last tenth below that of its first
 # tenth. The rule chose {glue:text}`rob-lr-sgd` for SGD, {glue:text}`rob-lr-adamw` for AdamW and
 # {glue:text}`rob-lr-rmsprop` for RMSprop; recomputed for this page, it {glue:text}`rob-lr-agrees`.
+# Applied to Adam it gives {glue:text}`rob-lr-adam` (the paper uses $10^{-3}$, and $3\cdot10^{-3}$ is one of the
+# learning-rate configurations). The rule we wrote first, the largest rate that is merely stable (finite, the
+# last tenth below the first), chose {glue:text}`rob-lr-first-sgd`, {glue:text}`rob-lr-first-adamw` and
+# {glue:text}`rob-lr-first-rmsprop`: the top of every grid, where the probes end visibly worse
+# ({numref}`rob-probe`). We replaced it after seeing the probes and before training any model.
 
 # %% tags=["hide-input"]
 st = rb.Study(ch)

@@ -88,7 +88,7 @@ class Shift:
         if self.sigma2 is not None:
             parts.append(f"σ² = {self.sigma2:g}")
         if self.orthogonal_query:
-            parts.append("x_q ⊥ context")
+            parts.append("query ⊥ context")
         if self.L is not None:
             parts.append(f"L' = {self.L}")
         return ", ".join(parts) or "no shift"

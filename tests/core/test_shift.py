@@ -109,7 +109,7 @@ def test_labels():
     assert Shift(x_scale=2).label == "x × 2"
     assert Shift(beta_mean=1).label == "β mean 1"
     assert Shift(sigma2=0.5).label == "σ² = 0.5"
-    assert Shift(orthogonal_query=True).label == "x_q ⊥ context"
+    assert Shift(orthogonal_query=True).label == "query ⊥ context"
     assert Shift(L=400).label == "L' = 400"
     assert Shift(beta_spectrum=SPECTRUM).label == "β spectrum [0.31, 2.5]"
     assert Shift(x_scale=0.5, sigma2=0.0).label == "x × 0.5, σ² = 0"
@@ -137,7 +137,7 @@ CASES = {
     "β spectrum": (TASK, Shift(beta_spectrum=SPECTRUM)),
     "σ² = 0.5": (TASK, Shift(sigma2=0.5)),
     "L' = 60": (TASK, Shift(L=60)),
-    "x_q ⊥ context": (SHORT, Shift(orthogonal_query=True)),
+    "query ⊥ context": (SHORT, Shift(orthogonal_query=True)),
     "combined": (TASK, Shift(x_scale=1.5, beta_mean=0.7, beta_spectrum=SPECTRUM, sigma2=0.3, L=30)),
     "combined ⟂": (SHORT, Shift(x_scale=0.8, beta_mean=0.7, beta_spectrum=SPECTRUM, sigma2=0.3, orthogonal_query=True)),
 }

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...core import theory
 from .analysis import Study, off_manifold
-from .grid import CONFIGURATIONS, OPTIMISERS
+from .grid import CONFIGURATIONS, OPTIMISERS, choose_lr
 from .ood import OOD, limit_risk
 
 ABSENT = "—"  # a number the prose names that this run (a reader's smaller grid) does not have
@@ -31,8 +31,10 @@ def numbers(st: Study) -> dict:
         )
         or "none",
     }
-    for o in OPTIMISERS:  # every key the prose names, "—" for what this run did not train or probe
+    first = choose_lr(st.probes, "stable") if len(st.probes) else {}
+    for o in ("adam", *OPTIMISERS):  # every key the prose names, "—" for what this run did not train or probe
         out[f"rob-lr-{o}"] = (rule[o], "{:g}") if o in rule else ABSENT
+        out[f"rob-lr-first-{o}"] = (first[o], "{:g}") if o in first else ABSENT
     agree = all(np.isclose(rule.get(o, v), v) for o, v in ch.budget.chosen_lrs if o in rule)
     out["rob-lr-agrees"] = (
         "agrees with the rates the budget trains" if agree else "**differs** from the rates the budget trains"
@@ -231,6 +233,21 @@ def _ood_claims(ch, ood: OOD):
         i = (sub["model / dGD"] - 1).abs().idxmax()
         return sub.loc[i]
 
+    def tracks(id, statement, ref, r, target_origin):
+        """A claim that the model's risk over debiased GD's on the same prompts (row r) is 1 within 'tracks'."""
+        cl.add(
+            id,
+            statement,
+            ref,
+            float(r["model / dGD"]),
+            1.0,
+            tol=t.track + t.risk_se * float(r["ratio s.e."]),
+            target_origin=target_origin,
+            tol_origin=track + f", plus {t.risk_se:g} s.e. of the paired ratio",
+            note=f"Farthest: {r.label}, H = {r.H}, seed {r.seed}.",
+            finding="paper",
+        )
+
     for cid, ids, what in (
         ("noise", [s for s in have if s.startswith("noise_")], "label noise above the training σ²"),
         ("beta_mean", ["beta_mean"], "a shifted prior β ~ N(m, I/d)"),
@@ -241,20 +258,13 @@ def _ood_claims(ch, ood: OOD):
         ids = [s for s in ids if s in have]
         if not ids:
             continue
-        r = worst_dev(ids)
-        cl.add(
+        tracks(
             f"ood_{cid}_tracks_dgd",
             f"off distribution, {what}: the model still tracks debiased GD at its own rate Σ_h ω_h μ_h "
             "(model / dGD risk on the same prompts, the farthest model and shift)",
             "(4.10)–(4.11); Hill et al. 2025",
-            float(r["model / dGD"]),
-            1.0,
-            tol=t.track + t.risk_se * float(r["ratio s.e."]),
-            target_origin=model_is_dgd + "; ours: the prediction that shifts it treats linearly leave the match "
-            "in place",
-            tol_origin=track + f", plus {t.risk_se:g} s.e. of the paired ratio",
-            note=f"Farthest: {r.label}, H = {r.H}, seed {r.seed}.",
-            finding="paper",
+            worst_dev(ids),
+            model_is_dgd + "; ours: the prediction that shifts it treats linearly leave the match in place",
         )
     if "orthogonal_query" in have:
         sub = tab[tab["shift"] == "orthogonal_query"]
@@ -315,18 +325,14 @@ def _ood_claims(ch, ood: OOD):
         longest = lengths[-1]
         r = worst_dev([longest])
         L_long = int(r["L'"])
-        cl.add(
+        tracks(
             "long_prompt_linear",
             f"at long prompts softmax attention behaves like linear attention: at L' = {L_long} "
             "the model's risk ≈ debiased GD's at its own rate (model / dGD, the farthest model)",
             "Boursier & Boyer 2025; §5.1",
-            float(r["model / dGD"]),
-            1.0,
-            tol=t.track + t.risk_se * float(r["ratio s.e."]),
-            target_origin="Boursier & Boyer (arXiv 2512.11784); ours: E[e^{ω xᵀx_q} x]/E[e^{ω xᵀx_q}] = ω x_q "
+            r,
+            "Boursier & Boyer (arXiv 2512.11784); ours: E[e^{ω xᵀx_q} x]/E[e^{ω xᵀx_q}] = ω x_q "
             "for Gaussian x, so the kernel regressor tends to the linear (Σ ω_h μ_h) βᵀx_q",
-            tol_origin=track + f", plus {t.risk_se:g} s.e. of the paired ratio",
-            finding="paper",
         )
         base = tab[tab["shift"] == "in_distribution"].set_index(["H", "seed"]).model
         sub = tab[tab["shift"] == longest].set_index(["H", "seed"])
