@@ -104,14 +104,15 @@ ch.figure("rob-probe", rb.plot_probe(st))
 # :name: rob-probe
 #
 # **The learning-rate rule.** For each optimiser, the probe's mean training loss over its last tenth (solid)
-# and first tenth (dotted) against the rate, per head count; a cross marks a rate that is not stable; the
-# chosen rate, the largest stable at every head count, is marked above the axes.
+# and first tenth (dotted) against the rate, per head count; a cross marks a rate that is not stable (none is
+# here). The chosen rate, the largest whose last tenth is within 2 % of the optimiser's best probe at every head
+# count, is marked above the axes.
 # ```
 #
 # ## What every configuration learns
 #
 # One row per model: its pattern (sign matching on every live head and zero-sum OV, chapter 01's reading),
-# homogeneity (the largest $\max|\omega_h|/\min|\omega_h| - 1$ within a sign group), the mean live
+# homogeneity ($\max|\omega_h|/\min|\omega_h| - 1$ over the live heads), the mean live
 # $|\omega_h|$ and $|\mu_h|$, $\sum_h \omega_h\mu_h$ beside $\eta_\mathrm{eff}(d, L, \sigma^2)$ of its own task,
 # and its risk at $L' = L$ (Monte Carlo, ± one standard error) beside debiased GD's exact risk at
 # $\eta_\mathrm{eff}$, which depends on $\beta$'s prior only through its covariance and so also holds for the

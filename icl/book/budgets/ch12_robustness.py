@@ -82,7 +82,7 @@ BUDGETS = {
 class Tolerances:
     # zero-sum OV, |Σ μ_h| / Σ |μ_h| ≤ 5 %: chapter 01's reading of "≈ 0".
     zero_sum: float = _CH01.zero_sum
-    # homogeneous KQ, max |ω_h| / min |ω_h| − 1 within a sign group ≤ 25 %: chapter 02's reading.
+    # homogeneous KQ, max |ω_h| / min |ω_h| − 1 over the live heads ≤ 25 %: chapter 02's reading.
     homogeneous: float = _CH02.homogeneous
     # Σ_h ω_h μ_h ≈ η_eff(d, L, σ²): 3 %, chapter 01's reading (the paper's own model is 2.4 % off).
     eta_rel: float = _CH01.eta_rel

@@ -121,7 +121,7 @@ def _configuration_claims(ch, st: Study, cid: str):
     hom = sub["homogeneity"].to_numpy(float)
     cl.add(
         f"homogeneous_{cid}",
-        f"{where}: homogeneous KQ, the live heads of a sign group share one |ω_h| (worst max/min − 1)",
+        f"{where}: homogeneous KQ, every live head has the same |ω_h| (worst max / min − 1 over live heads)",
         "Obs. 2",
         float(np.nanmax(hom)) if np.isfinite(hom).any() else None,
         t.homogeneous,
