@@ -110,8 +110,8 @@ class KernelSum(Predictor):
     name: str = "kernel sum"
 
     def __post_init__(self):
-        self.omega = np.atleast_1d(np.asarray(self.omega, dtype=float))
-        self.mu = np.asarray(self.mu, dtype=float)
+        self.omega = np.atleast_1d(np.array(self.omega, dtype=float))  # copies: a read-only view would warn in torch
+        self.mu = np.array(self.mu, dtype=float)
         if self.mu.ndim == 0:
             self.mu = self.mu[None]
         if self.mu.shape[0] != self.omega.shape[0]:
