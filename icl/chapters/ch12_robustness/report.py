@@ -64,6 +64,7 @@ def numbers(st: Study) -> dict:
         out[f"rob-ood-{sid}-dgd"] = (float(sub["dGD (exact)"].mean()), "{:.3f}")
         out[f"rob-ood-{sid}-kernel"] = (float(sub["kernel (3.2)"].mean()), "{:.3f}")
         out[f"rob-ood-{sid}-ridge"] = (float(sub["ridge"].mean()), "{:.3f}")
+        out[f"rob-ood-{sid}-vs-ridge"] = (float((sub.model / sub.ridge).mean()), "{:,.0f}")
     return out
 
 
