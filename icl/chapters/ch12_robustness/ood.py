@@ -94,8 +94,3 @@ class OOD:
                     }
                 )
         return pd.DataFrame(rows)
-
-    def worst(self, shift_id: str) -> pd.Series:
-        """The row of `shift_id` whose model / dGD ratio is farthest from 1."""
-        sub = self.table[self.table["shift"] == shift_id]
-        return sub.loc[(sub["model / dGD"] - 1).abs().idxmax()]
