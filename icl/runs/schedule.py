@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import queue as queue_mod
 import time
 from dataclasses import dataclass, field, replace
@@ -97,6 +98,22 @@ def projected_seconds(durations, workers: int) -> float:
     return max(ends)
 
 
+def _orphan_guard(parent: int, every: float = 1.0):
+    """A worker's initializer: exit when the process that started it is gone. A parent stopped by a signal
+    does not run its `finally` (which terminates the pool), and an orphaned worker would go on training,
+    writing the same checkpoints as the next leg's (seen: two legs' workers on one group, the checkpoint
+    stepping back)."""
+    import threading
+
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(every)
+
+    threading.Thread(target=watch, daemon=True, name="orphan-guard").start()
+
+
 def _train_piece(
     groups, cache_dir, device, compile, checkpoint_every, publish_dir, profile, progress_q, index, prefetch
 ):
@@ -149,7 +166,7 @@ def run_pieces(
 
         bar = tqdm(total=sum(p.model_steps for p in pieces), unit="model-step", desc="plan", mininterval=2.0)
     t0 = time.time()
-    pool = ctx.Pool(workers, maxtasksperchild=1)
+    pool = ctx.Pool(workers, maxtasksperchild=1, initializer=_orphan_guard, initargs=(os.getpid(),))
     try:
         pending = [
             pool.apply_async(

@@ -82,3 +82,46 @@ def test_load_or_train_many_names_a_bad_workers_count(tmp_path):
     for bad in (0, 1.5, True):
         with pytest.raises(ValueError, match="workers must be"):
             load_or_train_many(_group(1), cache_dir=tmp_path, workers=bad)
+
+
+def test_a_worker_exits_when_its_parent_is_killed(tmp_path):
+    """The pool's workers carry an orphan guard: SIGKILL the process that started them (no `finally` runs)
+    and they go too, instead of training on beside the next leg."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = f"""
+import multiprocessing, os, time
+from icl.runs.schedule import _orphan_guard
+def task(path):
+    open(path, "a").write(f"{{os.getpid()}}\\n")
+    time.sleep(120)
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    pool = ctx.Pool(1, initializer=_orphan_guard, initargs=(os.getpid(), 0.2))
+    pool.apply_async(task, ({str(pids)!r},))
+    time.sleep(120)
+"""
+    (tmp_path / "parent.py").write_text(script)  # a file: spawn re-imports the parent's main module
+    parent = subprocess.Popen([sys.executable, str(tmp_path / "parent.py")])
+    try:
+        deadline = time.time() + 60
+        while not (pids.exists() and pids.read_text().strip()) and time.time() < deadline:
+            time.sleep(0.2)
+        worker = int(pids.read_text().split()[0])
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the worker outlived its parent by 10 s")
