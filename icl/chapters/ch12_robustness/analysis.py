@@ -133,11 +133,15 @@ class Study:
         return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
     @cached_property
+    def choices(self) -> pd.DataFrame:
+        """The models of the training choices: the task, and so η_eff, the paper's."""
+        return self.models[self.models.id.map(lambda c: CONFIGURATIONS[c].training_choice)]
+
+    @cached_property
     def learned(self) -> pd.DataFrame:
         """The models of the training choices (the task, so η_eff, the paper's) that show the pattern: §4.1
         speaks of where training stops in the valley, which a model still on the plateau has not reached."""
-        m = self.models
-        return m[m.id.map(lambda c: CONFIGURATIONS[c].training_choice) & m.pattern]
+        return self.choices[self.choices.pattern]
 
     @cached_property
     def spreads(self) -> pd.DataFrame:
@@ -149,8 +153,7 @@ class Study:
     @cached_property
     def spreads_all(self) -> pd.DataFrame:
         """The same over every model of the training choices, with or without the pattern (the first reading)."""
-        m = self.models
-        return spreads(m[m.id.map(lambda c: CONFIGURATIONS[c].training_choice)])
+        return spreads(self.choices)
 
 
 def spreads(m: pd.DataFrame) -> pd.DataFrame:

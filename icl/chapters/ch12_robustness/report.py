@@ -46,8 +46,7 @@ def numbers(st: Study) -> dict:
     before = st.spreads_all.set_index(["H", "quantity"])
     v = float(before.loc[(2, "Σωμ"), "across choices"]) if (2, "Σωμ") in before.index else np.nan
     out["rob-before-spread-rate-h2"] = (v, "{:.1%}") if np.isfinite(v) else ABSENT
-    tc = m[m.id.map(lambda c: CONFIGURATIONS[c].training_choice)]
-    off = off_manifold(tc, ch.d, ch.L, ch.sigma2).abs()
+    off = off_manifold(st.choices, ch.d, ch.L, ch.sigma2).abs()
     out["rob-before-off-manifold"] = (float(off.max()), "{:.0%}") if len(off) else ABSENT
     sp = st.spreads.set_index(["H", "quantity"])
     for H in (2, 4):
