@@ -18,6 +18,7 @@ from pathlib import Path
 from ..runs.config import RunConfig
 from ..runs.load import cached_run, load_or_train_many
 from ..runs.store import default_cache_dir
+from ..runs.training import checkpoint_step
 
 __all__ = ["trains", "Group", "chapter_configs", "plan", "format_plan", "train_plan", "publish_available"]
 
@@ -88,7 +89,8 @@ class Group:
 
     @property
     def missing_steps(self) -> int:
-        return self.missing * self.configs[0].train.steps if self.missing else 0
+        """Model-steps still to train: the missing models' steps, less what their checkpoint has done."""
+        return self.missing * (self.configs[0].train.steps - (self.checkpoint_step or 0)) if self.missing else 0
 
     def label(self) -> str:
         c = self.configs[0]
@@ -134,23 +136,8 @@ def plan(profile: str, chapters=None, *, cache_dir=None, max_models: int = 16) -
         for i in range(0, len(cfgs), max_models):
             part = cfgs[i : i + max_models]
             missing = [c for c in part if cached_run(c, cache) is None]
-            groups.append(Group(part, chs, profile, len(part) - len(missing), _checkpoint_step(missing, cache)))
+            groups.append(Group(part, chs, profile, len(part) - len(missing), checkpoint_step(missing, cache)))
     return groups
-
-
-def _checkpoint_step(missing: list, cache: Path) -> int | None:
-    """The step of the checkpoint a training of exactly `missing` would resume from, if any."""
-    import torch
-
-    from ..runs.config import group_key
-
-    ckpt = cache / "partial" / f"{group_key(missing)}.pt" if missing else None
-    if ckpt is None or not ckpt.exists():
-        return None
-    try:
-        return int(torch.load(ckpt, weights_only=True, map_location="cpu")["step"])
-    except Exception:
-        return None
 
 
 def format_plan(groups: list[Group], profile: str) -> str:

@@ -31,7 +31,8 @@ class Piece:
 
     groups: list = field(default_factory=list)
     cost: float = 0.0
-    model_steps: int = 0
+    model_steps: int = 0  # still to train
+    resumed: int = 0  # model-steps its groups' checkpoints have already done
 
 
 def probe(configs, *, device="cpu", steps: int = 20, warmup: int = 5) -> tuple[float, float]:
@@ -57,23 +58,32 @@ def probe(configs, *, device="cpu", steps: int = 20, warmup: int = 5) -> tuple[f
         return draw / steps, update / steps
 
 
-def make_pieces(groups, costs, workers: int) -> list[Piece]:
+def make_pieces(groups, costs, workers: int, done=None) -> list[Piece]:
     """Cut `groups` (lists of missing configs; costs: their (draw, update) seconds per step, `probe`) into
     pieces for `workers` processes: bundles by prompt stream, a bundle costing more than the plan's
-    total over the workers cut into that many pieces. A piece costs, per step, one draw and its groups'
-    updates. Longest first."""
+    total over the workers cut into that many pieces. A piece costs one draw per step and its groups'
+    updates. done: the step each group's checkpoint has reached (None: none), whose steps cost nothing;
+    a group behind the bundle's front draws alone until it catches up (`train_shared`). Longest first."""
     from .training import stream_of
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     if len(costs) != len(groups):
         raise ValueError(f"costs must have one entry per group ({len(groups)}), got {len(costs)}")
+    done = [0] * len(groups) if done is None else [s or 0 for s in done]
+    if len(done) != len(groups):
+        raise ValueError(f"done must have one entry per group ({len(groups)}), got {len(done)}")
     bundles: dict[tuple, list[int]] = {}
     for i, g in enumerate(groups):
         bundles.setdefault(stream_of(g), []).append(i)
-    steps = [g[0].train.steps for g in groups]
+    steps = [g[0].train.steps - s for g, s in zip(groups, done)]  # still to train
     update = [u * n for (_, u), n in zip(costs, steps)]
-    draw = {k: max(costs[i][0] * steps[i] for i in m) for k, m in bundles.items()}
+    draw = {}
+    for k, m in bundles.items():  # shared from the front on, each lagging group's catch-up alone
+        front = max(done[i] for i in m)
+        draw[k] = max(costs[i][0] for i in m) * (
+            max(groups[i][0].train.steps for i in m) - front + sum(front - done[i] for i in m)
+        )
     target = (sum(update) + sum(draw.values())) / workers
     pieces = []
     for k, members in bundles.items():
@@ -85,6 +95,7 @@ def make_pieces(groups, costs, workers: int) -> list[Piece]:
             p.groups.append(groups[i])
             p.cost += update[i]
             p.model_steps += len(groups[i]) * steps[i]
+            p.resumed += len(groups[i]) * done[i]
         pieces += parts
     return sorted(pieces, key=lambda p: -p.cost)
 
@@ -164,7 +175,14 @@ def run_pieces(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=sum(p.model_steps for p in pieces), unit="model-step", desc="plan", mininterval=2.0)
+        resumed = sum(p.resumed for p in pieces)  # counted as done: the bar's rate and finish are this run's
+        bar = tqdm(
+            total=resumed + sum(p.model_steps for p in pieces),
+            initial=resumed,
+            unit="model-step",
+            desc="plan",
+            mininterval=2.0,
+        )
     t0 = time.time()
     pool = ctx.Pool(workers, maxtasksperchild=1, initializer=_orphan_guard, initargs=(os.getpid(),))
     try:
@@ -214,15 +232,18 @@ def train_missing(
     """Train `groups` (lists of configs) over `workers` processes: measured costs, pieces on shared
     prompt streams, longest first, one progress bar (`icl.pipeline.schedule`)."""
     from ..core.engine import resolve_device
+    from .training import checkpoint_step
 
     groups = [g for g in groups if g]
     dev = str(resolve_device(device))
     costs = [probe(g, device=dev) for g in groups]
-    pieces = make_pieces(groups, costs, workers)
-    total = sum(p.model_steps for p in pieces)
+    pieces = make_pieces(groups, costs, workers, [checkpoint_step(g, cache_dir) for g in groups])
+    total, resumed = sum(p.model_steps for p in pieces), sum(p.resumed for p in pieces)
     log(
-        f"[plan] training {len(groups)} group(s) ({total:,} model-steps) as {len(pieces)} piece(s) on shared prompt "
-        f"streams, {workers} at a time; checkpoints in {Path(cache_dir) / 'partial'}"
+        f"[plan] training {len(groups)} group(s) ({total:,} model-steps to go"
+        + (f", {resumed:,} done in checkpoints" if resumed else "")
+        + f") as {len(pieces)} piece(s) on shared prompt streams, {workers} at a time; "
+        f"checkpoints in {Path(cache_dir) / 'partial'}"
     )
     out = run_pieces(
         pieces,

@@ -23,7 +23,15 @@ from ..core.shared_stream import stream_key, train_shared
 from .config import CODE_VERSION, TrainedRun, group_key
 from .store import git_state, write_entry
 
-__all__ = ["train_group", "train_groups", "stream_of", "save_checkpoint", "load_checkpoint", "progress_line"]
+__all__ = [
+    "train_group",
+    "train_groups",
+    "stream_of",
+    "save_checkpoint",
+    "load_checkpoint",
+    "checkpoint_step",
+    "progress_line",
+]
 
 
 def save_checkpoint(path: Path, trainer: Trainer, wall_before: float = 0.0, wall_start: float | None = None):
@@ -45,6 +53,17 @@ def load_checkpoint(path: Path, trainer: Trainer) -> float | None:
         return float(state.get("wall_seconds", 0.0))
     except Exception:
         path.unlink(missing_ok=True)  # unreadable or foreign: start over
+        return None
+
+
+def checkpoint_step(configs, cache) -> int | None:
+    """The step of the checkpoint a training of exactly `configs` (one group) would resume from, if any."""
+    ckpt = Path(cache) / "partial" / f"{group_key(configs)}.pt" if configs else None
+    if ckpt is None or not ckpt.exists():
+        return None
+    try:
+        return int(torch.load(ckpt, weights_only=True, map_location="cpu")["step"])
+    except Exception:
         return None
 
 

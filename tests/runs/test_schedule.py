@@ -125,3 +125,47 @@ if __name__ == "__main__":
         time.sleep(0.2)
     os.kill(worker, signal.SIGKILL)
     raise AssertionError("the worker outlived its parent by 10 s")
+
+
+def test_checkpointed_steps_cost_nothing_and_a_lagging_group_draws_alone_until_it_catches_up():
+    iso = [_group(h) for h in (1, 2)]
+    n = PROF.steps
+    cost = (0.5, 1.0)
+    fresh = make_pieces(iso, [cost] * 2, workers=1)
+    assert fresh[0].cost == 2.5 * n and fresh[0].model_steps == 4 * n and fresh[0].resumed == 0
+    half, quarter = n // 2, n // 4
+    (p,) = make_pieces(iso, [cost] * 2, workers=1, done=[half, quarter])
+    # updates: (n - n/2) + (n - n/4); draws: shared from n/2 on (n/2), the second group's catch-up alone (n/4)
+    assert p.cost == (n - half) + (n - quarter) + 0.5 * ((n - half) + (half - quarter))
+    assert p.model_steps == 2 * (n - half) + 2 * (n - quarter) and p.resumed == 2 * half + 2 * quarter
+    assert make_pieces(iso, [cost] * 2, workers=1, done=[None, None])[0].cost == fresh[0].cost
+    with pytest.raises(ValueError, match="done must have"):
+        make_pieces(iso, [cost] * 2, workers=1, done=[0])
+
+
+def test_a_resumed_plan_counts_its_checkpoints_as_done_in_the_plan_and_the_bar(tmp_path, capsys):
+    from icl.core.engine import Trainer
+    from icl.pipeline.plan import format_plan
+    from icl.runs.config import group_key
+    from icl.runs.training import checkpoint_step, save_checkpoint
+
+    g = _group(1)
+    c = g[0]
+    tr = Trainer(c.task, c.model, c.train, [x.train.seed for x in g], device="cpu")
+    tr.run(until=40)
+    save_checkpoint(tmp_path / "partial" / f"{group_key(g)}.pt", tr)
+    assert checkpoint_step(g, tmp_path) == 40 and checkpoint_step(_group(2), tmp_path) is None
+    logged = []
+    train_missing([g], workers=1, cache_dir=tmp_path, device="cpu", log=logged.append)
+    to_go = 2 * (PROF.steps - 40)
+    assert f"({to_go:,} model-steps to go, 80 done in checkpoints)" in logged[0]
+    bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    assert any(line.startswith("plan:") and f" 80/{2 * PROF.steps} " in line for line in bar)
+    for c2 in g:
+        assert read_entry(tmp_path / c2.key(), c2) is not None
+    # the plan's table: what a checkpoint has done is not missing
+    from icl.pipeline.plan import Group
+
+    grp = Group(g, ["01_x"], "smoke", 0, 40)
+    assert grp.missing_steps == to_go
+    assert "checkpoint at step 40" in format_plan([grp], "smoke")
