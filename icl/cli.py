@@ -28,6 +28,8 @@ def cmd_chapters(a):
     as one message and exits 2. A chapter that fails prints one line and the command exits 1."""
     from .pipeline.execute import ChapterFailures, execute_chapters, parse_parameters
 
+    if not a.param:  # the chapters' default models: say what they will train before they do
+        _announce_missing(a.profile, a.only or None)
     try:
         execute_chapters(
             profile=a.profile,
@@ -42,6 +44,24 @@ def cmd_chapters(a):
         for name, err in e.failures.items():
             print(f"[chapters] FAILED: {name}: {_failure_line(err)}", file=sys.stderr)
         sys.exit(1)
+
+
+def _announce_missing(profile: str, only) -> None:
+    """One line on stderr when the chapters' models are neither published nor cached: the chapters will
+    train them first (at the paper budget, hours on a CPU), and how to train them ahead."""
+    from .pipeline.plan import plan
+
+    groups = [g for g in plan(profile, only) if g.missing]
+    if groups:
+        chapters = sorted({c for g in groups for c in g.chapters})
+        print(
+            f"[chapters] {sum(g.missing for g in groups)} models of profile {profile} "
+            f"({sum(g.missing_steps for g in groups):,} model-steps; {', '.join(chapters)}) are neither published "
+            f"nor cached: the chapters train them first. `icl plan --profile {profile}` lists them; "
+            f"`icl plan --profile {profile} --train` trains them ahead on every core.",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def cmd_sweep(a):

@@ -123,3 +123,17 @@ def test_icl_chapters_prints_a_bad_parameter_as_one_message_and_exits_non_zero(t
     assert err.startswith("icl chapters: error: 02_observations: heads=0 is not valid") and "Traceback" not in err
     assert main(["chapters", "--profile", "quick", "--out", out, "-p", "dd=3", "01_setup"]) == 2
     assert "01_setup has no parameter 'dd'" in capsys.readouterr().err
+
+
+def test_icl_chapters_says_first_which_models_it_will_train(tmp_path, monkeypatch, capsys):
+    """Models neither published nor cached are announced (count, model-steps, chapters, how to train them
+    ahead) before any chapter runs; published ones are not."""
+    from icl.cli import _announce_missing
+
+    monkeypatch.setenv("ICL_CACHE_DIR", str(tmp_path / "cache"))
+    _announce_missing("smoke", ["02_observations"])
+    err = capsys.readouterr().err
+    assert err.startswith("[chapters] ") and "profile smoke" in err and "02_observations" in err
+    assert "icl plan --profile smoke --train" in err
+    _announce_missing("paper", ["01_setup"])  # every paper model of chapter 01 is published
+    assert capsys.readouterr().err == ""
