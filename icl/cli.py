@@ -203,7 +203,13 @@ def cmd_bench(a):
     from .pipeline.bench import format_table, plan_benchmark, run_benchmark
 
     if a.plan:
-        print(json.dumps(plan_benchmark(a.plan, seconds=a.seconds, workers=a.workers)))
+        prefetch = {None: None, "on": True, "off": False}[a.prefetch]
+        chapters = a.chapters.split(",") if a.chapters else None
+        print(
+            json.dumps(
+                plan_benchmark(a.plan, seconds=a.seconds, workers=a.workers, prefetch=prefetch, chapters=chapters)
+            )
+        )
         return
 
     result = run_benchmark(
@@ -333,6 +339,13 @@ def main(argv=None):
         "is a JSON object with model_steps_per_s and projected_hours",
     )
     b.add_argument("--workers", type=int, default=None, help="with --plan: worker processes (default: one per core)")
+    b.add_argument(
+        "--prefetch",
+        choices=("on", "off"),
+        default=None,
+        help="with --plan: each worker draws its next batch in a second thread (default: on a CPU)",
+    )
+    b.add_argument("--chapters", default=None, help="with --plan: only these chapters' models (comma-separated)")
     b.set_defaults(func=cmd_bench)
 
     a = p.parse_args(argv)

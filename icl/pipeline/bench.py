@@ -414,10 +414,17 @@ def format_table(result: dict) -> str:
 
 
 def plan_benchmark(
-    profile: str = "paper", *, seconds: float = 300.0, workers: int | None = None, prefetch=None, log=print
+    profile: str = "paper",
+    *,
+    seconds: float = 300.0,
+    workers: int | None = None,
+    prefetch=None,
+    chapters=None,
+    log=print,
 ) -> dict:
     """Train the plan's real groups (`icl plan --train`'s pieces, from an empty cache, published models
-    ignored) for `seconds` and project the whole edition's training time.
+    ignored) for `seconds` and project the whole edition's training time (chapters: only these
+    chapters' models; default all). prefetch: each worker draws in a second thread (None: the default).
 
     The pieces run longest first on `workers` processes (default: one per core). A piece that reported
     during the run has its measured rate (model-steps over the seconds since the start, start-up
@@ -432,7 +439,7 @@ def plan_benchmark(
     from .plan import plan
 
     workers = workers or os.cpu_count() or 1
-    groups = [g.configs for g in plan(profile)]
+    groups = [g.configs for g in plan(profile, chapters)]
     t0 = time.time()
     costs = [probe(g) for g in groups]
     pieces = make_pieces(groups, costs, workers)
@@ -464,6 +471,7 @@ def plan_benchmark(
         "workers": workers,
         "prefetch": "default (on a CPU)" if out["prefetch"] is None else out["prefetch"],
         "seconds": round(out["wall_s"], 1),
+        "chapters": "all" if not chapters else list(chapters),
         "groups": len(groups),
         "pieces": len(pieces),
         "total_model_steps": total,
@@ -471,5 +479,6 @@ def plan_benchmark(
         "model_steps_per_s": round(done / out["wall_s"], 1),
         "pieces_measured": len(measured),
         "probe_to_measured": round(k, 3),
+        "projected_seconds": round(projected_seconds(durations, workers), 1),
         "projected_hours": round(projected_seconds(durations, workers) / 3600, 2),
     }

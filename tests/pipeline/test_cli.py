@@ -59,6 +59,23 @@ def test_bench_measures_both_implementations(tmp_path):
     assert "| 1 | 2 |" in format_table(result)
 
 
+def test_bench_plan_trains_the_chosen_chapters_real_groups_and_prints_its_projection_last(capsys):
+    """`icl bench --plan`: the plan's groups for a few seconds from an empty cache; the last line a JSON
+    object whose totals are the plan's, with the prefetch choice it ran."""
+    from icl.cli import main
+    from icl.pipeline.plan import plan
+
+    argv = ["bench", "--plan", "smoke", "--chapters", "01_setup", "--seconds", "3", "--workers", "1"]
+    assert main([*argv, "--prefetch", "off"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    groups = plan("smoke", ["01_setup"])
+    assert out["chapters"] == ["01_setup"] and out["groups"] == len(groups) and out["prefetch"] is False
+    assert out["total_model_steps"] == sum(g.model_steps for g in groups)
+    assert out["model_steps_done"] > 0 and out["projected_seconds"] > 0 and out["workers"] == 1
+    with pytest.raises(SystemExit):
+        main([*argv, "--prefetch", "maybe"])
+
+
 def test_a_failed_chapter_prints_one_line_with_the_exception_its_kernel_raised():
     """`icl chapters` names what the kernel raised (e.g. a corrupt publication), not a traceback line."""
     from papermill.exceptions import PapermillExecutionError
