@@ -34,8 +34,9 @@ def products(heads, M, B, L, D, seed=0):
     g = torch.Generator().manual_seed(seed)
     MB = M * B
     Z = torch.randn(MB, L, D, generator=g)  # the shared prompt tokens, (MB, L, D)
-    left_d = [torch.randn(MB, h, D, generator=g) for h in heads]  # (MB, H, D): q̃, ∂a
-    left_l = [torch.softmax(torch.randn(MB, h, L, generator=g), -1) for h in heads]  # (MB, H, L): p, ∂logits
+    own = [torch.Generator().manual_seed(seed + 1 + j) for j in range(len(heads))]  # each group's operands its own
+    left_d = [torch.randn(MB, h, D, generator=gj) for h, gj in zip(heads, own)]  # (MB, H, D): q̃, ∂a
+    left_l = [torch.softmax(torch.randn(MB, h, L, generator=gj), -1) for h, gj in zip(heads, own)]  # p, ∂logits
     Zt = Z.transpose(1, 2)
     cat_d, cat_l = torch.cat(left_d, 1), torch.cat(left_l, 1)
     return {
@@ -63,6 +64,12 @@ def main(repeats: int = 5, calls: int = 200):
                 times[way].append((time.perf_counter() - t) / calls * 1e6)
         a, b = statistics.median(times["per group"]), statistics.median(times["stacked"])
         print(f"{name}: per group {a:7.0f} µs, stacked {b:7.0f} µs (medians of {repeats}), ratio {a / b:.2f}")
+        half = len(heads) // 2  # the same groups in a bundle of half the size: do their rows depend on it?
+        small, i, same_small = products(heads[:half], M, B, L, D)[name][1](), 0, []
+        for h in heads[:half]:
+            same_small.append(torch.equal(out[:, i : i + h], small[:, i : i + h]))
+            i += h
+        print(f"  stacked in the first {half} groups alone, bit for bit as in all {len(heads)}: {all(same_small)}")
         print("  bit for bit as alone: " + ", ".join(f"H={h} {'yes' if s else 'NO'}" for h, s in zip(heads, same)))
 
 
