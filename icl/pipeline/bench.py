@@ -430,7 +430,7 @@ def plan_benchmark(
     during the run has its measured rate (model-steps over the seconds since the start, start-up
     included); the others their probed cost (`icl.runs.schedule.probe`) times the median ratio of
     measured to probed time of the measured pieces. projected_hours: the longest-first makespan of
-    every piece's projected duration over the workers."""
+    every piece's projected duration over the workers (with no piece measured, the probed costs)."""
     import os
     import statistics
     import tempfile
@@ -463,7 +463,7 @@ def plan_benchmark(
             rate = out["done"][i] / (out["last"][i] - out["start"])  # model-steps/s of this piece
             measured[i] = p.model_steps / rate
             ratios.append(measured[i] / p.cost)
-    k = statistics.median(ratios) if ratios else float("nan")
+    k = statistics.median(ratios) if ratios else 1.0  # nothing reported yet (a short run): the probes as they are
     durations = [measured.get(i, p.cost * k) for i, p in enumerate(pieces)]
     done = sum(out["done"])
     return {

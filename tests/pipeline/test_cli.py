@@ -71,7 +71,9 @@ def test_bench_plan_trains_the_chosen_chapters_real_groups_and_prints_its_projec
     groups = plan("smoke", ["01_setup"])
     assert out["chapters"] == ["01_setup"] and out["groups"] == len(groups) and out["prefetch"] is False
     assert out["total_model_steps"] == sum(g.model_steps for g in groups)
-    assert out["model_steps_done"] > 0 and out["projected_seconds"] > 0 and out["workers"] == 1
+    # a loaded machine may report nothing in 3 s: the projection then rests on the probes alone
+    assert out["model_steps_done"] >= 0 and out["projected_seconds"] > 0 and out["workers"] == 1
+    assert out["pieces_measured"] > 0 or out["probe_to_measured"] == 1.0
     with pytest.raises(SystemExit):
         main([*argv, "--prefetch", "maybe"])
 
