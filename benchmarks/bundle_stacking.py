@@ -30,7 +30,8 @@ def largest_bundle(profile: str = "paper"):
 
 
 def products(heads, M, B, L, D, seed=0):
-    """The four products, each as (per-group calls, one stacked call)."""
+    """The four products as their two shapes (a forward product and a backward one share each), each as
+    (per-group calls, one stacked call)."""
     g = torch.Generator().manual_seed(seed)
     MB = M * B
     Z = torch.randn(MB, L, D, generator=g)  # the shared prompt tokens, (MB, L, D)

@@ -465,6 +465,7 @@ def plan_benchmark(
             ratios.append(measured[i] / p.cost)
     k = statistics.median(ratios) if ratios else 1.0  # nothing reported yet (a short run): the probes as they are
     durations = [measured.get(i, p.cost * k) for i, p in enumerate(pieces)]
+    projected = projected_seconds(durations, workers)
     done = sum(out["done"])
     return {
         "profile": profile,
@@ -479,6 +480,6 @@ def plan_benchmark(
         "model_steps_per_s": round(done / out["wall_s"], 1),
         "pieces_measured": len(measured),
         "probe_to_measured": round(k, 3),
-        "projected_seconds": round(projected_seconds(durations, workers), 1),
-        "projected_hours": round(projected_seconds(durations, workers) / 3600, 2),
+        "projected_seconds": round(projected, 1),
+        "projected_hours": round(projected / 3600, 2),
     }

@@ -207,6 +207,7 @@ def train_plan(
         publish_dir=publish_dir,
         profile=todo[0].profile,
         compile=compile,
+        done=[g.checkpoint_step for g in todo],
         log=log,
     )
 

@@ -227,17 +227,29 @@ def run_pieces(
 
 
 def train_missing(
-    groups, *, workers, cache_dir, device="auto", publish_dir=None, profile=None, compile="auto", log=print
+    groups,
+    *,
+    workers,
+    cache_dir,
+    device="auto",
+    publish_dir=None,
+    profile=None,
+    compile="auto",
+    done=None,
+    log=print,
 ):
     """Train `groups` (lists of configs) over `workers` processes: measured costs, pieces on shared
-    prompt streams, longest first, one progress bar (`icl.pipeline.schedule`)."""
+    prompt streams, longest first, one progress bar (`icl.pipeline.schedule`). done: each group's
+    checkpoint step (None: read from the cache)."""
     from ..core.engine import resolve_device
     from .training import checkpoint_step
 
-    groups = [g for g in groups if g]
+    keep = [i for i, g in enumerate(groups) if g]
+    groups = [groups[i] for i in keep]
+    done = [checkpoint_step(g, cache_dir) for g in groups] if done is None else [done[i] for i in keep]
     dev = str(resolve_device(device))
     costs = [probe(g, device=dev) for g in groups]
-    pieces = make_pieces(groups, costs, workers, [checkpoint_step(g, cache_dir) for g in groups])
+    pieces = make_pieces(groups, costs, workers, done)
     total, resumed = sum(p.model_steps for p in pieces), sum(p.resumed for p in pieces)
     log(
         f"[plan] training {len(groups)} group(s) ({total:,} model-steps to go"

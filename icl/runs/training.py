@@ -29,6 +29,7 @@ __all__ = [
     "stream_of",
     "save_checkpoint",
     "load_checkpoint",
+    "checkpoint_path",
     "checkpoint_step",
     "progress_line",
 ]
@@ -56,9 +57,14 @@ def load_checkpoint(path: Path, trainer: Trainer) -> float | None:
         return None
 
 
+def checkpoint_path(configs, cache) -> Path:
+    """Where a training of exactly `configs` (one group) checkpoints in `cache`."""
+    return Path(cache) / "partial" / f"{group_key(configs)}.pt"
+
+
 def checkpoint_step(configs, cache) -> int | None:
     """The step of the checkpoint a training of exactly `configs` (one group) would resume from, if any."""
-    ckpt = Path(cache) / "partial" / f"{group_key(configs)}.pt" if configs else None
+    ckpt = checkpoint_path(configs, cache) if configs else None
     if ckpt is None or not ckpt.exists():
         return None
     try:
@@ -154,7 +160,7 @@ def train_groups(
     for configs in groups:
         c0 = configs[0]
         tr = Trainer(c0.task, c0.model, c0.train, [c.train.seed for c in configs], device=device, compile=compile)
-        ckpt = cache / "partial" / f"{group_key(configs)}.pt"
+        ckpt = checkpoint_path(configs, cache)
         walls.append(load_checkpoint(ckpt, tr))
         trainers.append(tr)
         ckpts.append(ckpt)

@@ -145,7 +145,7 @@ def test_checkpointed_steps_cost_nothing_and_a_lagging_group_draws_alone_until_i
 
 def test_a_resumed_plan_counts_its_checkpoints_as_done_in_the_plan_and_the_bar(tmp_path, capsys):
     from icl.core.engine import Trainer
-    from icl.pipeline.plan import format_plan
+    from icl.pipeline.plan import Group, format_plan
     from icl.runs.config import group_key
     from icl.runs.training import checkpoint_step, save_checkpoint
 
@@ -164,8 +164,6 @@ def test_a_resumed_plan_counts_its_checkpoints_as_done_in_the_plan_and_the_bar(t
     for c2 in g:
         assert read_entry(tmp_path / c2.key(), c2) is not None
     # the plan's table: what a checkpoint has done is not missing
-    from icl.pipeline.plan import Group
-
     grp = Group(g, ["01_x"], "smoke", 0, 40)
     assert grp.missing_steps == to_go
     assert "checkpoint at step 40" in format_plan([grp], "smoke")
