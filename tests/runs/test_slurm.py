@@ -19,17 +19,36 @@ from icl.runs.executors import JobFailures, SlurmOptions, make_executor, submit_
 from icl.runs.load import load_or_train_many
 from icl.runs.profiles import get_profile
 
+_USABLE = ("idle", "mix", "alloc", "completing")  # sinfo's %T of a node that takes (or queues) jobs
 
-def _slurm_up() -> bool:
+
+def _slurm_up(wait_s: float = 20.0) -> bool:
+    """Whether a controller answers with a node that takes jobs. A node between states (the "completing"
+    of the previous test's jobs, "unknown" while slurmd registers) is waited for, up to wait_s."""
     if not shutil.which("sinfo"):
         return False
-    out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-    return out.returncode == 0 and "idle" in out.stdout or "mix" in out.stdout or "alloc" in out.stdout
+    deadline = time.monotonic() + wait_s
+    while True:
+        out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+        if out.returncode != 0:
+            return False  # no controller: nothing to wait for
+        if any(s in out.stdout for s in _USABLE):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
 
 
 def _need_slurm():
     if not _slurm_up():
+        state = (
+            subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+            if shutil.which("sinfo")
+            else None
+        )
         msg = "no Slurm cluster is up here (start one with tests/slurm/cluster.sh start, as root)"
+        if state is not None:
+            msg += f"; sinfo says {(state.stdout + state.stderr).strip()!r}"
         if os.environ.get("ICL_REQUIRE_SLURM") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
