@@ -125,6 +125,16 @@ def _orphan_guard(parent: int, every: float = 1.0):
     threading.Thread(target=watch, daemon=True, name="orphan-guard").start()
 
 
+def _progress_queue(ctx):
+    """The queue the workers report their steps on, and the manager process that serves it; the manager
+    carries the orphan guard too (without it, a leg stopped by a signal left it idling on)."""
+    from multiprocessing.managers import SyncManager
+
+    manager = SyncManager(ctx=ctx)
+    manager.start(_orphan_guard, (os.getpid(),))
+    return manager, manager.Queue()
+
+
 def _train_piece(
     groups, cache_dir, device, compile, checkpoint_every, publish_dir, profile, progress_q, index, prefetch
 ):
@@ -166,8 +176,7 @@ def run_pieces(
     CPU; what `benchmarks/README.md` measured).
     Returns {"wall_s", "done": model-steps per piece, "first"/"last": when each piece first/last reported}."""
     ctx = multiprocessing.get_context("spawn")
-    manager = ctx.Manager()
-    q = manager.Queue()
+    manager, q = _progress_queue(ctx)
     done = [0] * len(pieces)
     first: list = [None] * len(pieces)
     last: list = [None] * len(pieces)

@@ -85,8 +85,8 @@ def test_load_or_train_many_names_a_bad_workers_count(tmp_path):
 
 
 def test_a_worker_exits_when_its_parent_is_killed(tmp_path):
-    """The pool's workers carry an orphan guard: SIGKILL the process that started them (no `finally` runs)
-    and they go too, instead of training on beside the next leg."""
+    """The pool's workers and the progress queue's manager carry an orphan guard: SIGKILL the process that
+    started them (no `finally` runs) and they go too, instead of training (or idling) on beside the next leg."""
     import os
     import signal
     import subprocess
@@ -96,14 +96,17 @@ def test_a_worker_exits_when_its_parent_is_killed(tmp_path):
     pids = tmp_path / "pids"
     script = f"""
 import multiprocessing, os, time
-from icl.runs.schedule import _orphan_guard
-def task(path):
+from icl.runs.schedule import _orphan_guard, _progress_queue
+def task(path, q):
+    q.put(1)
     open(path, "a").write(f"{{os.getpid()}}\\n")
     time.sleep(120)
 if __name__ == "__main__":
     ctx = multiprocessing.get_context("spawn")
+    manager, q = _progress_queue(ctx)
+    open({str(pids)!r} + ".manager", "w").write(str(manager._process.pid))
     pool = ctx.Pool(1, initializer=_orphan_guard, initargs=(os.getpid(), 0.2))
-    pool.apply_async(task, ({str(pids)!r},))
+    pool.apply_async(task, ({str(pids)!r}, q))
     time.sleep(120)
 """
     (tmp_path / "parent.py").write_text(script)  # a file: spawn re-imports the parent's main module
@@ -113,18 +116,21 @@ if __name__ == "__main__":
         while not (pids.exists() and pids.read_text().strip()) and time.time() < deadline:
             time.sleep(0.2)
         worker = int(pids.read_text().split()[0])
+        manager = int((tmp_path / "pids.manager").read_text())
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            os.kill(worker, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.kill(worker, signal.SIGKILL)
-    raise AssertionError("the worker outlived its parent by 10 s")
+    for pid, name in ((worker, "worker"), (manager, "progress queue's manager")):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"the {name} outlived its parent by 10 s")
 
 
 def test_checkpointed_steps_cost_nothing_and_a_lagging_group_draws_alone_until_it_catches_up():
