@@ -81,12 +81,12 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path):
     # simulate a run killed after its checkpoint at step 20
     tr = Trainer(c.task, c.model, c.train, [c.train.seed], device="cpu")
     tr.run(until=20)
-    training.save_checkpoint(tmp_path / "partial" / f"{group_key([c])}.pt", tr)
+    training.save_checkpoint(training.checkpoint_path([c], tmp_path), tr)
     resumed = load_or_train(c, cache_dir=tmp_path, device="cpu", verbose=False)
     assert resumed.provenance["resumed_from_step"] == 20
     fresh = load_or_train(c, cache_dir=tmp_path / "fresh", device="cpu", verbose=False)
     assert torch.equal(resumed.factors, fresh.factors)
-    assert not (tmp_path / "partial" / f"{group_key([c])}.pt").exists()
+    assert not (training.checkpoint_path([c], tmp_path)).exists()
 
 
 def test_progress_lines_every_log_every_steps(tmp_path, capsys):
@@ -123,7 +123,7 @@ def test_a_killed_run_resumes_to_the_same_result(tmp_path):
         f"load_or_train(c, cache_dir={str(tmp_path)!r}, device='cpu', checkpoint_every=100, verbose=False)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script])
-    ckpt = tmp_path / "partial" / f"{group_key([c])}.pt"
+    ckpt = training.checkpoint_path([c], tmp_path)
     deadline = time.time() + 120
     while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.005)

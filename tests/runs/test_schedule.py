@@ -152,14 +152,13 @@ def test_checkpointed_steps_cost_nothing_and_a_lagging_group_draws_alone_until_i
 def test_a_resumed_plan_counts_its_checkpoints_as_done_in_the_plan_and_the_bar(tmp_path, capsys):
     from icl.core.engine import Trainer
     from icl.pipeline.plan import Group, format_plan
-    from icl.runs.config import group_key
-    from icl.runs.training import checkpoint_step, save_checkpoint
+    from icl.runs.training import checkpoint_path, checkpoint_step, save_checkpoint
 
     g = _group(1)
     c = g[0]
     tr = Trainer(c.task, c.model, c.train, [x.train.seed for x in g], device="cpu")
     tr.run(until=40)
-    save_checkpoint(tmp_path / "partial" / f"{group_key(g)}.pt", tr)
+    save_checkpoint(checkpoint_path(g, tmp_path), tr)
     assert checkpoint_step(g, tmp_path) == 40 and checkpoint_step(_group(2), tmp_path) is None
     logged = []
     train_missing([g], workers=1, cache_dir=tmp_path, device="cpu", log=logged.append)

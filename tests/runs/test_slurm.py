@@ -14,41 +14,38 @@ import pytest
 import torch
 
 from icl.core.data import TaskConfig
-from icl.runs.config import group_key, run_config
+from icl.runs.config import run_config
 from icl.runs.executors import JobFailures, SlurmOptions, make_executor, submit_groups
 from icl.runs.load import load_or_train_many
 from icl.runs.profiles import get_profile
+from icl.runs.training import checkpoint_path
 
 _USABLE = ("idle", "mix", "alloc", "completing")  # sinfo's %T of a node that takes (or queues) jobs
 
 
-def _slurm_up(wait_s: float = 20.0) -> bool:
-    """Whether a controller answers with a node that takes jobs. A node between states (the "completing"
-    of the previous test's jobs, "unknown" while slurmd registers) is waited for, up to wait_s."""
+def _slurm_state(wait_s: float = 20.0) -> tuple[bool, str]:
+    """Whether a controller answers with a node that takes jobs, and what `sinfo` said. A node between
+    states (the "completing" of the previous test's jobs, "unknown" while slurmd registers) is waited for,
+    up to wait_s."""
     if not shutil.which("sinfo"):
-        return False
+        return False, "no sinfo"
     deadline = time.monotonic() + wait_s
     while True:
         out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+        said = (out.stdout + out.stderr).strip()
         if out.returncode != 0:
-            return False  # no controller: nothing to wait for
+            return False, said  # no controller: nothing to wait for
         if any(s in out.stdout for s in _USABLE):
-            return True
+            return True, said
         if time.monotonic() > deadline:
-            return False
+            return False, said
         time.sleep(0.5)
 
 
 def _need_slurm():
-    if not _slurm_up():
-        state = (
-            subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
-            if shutil.which("sinfo")
-            else None
-        )
-        msg = "no Slurm cluster is up here (start one with tests/slurm/cluster.sh start, as root)"
-        if state is not None:
-            msg += f"; sinfo says {(state.stdout + state.stderr).strip()!r}"
+    up, said = _slurm_state()
+    if not up:
+        msg = f"no Slurm cluster is up here (start one with tests/slurm/cluster.sh start, as root); sinfo says {said!r}"
         if os.environ.get("ICL_REQUIRE_SLURM") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
@@ -102,7 +99,7 @@ def test_a_cancelled_job_is_named_and_its_rerun_resumes_to_the_same_result(tmp_p
     (config,) = _configs((2,), steps=8000, batch=256, task=TaskConfig())  # ~10 s: time to cancel it
     cache = tmp_path / "cache"
     ex = make_executor("slurm", tmp_path / "logs", SlurmOptions(partition="debug", time_min=10, cpus=1, mem_gb=1))
-    ckpt = cache / "partial" / f"{group_key([config])}.pt"
+    ckpt = checkpoint_path([config], cache)
     errors = []
 
     def submit():
