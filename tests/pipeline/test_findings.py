@@ -35,7 +35,7 @@ def _paper_edition() -> dict:
 
 # Chapters whose paper-profile models are still training: their claims are published in the quick edition
 # only, and the Findings page reads "not evaluated" for their contributions until the paper edition has them.
-NOT_YET_IN_PAPER_EDITION = {"12_robustness"}
+NOT_YET_IN_PAPER_EDITION = set()
 
 
 def _quick_edition() -> dict:

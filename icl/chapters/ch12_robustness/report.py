@@ -158,6 +158,8 @@ def _which(models, eta: float) -> str:
 
     def one(r: dict) -> str:
         signs = "sign matching broken" if r["sign matching"] != 1.0 else f"|Σ μ_h| / Σ |μ_h| = {r['zero-sum']:.2f}"
+        if r["sign matching"] == 1.0 and r["zero-sum"] > 0.99:
+            signs += ": every μ_h at one sign, one effective head"
         return (
             f"H = {r['H']} seed {r['seed']} ({signs}, homogeneity {r['homogeneity']:.2f}, Σωμ = {r['Σωμ']:.3f} "
             f"= {r['Σωμ'] / eta:.3f} η_eff, risk {r['risk']:.4f} against debiased GD's {r['dGD']:.4f})"
