@@ -150,3 +150,19 @@ def test_off_manifold_is_zero_on_the_manifold():
     w = np.array([0.1, 0.2, 0.4])
     m = pd.DataFrame({"ω": w, "Σωμ": theory.manifold_eta(w, 5, 40, 0.1)})
     np.testing.assert_allclose(analysis.off_manifold(m, 5, 40, 0.1).to_numpy(), 0.0, atol=1e-12)
+
+
+def test_a_failing_claims_note_names_the_models_outside_its_tolerance_and_what_they_learned():
+    from icl.chapters.ch12_robustness.report import _which
+
+    cols = ["H", "seed", "sign matching", "zero-sum", "homogeneity", "Σωμ", "risk", "dGD"]
+    models = pd.DataFrame(
+        [[2, 1, 1.0, 1.0, 0.07, 0.772, 0.4031, 0.2429], [4, 0, 1.0, 0.0, 20.05, 0.988, 0.2546, 0.2575]], columns=cols
+    )
+    note = _which(models, eta=0.879)
+    assert note.startswith("Outside the tolerance: H = 2 seed 1 (")
+    assert "one effective head" in note.split(";")[0] and "one effective head" not in note.split(";")[1]
+    assert "Σωμ = 0.988 = 1.124 η_eff" in note and "risk 0.2546 against debiased GD's 0.2575" in note
+    broken = models.assign(**{"sign matching": 0.5})
+    assert "sign matching broken" in _which(broken, eta=0.879)
+    assert _which(models.iloc[:0], eta=0.879) == ""
