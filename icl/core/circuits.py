@@ -22,6 +22,7 @@ __all__ = [
     "structured_circuits",
     "sign_matching",
     "zero_sum_ratio",
+    "ONE_SIGN",
     "dummy_heads",
     "effective_rate",
     "head_groups",
@@ -125,6 +126,9 @@ def sign_matching(omega, mu, dummy=None) -> np.ndarray:
     dummy = dummy_heads(omega, mu) if dummy is None else dummy
     ok = (np.sign(omega) == np.sign(mu)) | dummy
     return ok.mean(-1)
+
+
+ONE_SIGN = 0.999  # a zero-sum ratio above this reads as "every μ_h at one sign" (the ratio is 1 exactly then)
 
 
 def zero_sum_ratio(mu) -> np.ndarray:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ...core import theory
+from ...core.circuits import ONE_SIGN  # re-exported: the chapter's modules read it here
 from ...core.data import TaskConfig, sample_prompts
 from ...core.engine import one_thread
 from ...core.models import ACTIVATIONS, Activation
@@ -50,8 +51,6 @@ NAMES = {
     "square_0.8": "(1 + 0.8 s)²",
     "sigmoid": "σ(s)",
 }
-
-ONE_SIGN = 0.999  # a zero-sum ratio above this reads as "every μ_h at one sign" (the ratio is 1 exactly then)
 
 
 def model_name(key) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core import theory
+from ...core.circuits import ONE_SIGN
 from .analysis import Study, off_manifold
 from .grid import CONFIGURATIONS, OPTIMISERS, choose_lr
 from .ood import OOD, limit_risk
@@ -158,7 +159,7 @@ def _which(models, eta: float) -> str:
 
     def one(r: dict) -> str:
         signs = "sign matching broken" if r["sign matching"] != 1.0 else f"|Σ μ_h| / Σ |μ_h| = {r['zero-sum']:.2f}"
-        if r["sign matching"] == 1.0 and r["zero-sum"] > 0.99:
+        if r["sign matching"] == 1.0 and r["zero-sum"] > ONE_SIGN:
             signs += ": every μ_h at one sign, one effective head"
         return (
             f"H = {r['H']} seed {r['seed']} ({signs}, homogeneity {r['homogeneity']:.2f}, Σωμ = {r['Σωμ']:.3f} "
